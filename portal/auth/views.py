@@ -1,0 +1,70 @@
+"""Sign in and sign out."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_limiter.errors import RateLimitExceeded
+from flask_login import current_user, login_required, login_user, logout_user
+
+from portal.auth.forms import LoginForm
+from portal.auth.roles import home_for
+from portal.extensions import limiter
+from portal.models import User
+
+bp = Blueprint("auth", __name__)
+
+RATE_LIMITED = "Too many sign-in attempts. Please wait a minute and try again."
+
+
+def _login_limit():
+    from flask import current_app
+
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _safe_next(target):
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(url_for(home_for(current_user)))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], on_breach=None)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for(home_for(current_user)))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = User.by_email(form.email.data)
+        if user is None or not user.active or not user.check_password(form.password.data):
+            form.password.errors.append("That email and password don't match an active account.")
+        else:
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")) or url_for(home_for(user)))
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.errorhandler(RateLimitExceeded)
+def rate_limited(error):
+    form = LoginForm()
+    form.email.errors = []
+    return render_template("auth/login.html", form=form, rate_limited=RATE_LIMITED), 429
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,43 @@
+"""Celery bound to the Flask app (Flask's "Background Tasks with Celery" pattern)."""
+
+from celery import Celery, Task
+
+from portal.db import db
+
+TASK_MODULES = ["tasks.maintenance"]
+
+
+def celery_init_app(app):
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context(), db.connection_context():
+                return self.run(*args, **kwargs)
+
+    celery = Celery(app.name, task_cls=FlaskTask, include=TASK_MODULES)
+    redis_url = app.config["REDIS_URL"]
+    celery.conf.update(
+        broker_url=redis_url,
+        result_backend=redis_url,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_time_limit=120,
+        task_soft_time_limit=100,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        # Fail fast when Redis is down: the outbox sweeper delivers the work later.
+        broker_transport_options={"visibility_timeout": 3600, "max_retries": 1},
+        broker_connection_timeout=2,
+        redis_socket_connect_timeout=2,
+        redis_socket_timeout=5,
+        result_expires=3600,
+        timezone="UTC",
+        beat_schedule={},
+    )
+    celery.conf.update(app.config.get("CELERY", {}))
+    celery.set_default()
+    app.extensions["celery"] = celery
+    return celery

@@ -1,0 +1,70 @@
+"""Configuration: defaults, overridden by the environment (and an optional `.env` file)."""
+
+import os
+import secrets
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+TRUE = {"1", "true", "yes", "on"}
+
+
+def _flag(name, default=False):
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() in TRUE
+
+
+def _secret_key(instance_path, production):
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    if production:
+        raise RuntimeError("SECRET_KEY must be set when PORTAL_ENV=production.")
+    # Development: one random key per instance folder, kept across restarts.
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def load(instance_path):
+    """Build the config dict from the environment. `.env` in the working directory is read first."""
+    load_dotenv(os.environ.get("PORTAL_DOTENV", ".env"), override=False)
+    env = os.environ.get("PORTAL_ENV", "development")
+    production = env == "production"
+    debug = _flag("FLASK_DEBUG", default=False)
+    return {
+        "PORTAL_ENV": env,
+        "SECRET_KEY": _secret_key(instance_path, production),
+        "DATABASE_URL": os.environ.get(
+            "DATABASE_URL", f"sqlite:///{Path(instance_path) / 'portal.db'}"
+        ),
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": _flag("MAIL_USE_TLS"),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Returns <returns@example.com>"),
+        "MAIL_DIR": os.environ.get("MAIL_DIR", str(Path(instance_path) / "mail")),
+        "STAFF_EMAIL": os.environ.get("STAFF_EMAIL", "returns-team@example.com"),
+        "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(Path(instance_path) / "uploads")),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_BYTES", str(12 * 1024 * 1024))),
+        "PHOTO_MAX_BYTES": int(os.environ.get("PHOTO_MAX_BYTES", str(5 * 1024 * 1024))),
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "LOOKUP_RATE_LIMIT": os.environ.get("LOOKUP_RATE_LIMIT", "5 per minute"),
+        "GUEST_LINK_MAX_AGE": int(os.environ.get("GUEST_LINK_MAX_AGE", str(24 * 3600))),
+        "PAYMENT_GATEWAY": os.environ.get("PAYMENT_GATEWAY", "ledger"),
+        "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", ""),
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        "PER_PAGE": int(os.environ.get("PER_PAGE", "20")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # Secure cookies unless debugging on plain http (make run sets FLASK_DEBUG=1).
+        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", default=not debug),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", default=not debug),
+        "WTF_CSRF_TIME_LIMIT": None,
+    }

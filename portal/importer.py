@@ -1,0 +1,220 @@
+"""Order import: JSON lines of orders with lines, payments and invoices (docs/import-format.md).
+
+Each record is validated whole before anything is written, and written in its own transaction:
+a bad record is reported with its line number and leaves nothing behind.
+"""
+
+import datetime
+import json
+from dataclasses import dataclass, field
+
+from portal.db import db
+from portal.models import Invoice, Order, OrderLine, Payment, User
+
+CURRENCIES = {"USD", "EUR", "GBP", "CAD", "AUD", "CHF", "SEK", "NOK", "DKK", "JPY", "PLN"}
+STATUSES = {"placed", "shipped", "delivered", "cancelled"}
+PAYMENT_METHODS = {"card", "gift_card", "store_credit", "paypal", "bank_transfer"}
+
+
+class RecordError(ValueError):
+    """A record that can't be imported; the message says why, for a person."""
+
+
+@dataclass
+class ImportReport:
+    imported: int = 0
+    errors: list = field(default_factory=list)  # (line number, message)
+
+
+def _require(obj, key, kind, where):
+    if key not in obj or obj[key] is None:
+        raise RecordError(f"{where}: '{key}' is missing.")
+    value = obj[key]
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise RecordError(f"{where}: '{key}' must be a whole number of cents, got {value!r}.")
+    if kind is str and (not isinstance(value, str) or not value.strip()):
+        raise RecordError(f"{where}: '{key}' must be a non-empty string.")
+    return value.strip() if kind is str else value
+
+
+def _timestamp(value, where, key):
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise RecordError(f"{where}: '{key}' must be an ISO 8601 timestamp.")
+    try:
+        parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise RecordError(f"{where}: '{key}' is not an ISO 8601 timestamp: {value!r}.") from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(datetime.UTC).replace(tzinfo=None)
+    return parsed
+
+
+def _non_negative(value, where, key):
+    if value < 0:
+        raise RecordError(f"{where}: '{key}' can't be negative.")
+    return value
+
+
+def parse_order(obj):
+    """Validate one decoded record; returns a dict ready for write_order()."""
+    if not isinstance(obj, dict):
+        raise RecordError("a record must be a JSON object.")
+    number = _require(obj, "number", str, "order")
+    where = f"order {number}"
+    email = User.normalize_email(_require(obj, "email", str, where))
+    if "@" not in email:
+        raise RecordError(f"{where}: 'email' is not an email address.")
+    currency = _require(obj, "currency", str, where).upper()
+    if currency not in CURRENCIES:
+        raise RecordError(f"{where}: unknown currency {currency!r}.")
+    status = obj.get("status", "placed")
+    if status not in STATUSES:
+        raise RecordError(f"{where}: status must be one of {', '.join(sorted(STATUSES))}.")
+    placed_at = _timestamp(_require(obj, "placed_at", str, where), where, "placed_at")
+    delivered_at = _timestamp(obj.get("delivered_at"), where, "delivered_at")
+    if delivered_at and delivered_at < placed_at:
+        raise RecordError(f"{where}: delivered_at is before placed_at.")
+    shipping = _non_negative(obj.get("shipping_total", 0), where, "shipping_total")
+    if isinstance(shipping, bool) or not isinstance(shipping, int):
+        raise RecordError(f"{where}: 'shipping_total' must be a whole number of cents.")
+
+    invoices = []
+    for i, raw in enumerate(obj.get("invoices") or [], 1):
+        iw = f"{where}, invoice {i}"
+        if not isinstance(raw, dict):
+            raise RecordError(f"{iw}: must be an object.")
+        kind = raw.get("kind", "sale")
+        if kind != "sale":
+            raise RecordError(f"{iw}: only sale invoices are imported.")
+        invoices.append(
+            {
+                "number": _require(raw, "number", str, iw),
+                "kind": kind,
+                "issued_at": _timestamp(raw.get("issued_at"), iw, "issued_at") or placed_at,
+            }
+        )
+    invoice_numbers = [inv["number"] for inv in invoices]
+    if len(set(invoice_numbers)) != len(invoice_numbers):
+        raise RecordError(f"{where}: invoice numbers repeat.")
+
+    lines = []
+    raw_lines = obj.get("lines")
+    if not isinstance(raw_lines, list) or not raw_lines:
+        raise RecordError(f"{where}: 'lines' must be a non-empty list.")
+    for i, raw in enumerate(raw_lines, 1):
+        lw = f"{where}, line {i}"
+        if not isinstance(raw, dict):
+            raise RecordError(f"{lw}: must be an object.")
+        quantity = _require(raw, "quantity", int, lw)
+        if quantity <= 0:
+            raise RecordError(f"{lw}: 'quantity' must be at least 1.")
+        variant = raw.get("variant") or {}
+        if not isinstance(variant, dict):
+            raise RecordError(f"{lw}: 'variant' must be an object of attributes.")
+        invoice = raw.get("invoice")
+        if invoice is not None and invoice not in invoice_numbers:
+            raise RecordError(f"{lw}: invoice {invoice!r} is not among the order's invoices.")
+        lines.append(
+            {
+                "sku": _require(raw, "sku", str, lw),
+                "title": _require(raw, "title", str, lw),
+                "quantity": quantity,
+                "unit_price": _non_negative(_require(raw, "unit_price", int, lw), lw, "unit_price"),
+                "unit_tax": _non_negative(raw.get("unit_tax", 0), lw, "unit_tax"),
+                "final_sale": bool(raw.get("final_sale", False)),
+                "category": str(raw.get("category", "")),
+                "variant": {str(k): str(v) for k, v in variant.items()},
+                "invoice_number": invoice,
+            }
+        )
+        if isinstance(lines[-1]["unit_tax"], bool) or not isinstance(lines[-1]["unit_tax"], int):
+            raise RecordError(f"{lw}: 'unit_tax' must be a whole number of cents.")
+
+    payments = []
+    for i, raw in enumerate(obj.get("payments") or [], 1):
+        pw = f"{where}, payment {i}"
+        if not isinstance(raw, dict):
+            raise RecordError(f"{pw}: must be an object.")
+        method = _require(raw, "method", str, pw)
+        if method not in PAYMENT_METHODS:
+            raise RecordError(f"{pw}: unknown method {method!r}.")
+        amount = _require(raw, "amount", int, pw)
+        if amount <= 0:
+            raise RecordError(f"{pw}: 'amount' must be positive.")
+        payments.append(
+            {
+                "method": method,
+                "gateway": str(raw.get("gateway", "ledger")),
+                "reference": _require(raw, "reference", str, pw),
+                "amount": amount,
+                "position": i,
+            }
+        )
+    total = shipping + sum(ln["quantity"] * (ln["unit_price"] + ln["unit_tax"]) for ln in lines)
+    captured = sum(p["amount"] for p in payments)
+    if captured != total:
+        raise RecordError(
+            f"{where}: payments capture {captured} cents but the order totals {total} cents."
+        )
+    return {
+        "number": number,
+        "email": email,
+        "currency": currency,
+        "status": status,
+        "placed_at": placed_at,
+        "delivered_at": delivered_at,
+        "shipping_total": shipping,
+        "lines": lines,
+        "payments": payments,
+        "invoices": invoices,
+    }
+
+
+def write_order(record):
+    """Insert one parsed order in one transaction. Raises RecordError if it can't."""
+    with db.atomic():
+        if Order.select().where(Order.number == record["number"]).exists():
+            raise RecordError(f"order {record['number']}: already imported.")
+        taken = Invoice.select(Invoice.number).where(
+            Invoice.number.in_([inv["number"] for inv in record["invoices"]] or [""])
+        )
+        if taken.exists():
+            raise RecordError(f"order {record['number']}: an invoice number is already used.")
+        customer = User.get_or_none(User.email == record["email"])
+        order = Order.create(
+            number=record["number"],
+            customer=customer,
+            email=record["email"],
+            currency=record["currency"],
+            status=record["status"],
+            placed_at=record["placed_at"],
+            delivered_at=record["delivered_at"],
+            shipping_total=record["shipping_total"],
+        )
+        for inv in record["invoices"]:
+            Invoice.create(order=order, **inv)
+        for line in record["lines"]:
+            OrderLine.create(order=order, **line)
+        for payment in record["payments"]:
+            Payment.create(order=order, **payment)
+    return order
+
+
+def import_lines(lines):
+    """Import an iterable of JSON-lines text; returns an ImportReport."""
+    report = ImportReport()
+    for lineno, text in enumerate(lines, 1):
+        if not text.strip():
+            continue
+        try:
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise RecordError(f"not valid JSON ({exc.msg}).") from None
+            write_order(parse_order(obj))
+            report.imported += 1
+        except RecordError as exc:
+            report.errors.append((lineno, str(exc)))
+    return report

@@ -1,0 +1,48 @@
+"""Every Peewee table of the portal. ALL_MODELS is the schema the migrations must produce."""
+
+from portal.models.accounts import ROLE_RANK, ROLES, User, now
+from portal.models.inventory import InventoryLocation, StockLevel, StockMovement
+from portal.models.orders import Invoice, Order, OrderLine, Payment
+from portal.models.outbox import OutboxMessage
+from portal.models.refunds import REFUND_COMMITTED, LedgerTransaction, Refund, StoreCredit
+from portal.models.returns import (
+    RETURN_STATUSES,
+    Counter,
+    Return,
+    ReturnEvent,
+    ReturnLine,
+    ReturnPhoto,
+    ReturnPolicy,
+    ReturnReason,
+)
+
+ALL_MODELS = [
+    User,
+    Order,
+    OrderLine,
+    Payment,
+    Invoice,
+    InventoryLocation,
+    StockLevel,
+    StockMovement,
+    ReturnReason,
+    ReturnPolicy,
+    Return,
+    ReturnLine,
+    ReturnPhoto,
+    ReturnEvent,
+    Counter,
+    Refund,
+    StoreCredit,
+    LedgerTransaction,
+    OutboxMessage,
+]
+
+__all__ = [m.__name__ for m in ALL_MODELS] + [
+    "ALL_MODELS",
+    "REFUND_COMMITTED",
+    "RETURN_STATUSES",
+    "ROLES",
+    "ROLE_RANK",
+    "now",
+]

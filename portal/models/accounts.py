@@ -1,0 +1,59 @@
+"""Users: shoppers and staff, one table, a role each."""
+
+import datetime
+
+from flask_login import UserMixin
+from peewee import SQL, BooleanField, CharField, DateTimeField
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal.db import BaseModel
+
+ROLES = ("shopper", "agent", "manager", "admin")
+ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+
+
+def now():
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+class User(UserMixin, BaseModel):
+    email = CharField(unique=True)  # always stored lower-cased
+    password_hash = CharField()
+    name = CharField(default="")
+    role = CharField(
+        default="shopper",
+        constraints=[SQL("CHECK (role IN ('shopper', 'agent', 'manager', 'admin'))")],
+    )
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=now)
+
+    @staticmethod
+    def normalize_email(email):
+        return (email or "").strip().lower()
+
+    @classmethod
+    def by_email(cls, email):
+        return cls.get_or_none(cls.email == cls.normalize_email(email))
+
+    def set_password(self, password):
+        # scrypt (werkzeug's default): a memory-hard KDF with a per-password salt.
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password):
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self):
+        return self.active
+
+    @property
+    def is_staff(self):
+        return self.role != "shopper"
+
+    def has_role(self, minimum):
+        """Staff roles are ordered: agent < manager < admin."""
+        return ROLE_RANK[self.role] >= ROLE_RANK[minimum]
+
+    @property
+    def display_name(self):
+        return self.name or self.email

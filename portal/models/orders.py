@@ -1,0 +1,77 @@
+"""Orders pushed in by the shop: lines, payments and invoices. Money is integer cents."""
+
+from peewee import (
+    SQL,
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+)
+
+from portal.db import BaseModel, JSONField
+from portal.models.accounts import User, now
+
+ORDER_STATUSES = ("placed", "shipped", "delivered", "cancelled")
+
+
+def check(expr):
+    return [SQL(f"CHECK ({expr})")]
+
+
+class Order(BaseModel):
+    number = CharField(unique=True)
+    customer = ForeignKeyField(User, null=True, backref="orders", on_delete="SET NULL")
+    email = CharField(index=True)  # lower-cased
+    currency = CharField(max_length=3)
+    placed_at = DateTimeField(index=True)
+    delivered_at = DateTimeField(null=True)
+    shipping_total = IntegerField(default=0, constraints=check("shipping_total >= 0"))
+    status = CharField(default="placed")
+    # Incremented whenever a return is requested or received on this order (as Medusa does).
+    version = IntegerField(default=1)
+    created_at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((("customer", "placed_at"), False),)
+
+
+class OrderLine(BaseModel):
+    order = ForeignKeyField(Order, backref="lines", on_delete="CASCADE")
+    sku = CharField(index=True)
+    title = CharField()
+    variant = JSONField(default=dict)  # {"size": "M", "colour": "blue"}
+    quantity = IntegerField(constraints=check("quantity > 0"))
+    # What the shopper actually paid per unit, after allocated discounts, and its tax.
+    unit_price = IntegerField(constraints=check("unit_price >= 0"))
+    unit_tax = IntegerField(default=0, constraints=check("unit_tax >= 0"))
+    final_sale = BooleanField(default=False)
+    category = CharField(default="")
+    # The sale invoice that covers this line; a line without one is not returnable yet.
+    invoice_number = CharField(null=True)
+
+    @property
+    def unit_total(self):
+        return self.unit_price + self.unit_tax
+
+    @property
+    def variant_text(self):
+        return ", ".join(f"{k}: {v}" for k, v in sorted((self.variant or {}).items()))
+
+
+class Payment(BaseModel):
+    order = ForeignKeyField(Order, backref="payments", on_delete="CASCADE")
+    method = CharField()  # card, gift_card, store_credit, ...
+    gateway = CharField(default="ledger")  # ledger, stripe
+    reference = CharField()  # the gateway's charge / payment intent id
+    amount = IntegerField(constraints=check("amount > 0"))  # captured
+    position = IntegerField(default=0)  # refund order: original card first, then gift card
+    created_at = DateTimeField(default=now)
+
+
+class Invoice(BaseModel):
+    order = ForeignKeyField(Order, backref="invoices", on_delete="CASCADE")
+    # Unique across kinds: a return invoice number never equals a sale invoice number.
+    number = CharField(unique=True)
+    kind = CharField(constraints=check("kind IN ('sale', 'return')"))
+    issued_at = DateTimeField(default=now)

