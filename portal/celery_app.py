@@ -4,7 +4,7 @@ from celery import Celery, Task
 
 from portal.db import db
 
-TASK_MODULES = ["tasks.maintenance"]
+TASK_MODULES = ["tasks.maintenance", "tasks.outbox"]
 
 
 def celery_init_app(app):
@@ -35,7 +35,9 @@ def celery_init_app(app):
         redis_socket_timeout=5,
         result_expires=3600,
         timezone="UTC",
-        beat_schedule={},
+        beat_schedule={
+            "outbox-sweep": {"task": "tasks.outbox.sweep", "schedule": 15.0},
+        },
     )
     celery.conf.update(app.config.get("CELERY", {}))
     celery.set_default()

@@ -1,0 +1,62 @@
+"""Email: render HTML + text from templates/emails/, send through SMTP or write .eml files."""
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+from flask import current_app, render_template
+
+
+class MailError(Exception):
+    """Sending failed; `permanent` says whether retrying can help."""
+
+    def __init__(self, message, permanent=False):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def render(template, **context):
+    """(subject, text, html): the .txt template's first line is the subject."""
+    text = render_template(f"emails/{template}.txt", **context).lstrip()
+    subject, _, body = text.partition("\n")
+    html = render_template(f"emails/{template}.html", subject=subject.strip(), **context)
+    return subject.strip(), body.lstrip("\n"), html
+
+
+def build(to, subject, text, html, message_id=None):
+    config = current_app.config
+    msg = EmailMessage()
+    msg["From"] = config["MAIL_FROM"]
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = message_id or make_msgid(domain="returns.portal")
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
+    return msg
+
+
+def send(msg):
+    """Deliver through SMTP when MAIL_SERVER is set, else write instance/mail/<id>.eml."""
+    config = current_app.config
+    if not config["MAIL_SERVER"]:
+        folder = Path(config["MAIL_DIR"])
+        folder.mkdir(parents=True, exist_ok=True)
+        name = msg["Message-ID"].strip("<>").replace("@", "_").replace("/", "_")
+        (folder / f"{name}.eml").write_bytes(bytes(msg))
+        return
+    try:
+        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:
+            if config["MAIL_USE_TLS"]:
+                smtp.starttls(context=ssl.create_default_context())
+            if config["MAIL_USERNAME"]:
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+            smtp.send_message(msg)
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise MailError(f"recipient refused: {exc.recipients}", permanent=True) from exc
+    except smtplib.SMTPResponseException as exc:
+        raise MailError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", exc.smtp_code >= 500) from exc
+    except (OSError, smtplib.SMTPException) as exc:
+        raise MailError(f"SMTP unavailable: {exc}") from exc

@@ -1,0 +1,109 @@
+"""The bridge between stored returns and the pure refund calculation: what is still refundable
+per payment, per order and per line, and the calculation inputs for a return. The shopper's
+estimate and the refund prefilled for staff both come from refund_for_return()."""
+
+from peewee import fn
+
+from portal.models import REFUND_COMMITTED, Payment, Refund, Return, ReturnLine
+from portal.returns.refund_calc import PaymentRoom, RefundLine, RefundTerms, calculate_refund
+
+
+def committed_by_payment(order):
+    """{payment_id: cents held by refunds that are not cancelled}; None key = store credit."""
+    rows = (
+        Refund.select(Refund.payment, fn.SUM(Refund.amount).alias("total"))
+        .join(Return)
+        .where((Return.order == order.id) & Refund.status.in_(REFUND_COMMITTED))
+        .group_by(Refund.payment)
+    )
+    return {row.payment_id: int(row.total or 0) for row in rows}
+
+
+def payment_rooms(order):
+    committed = committed_by_payment(order)
+    return [
+        PaymentRoom(p.id, p.method, p.position, p.amount - committed.get(p.id, 0))
+        for p in Payment.select().where(Payment.order == order.id)
+    ]
+
+
+def order_refundable(order):
+    """Captured on the order minus every refund that holds money (store credit included)."""
+    captured = (
+        Payment.select(fn.COALESCE(fn.SUM(Payment.amount), 0))
+        .where(Payment.order == order.id)
+        .scalar()
+    )
+    return int(captured) - sum(committed_by_payment(order).values())
+
+
+def shipping_refunded(order, exclude_rma_id=None):
+    """Original shipping is refunded at most once per order, across all its returns."""
+    query = (
+        Refund.select(Refund.breakdown)
+        .join(Return)
+        .where((Return.order == order.id) & Refund.status.in_(REFUND_COMMITTED))
+    )
+    if exclude_rma_id is not None:
+        query = query.where(Return.id != exclude_rma_id)
+    return any((r.breakdown or {}).get("shipping", 0) > 0 for r in query)
+
+
+def line_refunded(order_line_ids, exclude_rma_id=None):
+    """{order_line_id: cents already set as refund on lines of other returns}."""
+    query = (
+        ReturnLine.select(ReturnLine.order_line, fn.SUM(ReturnLine.refund_amount).alias("total"))
+        .join(Return)
+        .where(
+            ReturnLine.order_line.in_(list(order_line_ids))
+            & ReturnLine.refund_amount.is_null(False)
+        )
+        .group_by(ReturnLine.order_line)
+    )
+    if exclude_rma_id is not None:
+        query = query.where(Return.id != exclude_rma_id)
+    return {row.order_line_id: int(row.total or 0) for row in query}
+
+
+def terms_for(rma, order, refund_shipping=None, additional=0, cap=True):
+    return RefundTerms(
+        restocking_fee_bps=rma.policy_restocking_fee_bps,
+        return_shipping_fee=rma.policy_return_shipping_fee,
+        shipping_total=order.shipping_total,
+        shipping_already_refunded=shipping_refunded(order, exclude_rma_id=rma.id),
+        refund_shipping=refund_shipping,
+        additional=additional,
+        order_refundable=order_refundable(order) if cap else None,
+    )
+
+
+def refund_lines(items, exclude_rma_id=None):
+    """RefundLine inputs from (order_line, quantity, reason, override) tuples."""
+    items = list(items)
+    already = line_refunded([ol.id for ol, *_ in items], exclude_rma_id)
+    return [
+        RefundLine(
+            quantity=qty,
+            unit_price=ol.unit_price,
+            unit_tax=ol.unit_tax,
+            merchant_fault=reason.merchant_fault,
+            line_refundable=ol.quantity * ol.unit_total - already.get(ol.id, 0),
+            override=override,
+        )
+        for ol, qty, reason, override in items
+    ]
+
+
+def refund_for_return(rma, lines, quantities, overrides=None, refund_shipping=None,
+                      additional=0, cap=True):  # fmt: skip
+    """The breakdown for `lines` (ReturnLines of `rma`) with {line_id: units} to refund.
+
+    For the shopper's estimate pass the requested quantities; for staff, the accepted ones."""
+    overrides = overrides or {}
+    items = [
+        (ln.order_line, quantities.get(ln.id, 0), ln.reason, overrides.get(ln.id)) for ln in lines
+    ]
+    return calculate_refund(
+        refund_lines(items, exclude_rma_id=rma.id),
+        terms_for(rma, rma.order, refund_shipping, additional, cap),
+    )

@@ -1,0 +1,152 @@
+"""The return's life: statuses, transitions, and the next actions a return allows.
+
+requested -approve-> approved -receive-> partially_received -receive-> received -finish-> completed
+requested -reject-> rejected; requested/approved -cancel/expire-> cancelled
+any active state -hold-> on_hold -resume-> the state it came from
+"""
+
+from dataclasses import dataclass
+
+from portal.returns.errors import InvalidTransition
+
+REQUESTED = "requested"
+APPROVED = "approved"
+PARTIALLY_RECEIVED = "partially_received"
+RECEIVED = "received"
+COMPLETED = "completed"
+REJECTED = "rejected"
+CANCELLED = "cancelled"
+ON_HOLD = "on_hold"
+
+ACTIVE = (REQUESTED, APPROVED, PARTIALLY_RECEIVED, RECEIVED)
+TERMINAL = (COMPLETED, REJECTED, CANCELLED)
+RECEIVING = (APPROVED, PARTIALLY_RECEIVED)
+# Returns whose quantities still count against the order line (rule 1).
+COUNTING = (REQUESTED, APPROVED, PARTIALLY_RECEIVED, RECEIVED, COMPLETED, ON_HOLD)
+
+LABELS = {
+    REQUESTED: "Requested",
+    APPROVED: "Approved",
+    PARTIALLY_RECEIVED: "Partially received",
+    RECEIVED: "Received",
+    COMPLETED: "Completed",
+    REJECTED: "Rejected",
+    CANCELLED: "Cancelled",
+    ON_HOLD: "On hold",
+}
+
+# (from, event) -> to. Receive goes to partially_received or received by what arrived.
+TRANSITIONS = {
+    (REQUESTED, "approve"): APPROVED,
+    (REQUESTED, "reject"): REJECTED,
+    (REQUESTED, "cancel"): CANCELLED,
+    (APPROVED, "cancel"): CANCELLED,
+    (APPROVED, "expire"): CANCELLED,
+    (APPROVED, "receive"): PARTIALLY_RECEIVED,
+    (PARTIALLY_RECEIVED, "receive"): PARTIALLY_RECEIVED,
+    (PARTIALLY_RECEIVED, "finish"): COMPLETED,
+    (RECEIVED, "finish"): COMPLETED,
+    **{(state, "hold"): ON_HOLD for state in ACTIVE},
+}
+
+EVENT_VERBS = {
+    "approve": "approve",
+    "reject": "reject",
+    "cancel": "cancel",
+    "expire": "expire",
+    "receive": "receive items on",
+    "finish": "finish",
+    "hold": "put on hold",
+    "resume": "resume",
+}
+
+
+def next_status(status, event, held_from=None, fully_received=False):
+    """The status after `event`, or InvalidTransition with a readable message."""
+    if status == ON_HOLD and event == "resume":
+        if held_from not in ACTIVE:
+            raise InvalidTransition("This return has no state to resume to.")
+        return held_from
+    target = TRANSITIONS.get((status, event))
+    if target is None:
+        verb = EVENT_VERBS.get(event, event)
+        raise InvalidTransition(f"You can't {verb} a return that is {LABELS[status].lower()}.")
+    if event == "receive" and fully_received:
+        return RECEIVED
+    return target
+
+
+def shopper_can_cancel(status, received_units):
+    return status in (REQUESTED, APPROVED) and received_units == 0
+
+
+@dataclass(frozen=True)
+class LineFacts:
+    requested: int
+    received: int
+    damaged: int
+    restocked: int
+    inspection: str  # pending | accepted | rejected
+    refunded: bool  # a refund covers this line (pending or done)
+
+    @property
+    def restockable(self):
+        return self.received - self.damaged - self.restocked
+
+    @property
+    def settled(self):
+        return self.received == 0 or self.inspection == "rejected" or self.refunded
+
+
+@dataclass(frozen=True)
+class ReturnFacts:
+    status: str
+    lines: tuple
+    refund_pending: bool = False  # a refund awaiting approval, pending or processing
+    refund_failed: bool = False
+
+
+def finish_blocker(facts):
+    """Why the return can't be finished now, or None when it can."""
+    if facts.status not in (PARTIALLY_RECEIVED, RECEIVED):
+        return f"A return that is {LABELS[facts.status].lower()} can't be finished."
+    if facts.refund_pending:
+        return "A refund is still pending; finish once it has gone through."
+    if facts.refund_failed:
+        return "A refund failed; retry it before finishing."
+    if any(line.received and line.inspection == "pending" for line in facts.lines):
+        return "Every received line must be accepted or rejected first."
+    if not all(line.settled for line in facts.lines):
+        return "Every accepted line must be refunded or credited first."
+    return None
+
+
+def next_actions(facts):
+    """What can be done on the return now, in a sensible order. Never a fixed sequence."""
+    status = facts.status
+    if status in TERMINAL:
+        return []
+    if status == ON_HOLD:
+        return ["resume"]
+    actions = []
+    if status == REQUESTED:
+        actions += ["review"]
+    if status in RECEIVING:
+        actions += ["receive"]
+    lines = facts.lines
+    if any(line.received and line.inspection == "pending" for line in lines):
+        actions += ["inspect"]
+    if any(line.inspection == "accepted" and line.restockable > 0 for line in lines):
+        actions += ["restock"]
+    if not facts.refund_pending and any(
+        line.inspection == "accepted" and not line.refunded for line in lines
+    ):
+        actions += ["refund"]
+    if facts.refund_failed:
+        actions += ["retry_refund"]
+    if finish_blocker(facts) is None:
+        actions += ["finish"]
+    actions += ["hold"]
+    if status in (REQUESTED, APPROVED):
+        actions += ["cancel"]
+    return actions
