@@ -4,7 +4,7 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from portal import migrate
 
@@ -36,6 +36,7 @@ def db_generate(name):
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db():
     """Create or upgrade the schema (same as `db upgrade`)."""
     applied = migrate.upgrade()
@@ -43,6 +44,7 @@ def init_db():
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--orders", default=300, show_default=True, type=click.IntRange(1, 100000))
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.option("--if-empty", is_flag=True, help="Do nothing (exit 0) when accounts already exist.")
@@ -68,6 +70,7 @@ def seed_demo(orders, seed, if_empty):
 
 
 @click.command("import-orders")
+@with_appcontext
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 def import_orders(file):
     """Import orders from a JSON-lines FILE (see docs/import-format.md)."""
@@ -82,6 +85,7 @@ def import_orders(file):
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("email")
 @click.option("--name", default="")
 @click.option(

@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import time
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -23,8 +24,20 @@ def _secret_key(instance_path, production):
     # Development: one random key per instance folder, kept across restarts.
     path = Path(instance_path) / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
-    return path.read_text().strip()
+        # Readable by this user only; O_EXCL: two processes starting at once keep one key.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+    for _ in range(50):  # another process may have created it a moment ago and still be writing
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.02)
+    raise RuntimeError(f"{path} is empty; delete it to get a new development key.")
 
 
 def load(instance_path):
@@ -59,6 +72,7 @@ def load(instance_path):
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         "PER_PAGE": int(os.environ.get("PER_PAGE", "20")),
+        "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Secure cookies unless debugging on plain http (make run sets FLASK_DEBUG=1).

@@ -8,12 +8,16 @@ import datetime
 import json
 from dataclasses import dataclass, field
 
+from peewee import DatabaseError
+
 from portal.db import db
 from portal.models import Invoice, Order, OrderLine, Payment, User
 
 CURRENCIES = {"USD", "EUR", "GBP", "CAD", "AUD", "CHF", "SEK", "NOK", "DKK", "JPY", "PLN"}
 STATUSES = {"placed", "shipped", "delivered", "cancelled"}
 PAYMENT_METHODS = {"card", "gift_card", "store_credit", "paypal", "bank_transfer"}
+# Whole numbers are stored in 32-bit INTEGER columns on PostgreSQL: refuse anything larger here.
+MAX_INT = 2_147_483_647
 
 
 class RecordError(ValueError):
@@ -32,6 +36,8 @@ def _require(obj, key, kind, where):
     value = obj[key]
     if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
         raise RecordError(f"{where}: '{key}' must be a whole number of cents, got {value!r}.")
+    if kind is int and abs(value) > MAX_INT:
+        raise RecordError(f"{where}: '{key}' is too large.")
     if kind is str and (not isinstance(value, str) or not value.strip()):
         raise RecordError(f"{where}: '{key}' must be a non-empty string.")
     return value.strip() if kind is str else value
@@ -51,9 +57,39 @@ def _timestamp(value, where, key):
     return parsed
 
 
-def _non_negative(value, where, key):
+def _cents(value, where, key):
+    """A whole, non-negative number of cents (an optional field that defaults to 0)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RecordError(f"{where}: '{key}' must be a whole number of cents, got {value!r}.")
     if value < 0:
         raise RecordError(f"{where}: '{key}' can't be negative.")
+    if value > MAX_INT:
+        raise RecordError(f"{where}: '{key}' is too large.")
+    return value
+
+
+def _flag(obj, key, where):
+    value = obj.get(key, False)
+    if not isinstance(value, bool):  # "false" would otherwise read as true
+        raise RecordError(f"{where}: '{key}' must be true or false, got {value!r}.")
+    return value
+
+
+def _optional_text(obj, key, where):
+    value = obj.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise RecordError(f"{where}: '{key}' must be a string.")
+    return value.strip()
+
+
+def _list(obj, key, where):
+    value = obj.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise RecordError(f"{where}: '{key}' must be a list.")
     return value
 
 
@@ -70,18 +106,16 @@ def parse_order(obj):
     if currency not in CURRENCIES:
         raise RecordError(f"{where}: unknown currency {currency!r}.")
     status = obj.get("status", "placed")
-    if status not in STATUSES:
+    if not isinstance(status, str) or status not in STATUSES:
         raise RecordError(f"{where}: status must be one of {', '.join(sorted(STATUSES))}.")
     placed_at = _timestamp(_require(obj, "placed_at", str, where), where, "placed_at")
     delivered_at = _timestamp(obj.get("delivered_at"), where, "delivered_at")
     if delivered_at and delivered_at < placed_at:
         raise RecordError(f"{where}: delivered_at is before placed_at.")
-    shipping = _non_negative(obj.get("shipping_total", 0), where, "shipping_total")
-    if isinstance(shipping, bool) or not isinstance(shipping, int):
-        raise RecordError(f"{where}: 'shipping_total' must be a whole number of cents.")
+    shipping = _cents(obj.get("shipping_total", 0), where, "shipping_total")
 
     invoices = []
-    for i, raw in enumerate(obj.get("invoices") or [], 1):
+    for i, raw in enumerate(_list(obj, "invoices", where), 1):
         iw = f"{where}, invoice {i}"
         if not isinstance(raw, dict):
             raise RecordError(f"{iw}: must be an object.")
@@ -121,19 +155,17 @@ def parse_order(obj):
                 "sku": _require(raw, "sku", str, lw),
                 "title": _require(raw, "title", str, lw),
                 "quantity": quantity,
-                "unit_price": _non_negative(_require(raw, "unit_price", int, lw), lw, "unit_price"),
-                "unit_tax": _non_negative(raw.get("unit_tax", 0), lw, "unit_tax"),
-                "final_sale": bool(raw.get("final_sale", False)),
-                "category": str(raw.get("category", "")),
+                "unit_price": _cents(_require(raw, "unit_price", int, lw), lw, "unit_price"),
+                "unit_tax": _cents(raw.get("unit_tax", 0), lw, "unit_tax"),
+                "final_sale": _flag(raw, "final_sale", lw),
+                "category": _optional_text(raw, "category", lw),
                 "variant": {str(k): str(v) for k, v in variant.items()},
                 "invoice_number": invoice,
             }
         )
-        if isinstance(lines[-1]["unit_tax"], bool) or not isinstance(lines[-1]["unit_tax"], int):
-            raise RecordError(f"{lw}: 'unit_tax' must be a whole number of cents.")
 
     payments = []
-    for i, raw in enumerate(obj.get("payments") or [], 1):
+    for i, raw in enumerate(_list(obj, "payments", where), 1):
         pw = f"{where}, payment {i}"
         if not isinstance(raw, dict):
             raise RecordError(f"{pw}: must be an object.")
@@ -146,7 +178,7 @@ def parse_order(obj):
         payments.append(
             {
                 "method": method,
-                "gateway": str(raw.get("gateway", "ledger")),
+                "gateway": _optional_text(raw, "gateway", pw) or "ledger",
                 "reference": _require(raw, "reference", str, pw),
                 "amount": amount,
                 "position": i,
@@ -213,8 +245,16 @@ def import_lines(lines):
                 obj = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise RecordError(f"not valid JSON ({exc.msg}).") from None
-            write_order(parse_order(obj))
+            record = parse_order(obj)
+            write_order(record)
             report.imported += 1
         except RecordError as exc:
             report.errors.append((lineno, str(exc)))
+        except DatabaseError as exc:  # e.g. a value too long for its column on PostgreSQL
+            first_line = (
+                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            )
+            report.errors.append(
+                (lineno, f"order {record['number']}: rejected by the database: {first_line}")
+            )
     return report

@@ -87,7 +87,31 @@ def redis_url(redis_server):
     return redis_server.url + "/0"
 
 
+_TEMPLATE_DB = {}
+
+
+def _migrated_sqlite_template(redis_url):
+    """Migrate one SQLite file per test session; each test starts from a copy of it."""
+    if "path" not in _TEMPLATE_DB:
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="portal-template-"))
+        path = folder / "template.db"
+        os.environ["PORTAL_INSTANCE"] = str(folder / "instance")
+        app = create_app({"DATABASE_URL": f"sqlite:///{path}", "REDIS_URL": redis_url,
+                          "SECRET_KEY": "test-secret", "TESTING": True})  # fmt: skip
+        from portal import migrate
+
+        with app.app_context():
+            migrate.upgrade()
+        db.close()  # the last connection out checkpoints the WAL into the file
+        _TEMPLATE_DB["path"] = path
+    return _TEMPLATE_DB["path"]
+
+
 def make_app(tmp_path, redis_url, database_url=None, **extra):
+    if database_url is None and not (tmp_path / "test.db").exists():
+        shutil.copyfile(_migrated_sqlite_template(redis_url), tmp_path / "test.db")
     config = {
         "TESTING": True,
         "DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'test.db'}",
@@ -99,6 +123,8 @@ def make_app(tmp_path, redis_url, database_url=None, **extra):
         "MAIL_DIR": str(tmp_path / "mail"),
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "SECRET_KEY": "test-secret",
+        # One cheap hash per factory user keeps the suite fast; production uses scrypt.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         **extra,
     }
     os.environ["PORTAL_INSTANCE"] = str(tmp_path / "instance")

@@ -1,10 +1,12 @@
 """Sign in and sign out."""
 
+from functools import cache
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.auth.forms import LoginForm
 from portal.auth.roles import home_for
@@ -23,12 +25,26 @@ def _login_limit():
 
 
 def _safe_next(target):
+    """A local path to go back to after sign-in, or None (never another site)."""
     if not target:
+        return None
+    # Browsers read a backslash as "/" and drop tabs and newlines, so "/<backslash>evil.example"
+    # or "/<tab>/evil.example" would become "//evil.example": refuse both outright.
+    if "\\" in target or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
+
+
+@cache
+def _dummy_hash():
+    return generate_password_hash("not-a-real-password", method="scrypt")
+
+
+def _spend_a_hash(password):
+    check_password_hash(_dummy_hash(), password or "")
 
 
 @bp.route("/")
@@ -46,6 +62,8 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = User.by_email(form.email.data)
+        if user is None:
+            _spend_a_hash(form.password.data)  # same work as a wrong password: no timing oracle
         if user is None or not user.active or not user.check_password(form.password.data):
             form.password.errors.append("That email and password don't match an active account.")
         else:

