@@ -1,24 +1,28 @@
-"""Shopper side: order history and order pages. Another shopper's order is a 404."""
+"""Shopper side: order history, order pages with what can be returned, and (in the modules
+imported at the bottom) the return request, tracking and guest access. Another shopper's order
+or return is a 404."""
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user, login_required
 
-from portal.models import Order, OrderLine, Payment
+from portal.customer.access import guest_number, order_or_404, viewer_required
+from portal.models import Order, OrderLine, Payment, Return, ReturnPolicy
 from portal.pagination import page_number, paginate
+from portal.returns import eligibility
 
 bp = Blueprint("customer", __name__)
 
 
-def shopper_order_or_404(number):
-    order = Order.get_or_none((Order.number == number) & (Order.customer == current_user.id))
-    if order is None:
-        abort(404)
-    return order
+@bp.app_template_global()
+def return_policy():
+    """The store's return policy, for templates that need its address or window (emails too)."""
+    return ReturnPolicy.current()
 
 
 @bp.route("/orders")
 @login_required
 def orders():
+    """The signed-in shopper's orders, newest first."""
     query = (
         Order.select()
         .where(Order.customer == current_user.id)
@@ -30,9 +34,23 @@ def orders():
 
 
 @bp.route("/orders/<number>")
-@login_required
+@viewer_required
 def order_detail(number):
-    order = shopper_order_or_404(number)
-    lines = list(order.lines.order_by(OrderLine.id))
+    """One order: its lines with ordered / already returned / returnable units, and why not."""
+    order = order_or_404(number)
+    policy = ReturnPolicy.current()
+    lines = eligibility.for_order(order, policy)
     payments = list(order.payments.order_by(Payment.position, Payment.id))
-    return render_template("customer/order.html", order=order, lines=lines, payments=payments)
+    return render_template(
+        "customer/order.html",
+        order=order,
+        lines=lines,
+        payments=payments,
+        policy=policy,
+        returns=list(order.returns.order_by(Return.created_at.desc(), Return.id.desc())),
+        can_return=eligibility.anything_returnable(lines),
+        is_guest=guest_number() == order.number,
+    )
+
+
+from portal.customer import guest_views, request_views, tracking_views  # noqa: E402, F401

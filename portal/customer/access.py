@@ -1,0 +1,81 @@
+"""Who may see which order and return: the signed-in shopper who owns the order, or a guest
+whose emailed link opened that one order (kept in the session). Anything else is a 404."""
+
+import operator
+from functools import reduce, wraps
+
+from flask import abort, current_app, session
+from flask_login import current_user
+
+from portal.models import Order, Return
+
+GUEST_KEY = "guest_order"
+
+
+def guest_number():
+    """The order number a guest link opened in this browser session, if any."""
+    value = session.get(GUEST_KEY)
+    return value if isinstance(value, str) and value else None
+
+
+def grant_guest(number):
+    session[GUEST_KEY] = number
+
+
+def is_shopper():
+    return current_user.is_authenticated and not current_user.is_staff
+
+
+def viewer_required(view):
+    """A signed-in user or a guest with a link; anyone else is sent to sign in."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated and guest_number() is None:
+            abort(current_app.login_manager.unauthorized())
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def order_scope():
+    """The condition selecting the orders this visitor may see (None: no order at all)."""
+    conditions = []
+    if is_shopper():
+        conditions.append(Order.customer == current_user.id)
+    if guest_number() is not None:
+        conditions.append(Order.number == guest_number())
+    return reduce(operator.or_, conditions) if conditions else None
+
+
+def order_or_404(number):
+    scope = order_scope()
+    order = None if scope is None else Order.get_or_none((Order.number == number) & scope)
+    if order is None:
+        abort(404)
+    return order
+
+
+def return_query():
+    scope = order_scope()
+    query = Return.select(Return, Order).join(Order)
+    return query.where(scope) if scope is not None else query.where(Return.id.is_null())
+
+
+def return_or_404(reference):
+    rma = return_query().where(Return.reference == reference).get_or_none()
+    if rma is None:
+        abort(404)
+    return rma
+
+
+def requester():
+    """The account making a request (None for a guest)."""
+    return current_user._get_current_object() if is_shopper() else None
+
+
+def contact_email(order):
+    """Where a return's emails go: the signed-in owner's address, else the order's."""
+    if is_shopper() and order.customer_id == current_user.id:
+        return current_user.email
+    return order.email

@@ -1,0 +1,143 @@
+"""Shopper forms: the return request (one sub-form per order line), cancel, and guest lookup."""
+
+import hashlib
+import json
+import re
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import Form
+from wtforms.fields import (
+    EmailField,
+    FieldList,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Regexp
+from wtforms.widgets import HiddenInput
+
+from portal.returns.requests import NOTE_MAX, SHOPPER_RESOLUTIONS, Selection
+
+WHOLE = re.compile(r"[+-]?\d{1,6}")
+
+
+class WholeNumberField(IntegerField):
+    """A count of items: blank means 0; anything but a whole number is refused in words."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        raw = str(valuelist[0]).strip()
+        if raw == "":
+            self.data = 0
+            return
+        if not WHOLE.fullmatch(raw):
+            self.data = None
+            raise ValueError("Enter a whole number of items, like 1 or 2.")
+        self.data = int(raw)
+
+
+class LineForm(Form):
+    """One order line of the request; the reason is an id checked by the domain."""
+
+    order_line_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    quantity = WholeNumberField(
+        "How many to return",
+        default=0,
+        validators=[NumberRange(min=0, message="The number of items can't be negative.")],
+    )
+    reason = StringField("Reason")
+    reason_parent = StringField("Reason")  # the nested picker's first choice (htmx only)
+    note = TextAreaField(
+        "Note",
+        validators=[Length(max=NOTE_MAX, message=f"Keep notes under {NOTE_MAX} characters.")],
+    )
+    photos = MultipleFileField("Photos")
+
+
+class ResolutionField(RadioField):
+    def pre_validate(self, form):
+        if self.data not in SHOPPER_RESOLUTIONS:
+            raise ValueError("Choose a refund to your original payment or store credit.")
+
+
+class ReturnRequestForm(FlaskForm):
+    lines = FieldList(FormField(LineForm), max_entries=200)
+    resolution = ResolutionField(
+        "How would you like your money back?",
+        choices=[SelectChoice(value, label) for value, label in SHOPPER_RESOLUTIONS.items()],
+        default="refund",
+    )
+    shopper_note = TextAreaField(
+        "Anything else we should know? (optional)",
+        validators=[Length(max=2 * NOTE_MAX, message="Keep your note under 2000 characters.")],
+    )
+    reviewed = HiddenField()
+
+    def selections(self, photos=None):
+        """The chosen lines as domain Selections (photos: {order_line_id: (PhotoRef, ...)})."""
+        photos = photos or {}
+        result = []
+        for entry in self.lines:
+            line = entry.form
+            if line.order_line_id.data is None or line.quantity.data is None:
+                continue
+            reason = (line.reason.data or "").strip()
+            reason_id = int(reason) if reason.isdigit() else (reason or None)
+            result.append(
+                Selection(
+                    line.order_line_id.data,
+                    line.quantity.data,
+                    reason_id,
+                    line.note.data or "",
+                    photos.get(line.order_line_id.data, ()),
+                )
+            )
+        return result
+
+    def chosen_files(self):
+        """{order_line_id: [FileStorage]} for lines with a quantity (other files are ignored)."""
+        files = {}
+        for entry in self.lines:
+            line = entry.form
+            if line.quantity.data and line.photos.data:
+                files[line.order_line_id.data] = list(line.photos.data)
+        return files
+
+    def digest(self):
+        """A fingerprint of what the estimate depends on, to notice changes after review."""
+        chosen = sorted(
+            (s.order_line_id, s.quantity, str(s.reason_id)) for s in self.selections() if s.quantity
+        )
+        raw = json.dumps([chosen, self.resolution.data], sort_keys=True)
+        return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+class ActionForm(FlaskForm):
+    """A CSRF-protected button (cancel a return, open a guest link)."""
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class LookupForm(FlaskForm):
+    number = StringField(
+        "Order number",
+        filters=[_strip],
+        validators=[InputRequired(message="Enter your order number."), Length(max=64)],
+    )
+    email = EmailField(
+        "Email address used for the order",
+        filters=[_strip],
+        validators=[
+            InputRequired(message="Enter the email address you used for the order."),
+            Regexp(r"^[^@\s]+@[^@\s]+$", message="Enter an email address like name@example.com."),
+            Length(max=254),
+        ],
+    )

@@ -1,0 +1,281 @@
+"""The return request: choose lines, quantities and reasons, review the estimate, add photos,
+submit.
+
+Design (works the same with and without JavaScript):
+- One form. "Review return" posts it (step=review): the server re-validates everything and renders
+  the review panel (estimated refund + a photo input per chosen line) inside the same form. With
+  htmx the button posts to /return/review and only the panel is swapped; on errors the whole form
+  is swapped (HX-Retarget) so each message sits next to its input. Without JavaScript the whole
+  page comes back with the choices filled in.
+- "Submit return" posts the same form (step=confirm, multipart) with the photos. Photos are only
+  uploaded on this final submit, so nothing is ever stored for an abandoned request and no
+  pending uploads live in the session. The review panel carries a fingerprint of the choices it
+  estimated; if they changed since, the shopper sees the new estimate before anything is saved.
+"""
+
+from dataclasses import dataclass
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+
+from portal.customer.access import (
+    contact_email,
+    order_or_404,
+    requester,
+    viewer_required,
+)
+from portal.customer.forms import ReturnRequestForm
+from portal.customer.views import bp
+from portal.models import ReturnPolicy
+from portal.returns import eligibility, requests
+from portal.returns.errors import DomainError
+from portal.uploads import ALLOWED, InvalidUpload, delete_photos, store_photo
+
+PHOTO_ACCEPT = ",".join(content_type for content_type, _ in ALLOWED.values())
+CHANGED = "Your choices changed since the review. Check the new estimate, then submit again."
+
+
+class Errors:
+    """Messages for the page: per (order_line_id, field), and for the request as a whole."""
+
+    def __init__(self):
+        self.by_field = {}
+        self.general = []
+
+    def add(self, line_id, field, message):
+        if line_id is None or field is None:
+            if message not in self.general:
+                self.general.append(message)
+        else:
+            self.by_field.setdefault((line_id, field), []).append(message)
+
+    def has(self, line_id, field):
+        return bool(self.by_field.get((line_id, field)))
+
+    def of(self, line_id, field):
+        return self.by_field.get((line_id, field), [])
+
+    def __bool__(self):
+        return bool(self.by_field or self.general)
+
+
+@dataclass
+class Review:
+    breakdown: object
+    chosen: list  # requests.Chosen
+    photo_fields: dict  # order_line_id -> the file input's name
+    digest: str
+    resolution: str
+
+
+class Flow:
+    """Everything one request page needs, loaded once per request."""
+
+    def __init__(self, number):
+        self.order = order_or_404(number)
+        self.policy = ReturnPolicy.current()
+        self.lines = eligibility.for_order(self.order, self.policy)
+        self.returnable = [e for e in self.lines if e.returnable > 0]
+        self.tree = requests.reason_tree()
+
+    def form(self):
+        if request.method == "POST":
+            form = ReturnRequestForm()
+        else:
+            form = ReturnRequestForm(
+                data={
+                    "lines": [{"order_line_id": e.line.id, "quantity": 0} for e in self.returnable]
+                }
+            )
+        present = {entry.form.order_line_id.data for entry in form.lines}
+        for e in self.returnable:
+            if e.line.id not in present:
+                form.lines.append_entry({"order_line_id": e.line.id, "quantity": 0})
+        return form
+
+    def domain_check(self, form, files=None, check_photos=False):
+        return requests.check_selections(
+            self.order, form.selections(files), self.policy, lines=[e.line for e in self.lines],
+            tree=self.tree, check_photos=check_photos,
+        )  # fmt: skip
+
+    def check(self, form):
+        """Form errors, then the domain's problems for whatever the form could parse."""
+        errors = Errors()
+        form.validate()
+        for field in (getattr(form, "csrf_token", None), form.resolution, form.shopper_note):
+            for message in getattr(field, "errors", None) or []:
+                errors.add(None, None, message)
+        for entry in form.lines:
+            line = entry.form
+            line_id = line.order_line_id.data
+            if line.order_line_id.errors:
+                errors.add(None, None, "The form is out of date; reload the page and try again.")
+            for name in ("quantity", "reason", "note"):
+                for message in getattr(line, name).errors:
+                    errors.add(line_id, name, message)
+        check = self.domain_check(form)
+        for problem in check.problems:
+            if problem.order_line_id is None and problem.field is None and errors.by_field:
+                continue  # "choose at least one item" while a quantity can't even be read
+            if problem.field is not None and errors.has(problem.order_line_id, problem.field):
+                continue
+            line_known = any(e.line.id == problem.order_line_id for e in self.returnable)
+            if problem.field is None or not line_known:
+                errors.add(None, None, problem.message)
+            else:
+                errors.add(problem.order_line_id, problem.field, problem.message)
+        return errors, check
+
+    def review(self, form, chosen):
+        fields = {entry.form.order_line_id.data: entry.form.photos.name for entry in form.lines}
+        return Review(
+            breakdown=requests.estimate_chosen(self.order, chosen, self.policy),
+            chosen=chosen,
+            photo_fields={c.line.id: fields[c.line.id] for c in chosen},
+            digest=form.digest(),
+            resolution=requests.SHOPPER_RESOLUTIONS[form.resolution.data],
+        )
+
+    def render(self, form, errors=None, review=None, status=200, template=None):
+        entries = {entry.form.order_line_id.data: entry for entry in form.lines}
+        context = dict(
+            order=self.order,
+            policy=self.policy,
+            lines=self.lines,
+            rows=[(e, entries[e.line.id]) for e in self.returnable],
+            blocked=[e for e in self.lines if e.returnable == 0],
+            tree=self.tree,
+            form=form,
+            errors=errors or Errors(),
+            review=review,
+            photo_accept=PHOTO_ACCEPT,
+            max_photos=requests.MAX_PHOTOS_PER_LINE,
+            photo_max_mb=current_app.config["PHOTO_MAX_BYTES"] / (1024 * 1024),
+        )
+        return render_template(template or "customer/request_return.html", **context), status
+
+
+def is_htmx():
+    return request.headers.get("HX-Request") == "true"
+
+
+def _review(flow, form):
+    errors, check = flow.check(form)
+    if errors:
+        if is_htmx():
+            body, status = flow.render(form, errors, status=422,
+                                       template="customer/_return_form.html")  # fmt: skip
+            return body, status, {"HX-Retarget": "#return-form", "HX-Reswap": "outerHTML"}
+        return flow.render(form, errors, status=422)
+    review = flow.review(form, check.chosen)
+    if is_htmx() and request.form.get("shown_errors"):
+        # The form on screen still shows earlier messages: replace it whole, now without them.
+        body, status = flow.render(form, review=review, template="customer/_return_form.html")
+        return body, status, {"HX-Retarget": "#return-form", "HX-Reswap": "outerHTML"}
+    if is_htmx():
+        return flow.render(form, review=review, template="customer/_review.html")
+    return flow.render(form, review=review)
+
+
+@bp.route("/orders/<number>/return", methods=["GET", "POST"])
+@viewer_required
+def request_return(number):
+    """The request form (GET); review (step=review) or submit (step=confirm) without JS."""
+    flow = Flow(number)
+    if request.method == "GET" and not flow.returnable:
+        flash("Nothing on this order can be returned right now; each item says why.", "info")
+        return redirect(url_for("customer.order_detail", number=number))
+    form = flow.form()
+    if request.method == "GET":
+        return flow.render(form)
+    if request.form.get("step") != "confirm":
+        return _review(flow, form)
+    return _confirm(flow, form)
+
+
+@bp.route("/orders/<number>/return/review", methods=["POST"])
+@viewer_required
+def review_return(number):
+    """The review panel (htmx) or, without htmx, the whole page with it."""
+    flow = Flow(number)
+    return _review(flow, flow.form())
+
+
+def _confirm(flow, form):
+    errors, check = flow.check(form)
+    if errors:
+        return flow.render(form, errors, status=422)
+    review = flow.review(form, check.chosen)
+    if form.reviewed.data != review.digest:
+        errors.add(None, None, CHANGED)
+        return flow.render(form, errors, review=review, status=422)
+    files = form.chosen_files()
+    for problem in flow.domain_check(form, files, check_photos=True).problems:
+        if problem.field == "photos":
+            errors.add(problem.order_line_id, problem.field, problem.message)
+    if errors:
+        return flow.render(form, errors, review=review, status=422)
+
+    config = current_app.config
+    stored, photos = [], {}
+    for line_id, line_files in files.items():
+        try:
+            for file in line_files:
+                stored.append(store_photo(file, config["UPLOAD_DIR"], config["PHOTO_MAX_BYTES"]))
+                photos[line_id] = (*photos.get(line_id, ()), stored[-1])
+        except InvalidUpload as exc:
+            delete_photos(stored, config["UPLOAD_DIR"])
+            errors.add(line_id, "photos", str(exc))
+            return flow.render(form, errors, review=review, status=422)
+    try:
+        rma = requests.request_return(
+            flow.order,
+            requester(),
+            contact_email(flow.order),
+            form.selections(photos),
+            form.resolution.data,
+            form.shopper_note.data or "",
+            staff_email=config["STAFF_EMAIL"],
+        )
+    except DomainError as exc:
+        delete_photos(stored, config["UPLOAD_DIR"])
+        errors.add(None, None, str(exc))
+        flow = Flow(flow.order.number)  # quantities may have changed under us
+        return flow.render(flow.form(), errors, status=422)
+    except Exception:
+        delete_photos(stored, config["UPLOAD_DIR"])
+        raise
+    flash(f"Return {rma.reference} requested. We've emailed a confirmation to {rma.email}.",
+          "success")  # fmt: skip
+    return redirect(url_for("customer.return_detail", reference=rma.reference), code=303)
+
+
+@bp.route("/orders/<number>/return/reasons")
+@viewer_required
+def reason_picker(number):
+    """htmx: the nested reason picker for one line (first choice, then the more specific one)."""
+    order_or_404(number)
+    index = request.args.get("index", type=int)
+    if index is None or not 0 <= index < 200:
+        abort(400)
+    tree = requests.reason_tree()
+    if request.args.get("part") == "child":
+        raw = request.args.get(f"lines-{index}-reason_parent", "")
+        parent = tree.by_id.get(int(raw)) if raw.isdigit() else None
+        return render_template("customer/_reason_child.html", index=index, tree=tree,
+                               parent=parent, selected=None, invalid=False)  # fmt: skip
+    raw = request.args.get("selected", "")
+    selected = int(raw) if raw.isdigit() else None
+    parent = tree.top_of(selected)
+    if parent is None and request.args.get("parent", "").isdigit():
+        parent = tree.top_of(int(request.args["parent"]))
+    return render_template(
+        "customer/_reason_nested.html",
+        index=index,
+        tree=tree,
+        number=number,
+        selected=selected,
+        parent=parent,
+        invalid=request.args.get("invalid") == "1",
+        title=request.args.get("title", "")[:200],
+    )

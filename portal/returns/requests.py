@@ -1,0 +1,449 @@
+"""A shopper's return request: check the chosen lines, create the return in one transaction,
+auto-approve it when the store's rule says so, estimate its refund, and cancel it.
+
+Views pass plain values (ids, quantities, text, stored photo names); every rule is checked here
+again, inside the transaction, whatever the form already said.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from peewee import fn
+
+from portal.db import db, locked
+from portal.models import (
+    Counter,
+    Order,
+    OrderLine,
+    Return,
+    ReturnLine,
+    ReturnPhoto,
+    ReturnPolicy,
+    ReturnReason,
+    now,
+)
+from portal.outbox import enqueue_email
+from portal.returns import eligibility, references, states, timeline
+from portal.returns.amounts import refund_for_return
+from portal.returns.errors import (
+    Conflict,
+    DomainError,
+    Ineligible,
+    InvalidTransition,
+    NotFound,
+    QuantityExceeded,
+)
+
+SHOPPER_RESOLUTIONS = {"refund": "Refund to my original payment", "store_credit": "Store credit"}
+MAX_PHOTOS_PER_LINE = 3
+NOTE_MAX = 1000
+AUTO_APPROVE_RULES = ("never", "always", "merchant_fault", "under_amount")
+
+
+class PhotoRef(NamedTuple):
+    """A photo already stored by portal.uploads: its random file name, type and size."""
+
+    stored_name: str
+    content_type: str
+    size: int
+
+
+class Selection(NamedTuple):
+    """One line of a request, as the shopper chose it."""
+
+    order_line_id: int
+    quantity: int
+    reason_id: int | None
+    note: str = ""
+    photos: tuple = ()
+
+
+@dataclass(frozen=True)
+class LineProblem:
+    """Why a selection can't be accepted; `field` says which input to point at."""
+
+    order_line_id: int | None
+    field: str | None  # quantity | reason | note | photos | None (the whole request)
+    message: str
+    error: type = DomainError
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """A selection checked against the order, its eligibility and the store's reasons."""
+
+    line: OrderLine
+    quantity: int
+    reason: ReturnReason
+    note: str
+    photos: tuple
+
+
+@dataclass
+class Check:
+    problems: list = field(default_factory=list)
+    chosen: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return not self.problems
+
+    def raise_first(self):
+        if self.problems:
+            first = self.problems[0]
+            raise first.error(first.message)
+
+
+# --- Reasons --------------------------------------------------------------------------------
+
+
+@dataclass
+class ReasonTree:
+    """The store's active reasons: top-level ones, each with its active children (one level)."""
+
+    top: list
+    children: dict  # parent id -> [child reasons]
+    by_id: dict
+
+    def is_choosable(self, reason):
+        """A shopper picks a leaf: a top-level reason without children, or a child of one."""
+        if reason is None or reason.id not in self.by_id:
+            return False
+        if reason.parent_id is None:
+            return not self.children.get(reason.id)
+        return reason.parent_id in self.by_id and self.by_id[reason.parent_id].parent_id is None
+
+    def top_of(self, reason_id):
+        reason = self.by_id.get(reason_id)
+        if reason is None:
+            return None
+        return self.by_id.get(reason.parent_id, reason) if reason.parent_id else reason
+
+
+def reason_tree():
+    reasons = list(
+        ReturnReason.select()
+        .where(ReturnReason.active == True)  # noqa: E712
+        .order_by(ReturnReason.position, ReturnReason.id)
+    )
+    by_id = {r.id: r for r in reasons}
+    children = {}
+    for r in reasons:
+        if r.parent_id is not None and r.parent_id in by_id:
+            children.setdefault(r.parent_id, []).append(r)
+    top = [r for r in reasons if r.parent_id is None]
+    return ReasonTree(top=top, children=children, by_id=by_id)
+
+
+# --- Checking a request ---------------------------------------------------------------------
+
+
+def _whole(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_selections(order, selections, policy=None, at=None, lines=None, tree=None,
+                     check_photos=True):  # fmt: skip
+    """Check `selections` against `order` now: every problem, and the lines that pass.
+
+    `lines` lets a caller pass the order's lines it has locked; photos are checked only when
+    `check_photos` (the review step has none yet)."""
+    policy = policy or ReturnPolicy.current()
+    at = at or now()
+    tree = tree or reason_tree()
+    if lines is None:
+        lines = list(OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id))
+    by_id = {line.id: line for line in lines}
+    verdicts = eligibility.for_lines(order, lines, policy, at)
+    result = Check()
+    problem = result.problems.append
+    seen = set()
+    selections = [s for s in selections if not (_whole(s.quantity) and s.quantity == 0)]
+    if not selections:
+        problem(LineProblem(None, None, "Choose at least one item and how many to return."))
+        return result
+    for sel in selections:
+        line = by_id.get(sel.order_line_id)
+        if line is None:
+            problem(LineProblem(sel.order_line_id, None,
+                                f"That item is not part of order #{order.number}.", NotFound))  # fmt: skip
+            continue
+        title = f"“{line.title}”"
+        if line.id in seen:
+            problem(LineProblem(line.id, "quantity",
+                                f"{title} is listed twice; choose its quantity once."))  # fmt: skip
+            continue
+        seen.add(line.id)
+        verdict = verdicts[line.id].verdict
+        line_ok = True
+        if not _whole(sel.quantity) or sel.quantity < 1:
+            problem(LineProblem(line.id, "quantity",
+                                f"Enter how many of {title} to return as a whole number "
+                                f"from 1 to {max(verdict.returnable, 1)}."))  # fmt: skip
+            line_ok = False
+        elif verdict.problem and verdict.code != eligibility.ALREADY_TAKEN:
+            problem(LineProblem(line.id, "quantity", f"{title}: {verdict.reason}", Ineligible))
+            line_ok = False
+        elif sel.quantity > verdict.returnable:
+            if verdict.returnable == 0:
+                message = f"{title} is already returned or in a return request; none are left."
+            else:
+                message = (f"Only {verdict.returnable} of {title} can still be returned "
+                           f"(you asked for {sel.quantity}).")  # fmt: skip
+            problem(LineProblem(line.id, "quantity", message, QuantityExceeded))
+            line_ok = False
+
+        reason = tree.by_id.get(sel.reason_id) if _whole(sel.reason_id) else None
+        note = (sel.note or "").strip()
+        photos = tuple(sel.photos or ())
+        if sel.reason_id in (None, ""):
+            problem(LineProblem(line.id, "reason", f"Choose why you are returning {title}."))
+            line_ok = False
+        elif reason is None:
+            problem(LineProblem(line.id, "reason",
+                                f"Choose a reason for {title} from the list.", NotFound))  # fmt: skip
+            line_ok = False
+        elif not tree.is_choosable(reason):
+            problem(LineProblem(line.id, "reason",
+                                f"Choose a more specific reason for {title}."))  # fmt: skip
+            line_ok = False
+        else:
+            if reason.requires_note and not note:
+                problem(LineProblem(line.id, "note",
+                                    f"Tell us more about {title}: a note is needed when the "
+                                    f"reason is “{reason.label}”."))  # fmt: skip
+                line_ok = False
+            if check_photos and reason.requires_photo and not photos:
+                problem(LineProblem(line.id, "photos",
+                                    f"Add at least one photo of {title}: a photo is needed when "
+                                    f"the reason is “{reason.label}”."))  # fmt: skip
+                line_ok = False
+        if len(note) > NOTE_MAX:
+            problem(LineProblem(line.id, "note",
+                                f"Keep the note for {title} under {NOTE_MAX} characters."))  # fmt: skip
+            line_ok = False
+        if len(photos) > MAX_PHOTOS_PER_LINE:
+            problem(LineProblem(line.id, "photos",
+                                f"Add at most {MAX_PHOTOS_PER_LINE} photos of {title}."))  # fmt: skip
+            line_ok = False
+        if line_ok:
+            result.chosen.append(Chosen(line, sel.quantity, reason, note, photos))
+    return result
+
+
+def _check_request_fields(resolution, shopper_note):
+    if resolution not in SHOPPER_RESOLUTIONS:
+        raise DomainError("Choose a refund to your original payment or store credit.")
+    if len(shopper_note or "") > 2 * NOTE_MAX:
+        raise DomainError(f"Keep your note under {2 * NOTE_MAX} characters.")
+
+
+# --- Estimate -------------------------------------------------------------------------------
+
+
+def _snapshot(order, policy):
+    """An unsaved Return carrying the policy values a new request would snapshot."""
+    return Return(
+        order=order,
+        currency=order.currency,
+        policy_window_days=policy.window_days,
+        policy_restocking_fee_bps=policy.restocking_fee_bps,
+        policy_return_shipping_fee=policy.return_shipping_fee,
+    )
+
+
+def estimate_chosen(order, chosen, policy):
+    rma = _snapshot(order, policy)
+    # Unsaved lines get stand-in ids (negative: never a real row) to key their quantities.
+    lines = [
+        ReturnLine(id=-i, rma=rma, order_line=c.line, quantity=c.quantity, reason=c.reason)
+        for i, c in enumerate(chosen, 1)
+    ]
+    return refund_for_return(rma, lines, {ln.id: ln.quantity for ln in lines})
+
+
+def estimate(order, selections, policy=None):
+    """The refund a shopper can expect for `selections` if every unit arrives as described.
+
+    It is refund_for_return() on an unsaved Return with the policy snapshot, so it equals the
+    refund prefilled for staff once the return exists and everything is received undamaged."""
+    policy = policy or ReturnPolicy.current()
+    check = check_selections(order, selections, policy, check_photos=False)
+    check.raise_first()
+    return estimate_chosen(order, check.chosen, policy)
+
+
+# --- Request --------------------------------------------------------------------------------
+
+
+def next_reference(pattern, at):
+    """The next free reference for `pattern`, from a Counter row bumped in this transaction."""
+    name = references.counter_name(pattern, at)
+    for _ in range(1000):
+        (
+            Counter.insert(name=name, value=1)
+            .on_conflict(conflict_target=[Counter.name], update={Counter.value: Counter.value + 1})
+            .execute()
+        )
+        seq = Counter.select(Counter.value).where(Counter.name == name).scalar()
+        try:
+            reference = references.format_reference(pattern, seq, at)
+        except (ValueError, KeyError, IndexError) as exc:
+            raise DomainError(f"The store's reference pattern can't be used: {exc}.") from None
+        if not Return.select().where(Return.reference == reference).exists():
+            return reference
+    raise DomainError("No free return reference is left; the store must change its pattern.")
+
+
+def auto_approves(policy, chosen, breakdown):
+    """Whether the store's auto-approve rule approves this request at once."""
+    rule = policy.auto_approve
+    if rule == "always":
+        return True
+    if rule == "merchant_fault":
+        return bool(chosen) and all(c.reason.merchant_fault for c in chosen)
+    if rule == "under_amount":
+        return breakdown.total <= policy.auto_approve_max
+    return False
+
+
+def request_return(order, requester, email, lines, resolution="refund", shopper_note="",
+                   staff_email=None, at=None):  # fmt: skip
+    """Create a return for `lines` [(order_line_id, quantity, reason_id, note, photos), ...].
+
+    One transaction: lock the order's lines, re-check eligibility against what returns already
+    hold (rule 1), take a reference, write the return, its lines and photos, the "requested"
+    event, bump the order's version, queue the shopper's and staff's emails, then auto-approve
+    when the store's rule matches. Raises a DomainError (nothing written) when a rule says no."""
+    at = at or now()
+    selections = [s if isinstance(s, Selection) else Selection(*s) for s in lines]
+    _check_request_fields(resolution, shopper_note)
+    with db.atomic():
+        policy = ReturnPolicy.current()
+        order_lines = list(
+            locked(OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id))
+        )
+        check = check_selections(order, selections, policy, at, lines=order_lines)
+        check.raise_first()
+        rma = Return.create(
+            reference=next_reference(policy.reference_pattern, at),
+            order=order,
+            requested_by=requester,
+            email=(email or order.email).strip().lower(),
+            status=states.REQUESTED,
+            resolution=resolution,
+            shopper_note=(shopper_note or "").strip(),
+            created_at=at,
+            updated_at=at,
+            currency=order.currency,
+            policy_window_days=policy.window_days,
+            policy_restocking_fee_bps=policy.restocking_fee_bps,
+            policy_return_shipping_fee=policy.return_shipping_fee,
+        )
+        return_lines = []
+        for c in check.chosen:
+            line = ReturnLine.create(
+                rma=rma, order_line=c.line, quantity=c.quantity, reason=c.reason, note=c.note
+            )
+            for photo in c.photos:
+                photo = PhotoRef(*photo)
+                ReturnPhoto.create(line=line, stored_name=photo.stored_name,
+                                   content_type=photo.content_type, size=photo.size)  # fmt: skip
+            return_lines.append(line)
+        timeline.record(
+            rma,
+            "requested",
+            actor=requester,
+            resolution=resolution,
+            by="shopper" if requester is not None else "guest",
+            lines=[
+                {
+                    "order_line_id": c.line.id,
+                    "sku": c.line.sku,
+                    "quantity": c.quantity,
+                    "reason": c.reason.code,
+                }  # fmt: skip
+                for c in check.chosen
+            ],
+        )
+        Order.update(version=Order.version + 1).where(Order.id == order.id).execute()
+        breakdown = refund_for_return(
+            rma, return_lines, {ln.id: ln.quantity for ln in return_lines}
+        )
+        context = {"estimate": breakdown.as_dict(), "order_number": order.number}
+        enqueue_email("return_requested", rma.email, f"return:{rma.id}:email:return_requested",
+                      rma=rma, context=context)  # fmt: skip
+        if staff_email:
+            enqueue_email("staff_new_return", staff_email,
+                          f"return:{rma.id}:email:staff_new_return", rma=rma, context=context)  # fmt: skip
+        if auto_approves(policy, check.chosen, breakdown):
+            _auto_approve(rma, policy, at)
+    return rma
+
+
+def _auto_approve(rma, policy, at):
+    values = {"status": states.APPROVED, "approved_at": at, "updated_at": at,
+              "version": rma.version + 1}  # fmt: skip
+    if policy.expire_unshipped_days:
+        values["target_date"] = at.date() + datetime.timedelta(days=policy.expire_unshipped_days)
+    updated = (
+        Return.update(**values)
+        .where((Return.id == rma.id) & (Return.status == states.REQUESTED))
+        .execute()
+    )
+    if updated != 1:  # pragma: no cover - the row was created in this transaction
+        raise Conflict("The return changed while it was being approved.")
+    for key, value in values.items():
+        setattr(rma, key, value)
+    timeline.record(rma, "approved", actor=None, auto=True, rule=policy.auto_approve)
+    enqueue_email("return_approved", rma.email, f"return:{rma.id}:email:return_approved",
+                  rma=rma, context={"return_address": policy.return_address})  # fmt: skip
+
+
+# --- Cancel ---------------------------------------------------------------------------------
+
+
+def received_units(rma):
+    return int(
+        ReturnLine.select(fn.COALESCE(fn.SUM(ReturnLine.received_quantity), 0))
+        .where(ReturnLine.rma == rma.id)
+        .scalar()
+    )
+
+
+def cancel_return(rma, actor, at=None):
+    """The shopper cancels while the return is requested or approved and nothing was received.
+
+    Its units count no more (quantities.COUNTING), so they are returnable again."""
+    at = at or now()
+    with db.atomic():
+        current = locked(Return.select().where(Return.id == rma.id)).get_or_none()
+        if current is None:
+            raise NotFound("That return doesn't exist.")
+        received = received_units(current)
+        if not states.shopper_can_cancel(current.status, received):
+            if received:
+                raise InvalidTransition(
+                    "This return can't be cancelled any more: we have already received items."
+                )
+            raise InvalidTransition(
+                f"A return that is {states.LABELS[current.status].lower()} can't be cancelled."
+            )
+        updated = (
+            Return.update(status=states.CANCELLED, updated_at=at, version=Return.version + 1)
+            .where(
+                (Return.id == current.id)
+                & (Return.status == current.status)
+                & (Return.version == current.version)
+            )
+            .execute()
+        )
+        if updated != 1:
+            raise Conflict("This return changed while you were looking at it; please reload.")
+        timeline.record(current, "cancelled", actor=actor, by="shopper",
+                        from_status=current.status)  # fmt: skip
+        enqueue_email("return_cancelled", current.email,
+                      f"return:{current.id}:email:return_cancelled", rma=current)  # fmt: skip
+    current.status = states.CANCELLED
+    return current
