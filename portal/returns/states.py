@@ -104,6 +104,8 @@ class ReturnFacts:
     lines: tuple
     refund_pending: bool = False  # a refund awaiting approval, pending or processing
     refund_failed: bool = False
+    refund_awaiting_approval: bool = False  # a second manager must approve a refund
+    edit_completed: bool = False  # the store's policy lets staff edit completed returns
 
 
 def finish_blocker(facts):
@@ -124,6 +126,8 @@ def finish_blocker(facts):
 def next_actions(facts):
     """What can be done on the return now, in a sensible order. Never a fixed sequence."""
     status = facts.status
+    if status == COMPLETED and facts.edit_completed:
+        return _line_actions(facts)
     if status in TERMINAL:
         return []
     if status == ON_HOLD:
@@ -144,9 +148,30 @@ def next_actions(facts):
         actions += ["refund"]
     if facts.refund_failed:
         actions += ["retry_refund"]
+    if facts.refund_awaiting_approval:
+        actions += ["approve_refund"]
     if finish_blocker(facts) is None:
         actions += ["finish"]
     actions += ["hold"]
     if status in (REQUESTED, APPROVED):
         actions += ["cancel"]
+    return actions
+
+
+def _line_actions(facts):
+    """On a completed return the store lets staff edit: line work only, no status change."""
+    lines = facts.lines
+    actions = []
+    if any(line.received and line.inspection == "pending" for line in lines):
+        actions += ["inspect"]
+    if any(line.inspection == "accepted" and line.restockable > 0 for line in lines):
+        actions += ["restock"]
+    if not facts.refund_pending and any(
+        line.inspection == "accepted" and not line.refunded for line in lines
+    ):
+        actions += ["refund"]
+    if facts.refund_awaiting_approval:
+        actions += ["approve_refund"]
+    if facts.refund_failed:
+        actions += ["retry_refund"]
     return actions

@@ -1,0 +1,288 @@
+"""Merchant forms: queue filters, the actions on a return, refund, policy, reasons and staff.
+
+Every POST form carries the CSRF token (FlaskForm) and the return's version, so an action taken
+on a page that someone else has changed since is refused instead of applied twice."""
+
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import Form
+from wtforms.fields import (
+    BooleanField,
+    DateField,
+    EmailField,
+    FieldList,
+    FormField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SearchField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
+
+from portal.merchant.queue import DEFAULT_SORT, SORTS
+from portal.returns.money import parse_money
+
+WHOLE = re.compile(r"\d{1,6}")
+
+
+class CountField(IntegerField):
+    """A number of units: blank is 0; anything but a whole number is refused in words."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        raw = str(valuelist[0]).strip()
+        if raw == "":
+            self.data = 0
+            return
+        if not WHOLE.fullmatch(raw):
+            self.data = None
+            raise ValueError("Enter a whole number of units, like 0, 1 or 2.")
+        self.data = int(raw)
+
+
+class MoneyField(StringField):
+    """An amount like 12.50, kept as text for redisplay; `.cents` is the integer (None if blank)."""
+
+    cents = None
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        self.cents = None
+        raw = (self.data or "").strip()
+        if raw:
+            try:
+                self.cents = parse_money(raw)
+            except ValueError as exc:
+                raise ValueError(f"{exc} Enter an amount like 12.50.") from None
+
+
+def choices(pairs):
+    """SelectField choices from (value, label) pairs (WTForms 3.3 deprecates plain tuples)."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+def amount_text(cents):
+    """1250 -> '12.50': how a MoneyField shows an amount."""
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+# --- queue ---------------------------------------------------------------------------------
+
+
+class QueueFilterForm(FlaskForm):
+    """GET filters; read from the query string, no CSRF (it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    status = HiddenField()
+    q = SearchField("Search", validators=[Optional(), Length(max=100)])
+    reason = SelectField("Reason", choices=choices([("", "Any reason")]), default="")
+    responsible = SelectField("Responsible", choices=choices([("", "Anyone")]), default="")
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+    sort = SelectField(
+        "Sort by",
+        choices=choices([(k, label) for k, (label, _) in SORTS.items()]),
+        default=DEFAULT_SORT,
+    )
+
+
+# --- actions on a return ---------------------------------------------------------------------
+
+
+class ActionForm(FlaskForm):
+    """A button: the CSRF token and the version of the return the page showed."""
+
+    version = HiddenField()
+
+
+class RejectForm(ActionForm):
+    reason = TextAreaField(
+        "Why is it rejected? (the shopper reads this)",
+        validators=[
+            DataRequired("Say why the return is rejected; the shopper will read it."),
+            Length(max=2000),
+        ],
+    )
+
+
+class CancelForm(ActionForm):
+    reason = TextAreaField(
+        "Why is it cancelled? (the shopper reads this)",
+        validators=[DataRequired("Say why the return is cancelled."), Length(max=2000)],
+    )
+
+
+class HoldForm(ActionForm):
+    note = StringField("Why on hold? (optional)", validators=[Optional(), Length(max=2000)])
+
+
+class AssignForm(ActionForm):
+    responsible = SelectField("Responsible", choices=choices([("", "Nobody")]))
+
+
+class NoteForm(ActionForm):
+    text = TextAreaField(
+        "Internal note (staff only)",
+        validators=[DataRequired("Write the note first."), Length(max=5000)],
+    )
+
+
+class ReceiveLineForm(Form):
+    line_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    received = CountField("Received", default=0, validators=[NumberRange(min=0)])
+    damaged = CountField("Damaged", default=0, validators=[NumberRange(min=0)])
+    missing = CountField("Missing", default=0, validators=[NumberRange(min=0)])
+    wrong_item = CountField("Wrong item", default=0, validators=[NumberRange(min=0)])
+    note = StringField("Exception note", validators=[Optional(), Length(max=2000)])
+
+
+class ReceiveForm(ActionForm):
+    lines = FieldList(FormField(ReceiveLineForm), max_entries=200)
+    accept_on_receipt = BooleanField("Accept undamaged units on receipt", default=True)
+
+
+class InspectLineForm(Form):
+    line_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    decision = SelectField(
+        "Decision",
+        choices=choices([("accepted", "Accept"), ("rejected", "Reject"), ("", "Decide later")]),
+        default="accepted",
+    )
+    note = StringField("Reason (needed to reject)", validators=[Optional(), Length(max=2000)])
+
+
+class InspectForm(ActionForm):
+    lines = FieldList(FormField(InspectLineForm), max_entries=200)
+
+
+class RestockLineForm(Form):
+    line_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    quantity = CountField("Restock", default=0, validators=[NumberRange(min=0)])
+    quarantine = CountField("Quarantine damaged", default=0, validators=[NumberRange(min=0)])
+
+
+class RestockForm(ActionForm):
+    # The domain checks the locations (active, sellable / quarantine) and says what is wrong.
+    location = SelectField("Restock into", choices=choices([]), validate_choice=False)
+    quarantine_location = SelectField(
+        "Damaged units go to", choices=choices([("", "Nowhere")]), default="",
+        validate_choice=False,
+    )  # fmt: skip
+    lines = FieldList(FormField(RestockLineForm), max_entries=200)
+
+
+class RefundLineForm(Form):
+    line_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    override = MoneyField("Override amount")
+    note = StringField("Why overridden", validators=[Optional(), Length(max=500)])
+
+
+class SplitForm(Form):
+    payment_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    amount = MoneyField("Amount")
+
+
+REFUND_SHIPPING = [
+    ("auto", "As calculated (refunded for merchant-fault reasons)"),
+    ("yes", "Refund the original shipping"),
+    ("no", "Don't refund shipping"),
+]
+DESTINATIONS = [
+    ("auto", "Original payments (card first, then gift card)"),
+    ("custom", "Split across payments as entered below"),
+    ("store_credit", "Store credit"),
+]
+
+
+class RefundForm(ActionForm):
+    refund_shipping = SelectField(
+        "Original shipping", choices=choices(REFUND_SHIPPING), default="auto"
+    )
+    additional = MoneyField("Additional value (optional)")
+    additional_note = StringField('"Referred to" note', validators=[Optional(), Length(max=500)])
+    destination = SelectField("Refund to", choices=choices(DESTINATIONS), default="auto")
+    split = FieldList(FormField(SplitForm), max_entries=20)
+    lines = FieldList(FormField(RefundLineForm), max_entries=200)
+    return_invoice_number = StringField("Return invoice number",
+                                        validators=[Optional(), Length(max=60)])  # fmt: skip
+    preview = SubmitField("Recalculate")
+    submit = SubmitField("Issue refund")
+
+
+class RefundDeclineForm(ActionForm):
+    reason = StringField("Why declined", validators=[DataRequired("Say why."), Length(max=2000)])
+
+
+# --- settings --------------------------------------------------------------------------------
+
+AUTO_APPROVE = [
+    ("never", "Never: staff review every return"),
+    ("always", "Always"),
+    ("merchant_fault", "When the reason is the store's fault"),
+    ("under_amount", "When the estimated refund is at most the amount below"),
+]
+
+
+class PolicyForm(FlaskForm):
+    returns_enabled = BooleanField("Returns are open to shoppers")
+    window_days = IntegerField(
+        "Return window (days from delivery)",
+        validators=[InputRequired(), NumberRange(min=0, max=3650)],
+    )
+    restocking_fee_percent = StringField(
+        "Restocking fee (% of items, shopper-choice reasons)",
+        validators=[InputRequired(), Length(max=8)],
+    )
+    return_shipping_fee = MoneyField("Return shipping fee", validators=[Optional()])
+    auto_approve = SelectField("Approve automatically", choices=choices(AUTO_APPROVE))
+    auto_approve_max = MoneyField("Auto-approve up to", validators=[Optional()])
+    reference_pattern = StringField(
+        "Reference pattern", validators=[InputRequired(), Length(max=60)]
+    )
+    require_responsible = BooleanField("Require a responsible staff member before approval")
+    refund_approval_threshold = MoneyField(
+        "Refunds above this need a second manager (0: never)", validators=[Optional()]
+    )
+    require_return_invoice = BooleanField("Require a return invoice number with each refund")
+    allow_edit_completed = BooleanField("Allow editing completed returns")
+    expire_unshipped_days = IntegerField(
+        "Cancel approved returns not received after (days)",
+        validators=[InputRequired(), NumberRange(min=1, max=3650)],
+    )
+    return_address = TextAreaField(
+        "Return address", validators=[DataRequired("Enter the return address."), Length(max=1000)]
+    )
+
+
+class ReasonForm(FlaskForm):
+    code = StringField("Code", validators=[DataRequired("Enter a code."), Length(max=40)])
+    label = StringField("Label", validators=[DataRequired("Enter a label."), Length(max=120)])
+    parent = SelectField("Parent reason", choices=choices([("", "None (top level)")]), default="")
+    merchant_fault = BooleanField("The store's fault (no fees, shipping refunded)")
+    requires_note = BooleanField("Shopper must add a note")
+    requires_photo = BooleanField("Shopper must add a photo")
+    position = IntegerField("Position", default=0, validators=[Optional(), NumberRange(0, 9999)])
+
+
+class StaffForm(FlaskForm):
+    email = EmailField(
+        "Email", validators=[DataRequired("Enter an email address."), Length(max=254)]
+    )
+    name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=120)])
+    role = SelectField(
+        "Role", choices=choices([("agent", "Agent"), ("manager", "Manager"), ("admin", "Admin")])
+    )
+    password = PasswordField(
+        "Initial password (at least 10 characters)",
+        validators=[DataRequired(), Length(min=10, max=200)],
+    )

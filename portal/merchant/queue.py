@@ -1,0 +1,211 @@
+"""The returns queue: status tabs with counts, filters, sorting and one page of rows, in a fixed
+number of queries whatever the number of rows. No Flask here: views pass the parsed filters."""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from peewee import JOIN, fn
+
+from portal.models import Order, Refund, Return, ReturnLine, ReturnReason, User
+from portal.pagination import Page
+from portal.returns import states
+
+OPEN = (*states.ACTIVE, states.ON_HOLD)
+TABS = (
+    ("open", "Open"),
+    (states.REQUESTED, "Requested"),
+    (states.APPROVED, "Approved"),
+    (states.PARTIALLY_RECEIVED, "Partially received"),
+    (states.RECEIVED, "Received"),
+    (states.ON_HOLD, "On hold"),
+    ("refund_failed", "Refund failed"),
+    (states.COMPLETED, "Completed"),
+    (states.REJECTED, "Rejected"),
+    (states.CANCELLED, "Cancelled"),
+    ("all", "All"),
+)
+TAB_NAMES = {name for name, _ in TABS}
+SORTS = {
+    "newest": ("Newest first", lambda: (Return.created_at.desc(), Return.id.desc())),
+    "oldest": ("Oldest first", lambda: (Return.created_at.asc(), Return.id.asc())),
+    "updated": ("Recently updated", lambda: (Return.updated_at.desc(), Return.id.desc())),
+    "reference": ("Reference", lambda: (Return.reference.asc(),)),
+    "order": ("Order number", lambda: (Order.number.asc(), Return.id.asc())),
+    "status": ("Status", lambda: (Return.status.asc(), Return.created_at.desc())),
+    "email": ("Shopper email", lambda: (Return.email.asc(), Return.id.asc())),
+}
+DEFAULT_SORT = "newest"
+
+
+@dataclass
+class Filters:
+    status: str = "open"
+    q: str = ""
+    reason: int | None = None
+    responsible: str = ""  # "", "me", "none" or a staff id
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+    sort: str = DEFAULT_SORT
+    page: int = 1
+    user_id: int | None = None  # who "me" is
+
+    def args(self, **changes):
+        """Query-string arguments for a link that keeps these filters (defaults left out)."""
+        values = {
+            "status": self.status,
+            "q": self.q,
+            "reason": self.reason,
+            "responsible": self.responsible,
+            "from": self.date_from.isoformat() if self.date_from else None,
+            "to": self.date_to.isoformat() if self.date_to else None,
+            "sort": self.sort,
+            "page": self.page,
+        }
+        values.update(changes)
+        defaults = {"status": "open", "sort": DEFAULT_SORT, "page": 1}
+        return {k: v for k, v in values.items() if v not in (None, "") and defaults.get(k) != v}
+
+
+def _reason_ids(reason_id):
+    """The reason and its descendants (nested reasons), in one query."""
+    pairs = list(ReturnReason.select(ReturnReason.id, ReturnReason.parent).tuples())
+    children = defaultdict(list)
+    for rid, parent in pairs:
+        children[parent].append(rid)
+    found, todo = set(), [reason_id]
+    while todo:
+        current = todo.pop()
+        if current in found:
+            continue
+        found.add(current)
+        todo.extend(children.get(current, ()))
+    return found
+
+
+def _filtered(query, f):
+    """Every filter but the status tab."""
+    if f.q:
+        term = f.q.strip().lower()
+        query = query.where(
+            fn.LOWER(Return.reference).contains(term)
+            | fn.LOWER(Order.number).contains(term)
+            | Return.email.contains(term)
+            | Order.email.contains(term)
+        )
+    if f.reason:
+        ids = _reason_ids(f.reason)
+        query = query.where(
+            Return.id.in_(ReturnLine.select(ReturnLine.rma).where(ReturnLine.reason.in_(ids)))
+        )
+    if f.responsible == "me":
+        query = query.where(Return.responsible == f.user_id)
+    elif f.responsible == "none":
+        query = query.where(Return.responsible.is_null())
+    elif f.responsible.isdigit():
+        query = query.where(Return.responsible == int(f.responsible))
+    if f.date_from:
+        query = query.where(
+            Return.created_at >= datetime.datetime.combine(f.date_from, datetime.time())
+        )
+    if f.date_to:
+        end = datetime.datetime.combine(f.date_to + datetime.timedelta(days=1), datetime.time())
+        query = query.where(Return.created_at < end)
+    return query
+
+
+def _failed_refund_returns():
+    return Refund.select(Refund.rma).where(Refund.status == "failed")
+
+
+def _by_status(query, status):
+    if status == "open":
+        return query.where(Return.status.in_(OPEN))
+    if status == "refund_failed":
+        return query.where(Return.id.in_(_failed_refund_returns()))
+    if status == "all":
+        return query
+    return query.where(Return.status == status)
+
+
+def tab_counts(f):
+    """{tab: count} under the current filters (two queries)."""
+    base = _filtered(Return.select().join(Order), f)
+    by_status = dict(
+        base.select(Return.status, fn.COUNT(Return.id)).group_by(Return.status).tuples()
+    )
+    counts = {name: by_status.get(name, 0) for name, _ in TABS}
+    counts["open"] = sum(by_status.get(s, 0) for s in OPEN)
+    counts["all"] = sum(by_status.values())
+    counts["refund_failed"] = base.where(Return.id.in_(_failed_refund_returns())).count()
+    return counts
+
+
+@dataclass
+class Row:
+    rma: object
+    lines: list = field(default_factory=list)  # (requested, received, reason label)
+    refund_statuses: set = field(default_factory=set)
+
+    @property
+    def requested(self):
+        return sum(q for q, _, _ in self.lines)
+
+    @property
+    def received(self):
+        return sum(r for _, r, _ in self.lines)
+
+    @property
+    def reasons(self):
+        return sorted({label for _, _, label in self.lines})
+
+    @property
+    def refund_failed(self):
+        return "failed" in self.refund_statuses
+
+    @property
+    def awaiting_approval(self):
+        return "awaiting_approval" in self.refund_statuses
+
+
+def page_of(f, per_page):
+    """One page of rows: count, rows (with order and responsible), their lines and refunds."""
+    responsible = User.alias()
+    query = (
+        Return.select(Return, Order, responsible)
+        .join(Order)
+        .switch(Return)
+        .join(
+            responsible,
+            JOIN.LEFT_OUTER,
+            on=(Return.responsible == responsible.id),
+            attr="responsible_user",
+        )  # fmt: skip
+    )
+    query = _by_status(_filtered(query, f), f.status)
+    total = query.count()
+    pages = max(1, -(-total // per_page))
+    number = min(f.page, pages)
+    rows = [Row(rma) for rma in query.order_by(*SORTS[f.sort][1]()).paginate(number, per_page)]
+    ids = [row.rma.id for row in rows]
+    if ids:
+        by_id = {row.rma.id: row for row in rows}
+        for rma_id, qty, received, label in (
+            ReturnLine.select(
+                ReturnLine.rma,
+                ReturnLine.quantity,
+                ReturnLine.received_quantity,
+                ReturnReason.label,
+            )  # fmt: skip
+            .join(ReturnReason)
+            .where(ReturnLine.rma.in_(ids))
+            .tuples()
+        ):
+            by_id[rma_id].lines.append((qty, received, label))
+        for rma_id, status in (
+            Refund.select(Refund.rma, Refund.status)
+            .where(Refund.rma.in_(ids) & Refund.status.in_(("failed", "awaiting_approval")))
+            .tuples()
+        ):
+            by_id[rma_id].refund_statuses.add(status)
+    return Page(items=rows, number=number, per_page=per_page, total=total)

@@ -1,0 +1,184 @@
+"""The store's return settings: the policy row and the (nested) return reasons. Managers only.
+
+Open returns keep the policy snapshot taken when they were requested, so changing fees here never
+changes an open return's money."""
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from portal.db import db, locked
+from portal.models import ReturnPolicy, ReturnReason, now
+from portal.returns.errors import DomainError, NotAllowed, NotFound
+from portal.returns.references import validate_pattern
+
+AUTO_APPROVE = ("never", "always", "merchant_fault", "under_amount")
+CODE = re.compile(r"[a-z0-9_]{1,40}")
+
+
+def _manager(actor):
+    if actor is None or not actor.is_staff or not actor.active or not actor.has_role("manager"):
+        raise NotAllowed("Only managers can change the store's return settings.")
+
+
+def percent_to_bps(text):
+    """'12.5' -> 1250 basis points. At most two decimals, between 0 and 100."""
+    raw = str(text if text is not None else "").strip().rstrip("%").strip()
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise DomainError(
+            f"{text!r} is not a percentage; enter a number like 10 or 12.5."
+        ) from None
+    if not value.is_finite() or value < 0 or value > 100:
+        raise DomainError("The restocking fee is a percentage between 0 and 100.")
+    bps = value * 100
+    if bps != bps.to_integral_value():
+        raise DomainError("Give the restocking fee with at most two decimals, like 12.5.")
+    return int(bps)
+
+
+def bps_to_percent(bps):
+    """1250 -> '12.5'; 1000 -> '10'."""
+    return f"{Decimal(bps) / 100:f}".rstrip("0").rstrip(".") if bps else "0"
+
+
+def _whole(value, low, high, what):
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise DomainError(f"{what} must be a whole number from {low} to {high}.")
+    return value
+
+
+def _cents(value, what):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise DomainError(f"{what} must be an amount of zero or more.")
+    return value
+
+
+def update_policy(actor, **values):
+    """Change the policy; every value is checked first and nothing changes on a refusal."""
+    _manager(actor)
+    checks = {
+        "returns_enabled": bool,
+        "require_responsible": bool,
+        "require_return_invoice": bool,
+        "allow_edit_completed": bool,
+        "window_days": lambda v: _whole(v, 0, 3650, "The return window"),
+        "restocking_fee_bps": lambda v: _whole(v, 0, 10000, "The restocking fee (basis points)"),
+        "return_shipping_fee": lambda v: _cents(v, "The return shipping fee"),
+        "auto_approve_max": lambda v: _cents(v, "The auto-approve amount"),
+        "refund_approval_threshold": lambda v: _cents(v, "The refund approval threshold"),
+        "expire_unshipped_days": lambda v: _whole(v, 1, 3650, "The expiry"),
+        "reference_pattern": lambda v: validate_pattern((v or "").strip()),
+        "return_address": _address,
+        "auto_approve": _auto_approve,
+    }
+    unknown = set(values) - set(checks)
+    if unknown:
+        raise DomainError(f"Unknown settings: {', '.join(sorted(unknown))}.")
+    clean = {name: checks[name](value) for name, value in values.items()}
+    with db.atomic():
+        ReturnPolicy.current()
+        policy = locked(ReturnPolicy.select().where(ReturnPolicy.id == 1)).get()
+        for name, value in clean.items():
+            setattr(policy, name, value)
+        policy.updated_at = now()
+        policy.save()
+        return policy
+
+
+def _address(value):
+    value = (value or "").strip()
+    if not value:
+        raise DomainError("Enter the return address shoppers send parcels to.")
+    if len(value) > 1000:
+        raise DomainError("Keep the return address under 1000 characters.")
+    return value
+
+
+def _auto_approve(value):
+    if value not in AUTO_APPROVE:
+        raise DomainError("Choose when returns are approved automatically.")
+    return value
+
+
+# --- reasons -------------------------------------------------------------------------------
+
+
+def _parent(parent_id, reason_id=None):
+    if parent_id in (None, ""):
+        return None
+    parent = ReturnReason.get_or_none(ReturnReason.id == int(parent_id))
+    if parent is None:
+        raise DomainError("Choose an existing parent reason.")
+    # No cycles: the parent can't be the reason itself or one of its descendants.
+    seen, node = set(), parent
+    while node is not None and node.id not in seen:
+        if reason_id is not None and node.id == reason_id:
+            raise DomainError("A reason can't be nested under itself or one of its own children.")
+        seen.add(node.id)
+        node = (
+            ReturnReason.get_or_none(ReturnReason.id == node.parent_id) if node.parent_id else None
+        )
+    return parent
+
+
+def save_reason(actor, reason_id=None, *, code, label, parent_id=None, merchant_fault=False,
+                requires_note=False, requires_photo=False, position=0):  # fmt: skip
+    """Add a reason (reason_id None) or edit one. Codes are lower-case letters, digits and _."""
+    _manager(actor)
+    code = (code or "").strip().lower()
+    label = (label or "").strip()
+    if not CODE.fullmatch(code):
+        raise DomainError("A reason code is 1-40 lower-case letters, digits or underscores.")
+    if not label or len(label) > 120:
+        raise DomainError("A reason needs a label of at most 120 characters.")
+    _whole(position or 0, 0, 9999, "The position")
+    with db.atomic():
+        reason = None
+        if reason_id is not None:
+            reason = ReturnReason.get_or_none(ReturnReason.id == int(reason_id))
+            if reason is None:
+                raise NotFound("That reason doesn't exist.")
+        clash = ReturnReason.get_or_none(ReturnReason.code == code)
+        if clash is not None and (reason is None or clash.id != reason.id):
+            raise DomainError(f"The code {code} is already used by “{clash.label}”.")
+        parent = _parent(parent_id, reason.id if reason else None)
+        reason = reason or ReturnReason()
+        reason.code, reason.label, reason.parent = code, label, parent
+        reason.merchant_fault = bool(merchant_fault)
+        reason.requires_note, reason.requires_photo = bool(requires_note), bool(requires_photo)
+        reason.position = position or 0
+        reason.save()
+        return reason
+
+
+def set_reason_active(actor, reason_id, active):
+    """Deactivate (shoppers can no longer pick it; existing returns keep it) or reactivate."""
+    _manager(actor)
+    with db.atomic():
+        reason = ReturnReason.get_or_none(ReturnReason.id == int(reason_id))
+        if reason is None:
+            raise NotFound("That reason doesn't exist.")
+        reason.active = bool(active)
+        reason.save()
+        return reason
+
+
+def reason_tree():
+    """Every reason as (reason, depth), parents before their children, by position."""
+    reasons = list(ReturnReason.select().order_by(ReturnReason.position, ReturnReason.label))
+    children = {}
+    for reason in reasons:
+        children.setdefault(reason.parent_id, []).append(reason)
+    out, seen = [], set()
+
+    def walk(parent_id, depth):
+        for reason in children.get(parent_id, []):
+            if reason.id not in seen:
+                seen.add(reason.id)
+                out.append((reason, depth))
+                walk(reason.id, depth + 1)
+
+    walk(None, 0)
+    out += [(r, 0) for r in reasons if r.id not in seen]  # orphans, if any
+    return out

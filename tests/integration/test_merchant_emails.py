@@ -1,0 +1,54 @@
+"""Staff decisions tell the shopper: approve, reject and cancel each queue their email."""
+
+import pytest
+
+from portal.models import OutboxMessage, Return
+from portal.returns import workflow
+from tests import merchant_factories as mf
+
+
+@pytest.fixture
+def shop(app):
+    with app.app_context():
+        yield mf.store()
+
+
+def emails_for(rma):
+    return {
+        m.payload["template"]: m.payload
+        for m in OutboxMessage.select().where(
+            (OutboxMessage.rma == rma.id) & (OutboxMessage.kind == "email")
+        )
+    }
+
+
+def test_approval_queues_the_approved_email_with_the_return_address(shop):
+    rma = mf.create_return(shop.order, reason=shop.changed_mind)
+    workflow.approve(rma, shop.manager)
+    sent = emails_for(rma)
+    assert sent["return_approved"]["to"] == shop.order.email
+    assert "Warehouse" in sent["return_approved"]["context"]["return_address"]
+    assert Return.get_by_id(rma.id).target_date is not None
+
+
+def test_rejection_queues_the_rejected_email_with_the_reason(shop):
+    rma = mf.create_return(shop.order, reason=shop.changed_mind)
+    workflow.reject(rma, shop.manager, "Worn items can't be returned.")
+    assert emails_for(rma)["return_rejected"]["context"]["rejection_reason"] == (
+        "Worn items can't be returned."
+    )
+
+
+def test_staff_cancel_queues_the_cancelled_email(shop):
+    rma = mf.create_return(shop.order, reason=shop.changed_mind)
+    workflow.cancel(rma, shop.manager, "The shopper phoned to keep it.")
+    assert emails_for(rma)["return_cancelled"]["context"]["reason"] == (
+        "The shopper phoned to keep it."
+    )
+
+
+def test_a_refused_approval_queues_nothing(shop):
+    rma = mf.create_return(shop.order, reason=shop.changed_mind)
+    with pytest.raises(Exception, match="Only managers"):
+        workflow.approve(rma, shop.agent)
+    assert emails_for(rma) == {}

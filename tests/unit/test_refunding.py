@@ -1,0 +1,255 @@
+"""Refunds prepared by managers (domain functions, no views): the prefill equals the shopper's
+estimate, the split, the cap, store credit, overrides, maker-checker approval, return invoice
+numbers, and rule 3 (never more than captured)."""
+
+import pytest
+
+from portal.models import Invoice, OutboxMessage, Refund, ReturnEvent, ReturnLine
+from portal.returns import amounts, refunding, workflow
+from portal.returns.errors import DomainError, InvalidTransition, NotAllowed
+from tests import factories
+from tests import merchant_factories as mf
+
+
+@pytest.fixture
+def shop(app):
+    with app.app_context():
+        factories.policy(restocking_fee_bps=1000, return_shipping_fee=450)
+        yield mf.store(quantity=3, unit_price=1000, unit_tax=200, shipping=500)
+
+
+def received(shop, units=3, damaged=0, reason=None, order=None, lines=None):
+    rma = mf.create_return(order or shop.order, reason=reason or shop.changed_mind, lines=lines)
+    workflow.approve(rma, shop.manager)
+    line = mf.line_of(rma)
+    workflow.receive(rma, shop.agent, {line.id: (units, damaged)})
+    if damaged:
+        workflow.inspect(rma, shop.agent, {line.id: ("accepted", "")})
+    return mf.fresh(rma)
+
+
+def test_prefill_equals_the_shoppers_estimate_when_everything_arrives(shop):
+    rma = mf.create_return(shop.order, reason=shop.changed_mind)
+    lines = workflow.lines_of(rma.id)
+    estimate = amounts.refund_for_return(rma, lines, {ln.id: ln.quantity for ln in lines})
+    workflow.approve(rma, shop.manager)
+    workflow.receive(rma, shop.agent, {lines[0].id: (3, 0)})
+    plan = refunding.plan_refund(mf.fresh(rma))
+    assert plan.breakdown == estimate
+    # 3 x 12.00 = 36.00, minus 10% restocking (3.60) and the 4.50 return shipping fee
+    assert plan.total == 3600 - 360 - 450
+
+
+def test_prepare_refund_writes_refunds_outbox_lines_and_the_timeline(shop):
+    rma = received(shop)
+    [refund] = refunding.prepare_refund(rma, shop.manager)
+    assert (refund.status, refund.method, refund.amount) == ("pending", "card", 2790)
+    assert refund.payment.method == "card" and len(refund.idempotency_key) == 32
+    assert refund.breakdown["total"] == 2790 and refund.breakdown["restocking"] == 360
+    assert refund.created_by_id == shop.manager.id
+    message = OutboxMessage.get(OutboxMessage.kind == "refund")
+    assert message.payload == {"refund_id": refund.id}
+    assert message.dedupe_key == f"refund:{refund.idempotency_key}"
+    line = mf.line_of(rma)
+    assert line.refund_amount == 3600 - 360
+    event = ReturnEvent.get((ReturnEvent.rma == rma.id) & (ReturnEvent.kind == "refund_created"))
+    assert event.payload["total"] == 2790 and event.payload["line_units"] == {str(line.id): 3}
+    assert mf.fresh(rma).version > rma.version
+
+
+def test_only_managers_refund(shop):
+    rma = received(shop)
+    with pytest.raises(NotAllowed, match="Only managers"):
+        refunding.prepare_refund(rma, shop.agent)
+    assert Refund.select().count() == 0
+
+
+def test_card_first_then_gift_card(app):
+    with app.app_context():
+        shop = mf.store(quantity=2, unit_price=5000, shipping=0,
+                        payments=[{"method": "gift_card", "reference": "gc", "amount": 6000},
+                                  {"method": "card", "reference": "ch", "amount": 4000}])  # fmt: skip
+        rma = received(shop, units=2)
+        created = refunding.prepare_refund(rma, shop.manager)
+        assert [(r.method, r.amount) for r in created] == [("card", 4000), ("gift_card", 6000)]
+        assert len({r.idempotency_key for r in created}) == 2
+        assert OutboxMessage.select().where(OutboxMessage.kind == "refund").count() == 2
+
+
+def test_a_chosen_split_is_checked_against_what_each_payment_can_refund(app):
+    with app.app_context():
+        shop = mf.store(quantity=2, unit_price=5000, shipping=0,
+                        payments=[{"method": "card", "reference": "ch", "amount": 7000},
+                                  {"method": "gift_card", "reference": "gc", "amount": 3000}])  # fmt: skip
+        card, gift = list(shop.order.payments.order_by(refunding.Payment.id))
+        rma = received(shop, units=1, lines=[(shop.order.lines.get(), 1, None)])
+        with pytest.raises(DomainError, match="gift card payment can refund at most"):
+            refunding.prepare_refund(rma, shop.manager, split={card.id: 1000, gift.id: 4000})
+        with pytest.raises(DomainError, match="adds up to"):
+            refunding.prepare_refund(rma, shop.manager, split={card.id: 1000, gift.id: 1000})
+        assert Refund.select().count() == 0
+        created = refunding.prepare_refund(rma, shop.manager, split={card.id: 2000, gift.id: 3000})
+        assert sorted((r.method, r.amount) for r in created) == [
+            ("card", 2000),
+            ("gift_card", 3000),
+        ]
+
+
+def test_store_credit_is_one_refund_without_a_payment(shop):
+    rma = received(shop)
+    [refund] = refunding.prepare_refund(rma, shop.manager, store_credit=True)
+    assert (refund.method, refund.payment_id, refund.amount) == ("store_credit", None, 2790)
+
+
+def test_the_total_is_capped_at_what_the_order_can_still_refund_and_says_why(shop):
+    first = received(shop, units=2, lines=[(shop.order.lines.get(), 2, None)])
+    refunding.prepare_refund(first, shop.manager, additional=2000, additional_note="goodwill")
+    left = amounts.order_refundable(shop.order)
+    second = received(shop, units=1, lines=[(shop.order.lines.get(), 1, None)])
+    plan = refunding.plan_refund(second)
+    assert plan.total == left < plan.breakdown.subtotal
+    assert "Capped at what is still refundable" in plan.breakdown.capped_by
+    [refund] = refunding.prepare_refund(second, shop.manager)
+    assert refund.amount == left and refund.breakdown["capped_by"]
+    assert amounts.order_refundable(shop.order) == 0
+
+
+def test_nothing_left_to_refund_on_the_order_is_refused_with_the_reason(app):
+    with app.app_context():
+        shop = mf.store(quantity=2, unit_price=1000, shipping=0)
+        first = received(shop, units=1, lines=[(shop.order.lines.get(), 1, None)])
+        refunding.prepare_refund(first, shop.manager, additional=1000, additional_note="extra")
+        second = received(shop, units=1, lines=[(shop.order.lines.get(), 1, None)])
+        with pytest.raises(DomainError, match="Nothing is left to refund"):
+            refunding.prepare_refund(second, shop.manager)
+        assert Refund.select().where(Refund.rma == second.id).count() == 0
+
+
+def test_overrides_need_a_note_and_are_recorded(shop):
+    rma = received(shop)
+    line = mf.line_of(rma)
+    with pytest.raises(DomainError, match="why a line's amount is overridden"):
+        refunding.prepare_refund(rma, shop.manager, overrides={line.id: (1000, "")})
+    with pytest.raises(DomainError, match="exceed what its units were billed"):
+        refunding.prepare_refund(rma, shop.manager, overrides={line.id: (9999, "typo")})
+    [refund] = refunding.prepare_refund(
+        rma, shop.manager, overrides={line.id: (3000, "scuffed box")}
+    )
+    assert refund.amount == 3000 - 450
+    line = mf.line_of(rma)
+    assert (line.refund_amount, line.override_note) == (3000, "scuffed box")
+    event = ReturnEvent.get(ReturnEvent.kind == "refund_created")
+    assert event.payload["overrides"] == {str(line.id): {"amount": 3000, "note": "scuffed box"}}
+
+
+def test_additional_value_needs_a_referred_to_note(shop):
+    rma = received(shop)
+    with pytest.raises(DomainError, match="referred to"):
+        refunding.prepare_refund(rma, shop.manager, additional=500)
+    [refund] = refunding.prepare_refund(rma, shop.manager, additional=500,
+                                        additional_note="Referred to ticket 42")  # fmt: skip
+    assert refund.amount == 2790 + 500
+    assert refund.breakdown["additional_note"] == "Referred to ticket 42"
+
+
+def test_original_shipping_for_merchant_fault_and_only_once_per_order(shop):
+    faulty = received(
+        shop, units=1, reason=shop.defective, lines=[(shop.order.lines.get(), 1, None)]
+    )
+    [refund] = refunding.prepare_refund(faulty, shop.manager)
+    assert refund.breakdown["shipping"] == 500 and refund.breakdown["restocking"] == 0
+    again = received(
+        shop, units=1, reason=shop.defective, lines=[(shop.order.lines.get(), 1, None)]
+    )
+    assert refunding.plan_refund(again).breakdown.shipping == 0
+
+
+def test_refunds_over_the_threshold_need_a_second_manager(shop):
+    factories.policy(refund_approval_threshold=1000)
+    rma = received(shop)
+    [refund] = refunding.prepare_refund(rma, shop.manager)
+    assert refund.status == "awaiting_approval"
+    assert OutboxMessage.select().where(OutboxMessage.kind == "refund").count() == 0
+    with pytest.raises(NotAllowed, match="another manager must approve"):
+        refunding.approve_refund(refund, shop.manager)
+    with pytest.raises(NotAllowed):
+        refunding.approve_refund(refund, shop.agent)
+    refunding.approve_refund(refund, shop.manager2)
+    refund = Refund.get_by_id(refund.id)
+    assert (refund.status, refund.approved_by_id) == ("pending", shop.manager2.id)
+    message = OutboxMessage.get(OutboxMessage.kind == "refund")
+    assert message.dedupe_key == f"refund:{refund.idempotency_key}"
+    with pytest.raises(InvalidTransition, match="can't be approved"):
+        refunding.approve_refund(refund, shop.admin)
+
+
+def test_a_declined_refund_frees_the_lines_for_another(shop):
+    factories.policy(refund_approval_threshold=1000)
+    rma = received(shop)
+    [refund] = refunding.prepare_refund(rma, shop.manager)
+    refunding.decline_refund(refund, shop.manager2, "Wrong amount")
+    assert Refund.get_by_id(refund.id).status == "cancelled"
+    assert mf.line_of(rma).refund_amount is None
+    assert "refund" in workflow.next_actions(mf.fresh(rma))
+    factories.policy(refund_approval_threshold=0)
+    [again] = refunding.prepare_refund(rma, shop.manager)
+    assert again.status == "pending" and again.amount == refund.amount
+
+
+def test_a_refund_waiting_blocks_a_second_one(shop):
+    rma = received(shop)
+    refunding.prepare_refund(rma, shop.manager)
+    with pytest.raises(InvalidTransition, match="already waiting"):
+        refunding.prepare_refund(rma, shop.manager2)
+    assert Refund.select().count() == 1
+
+
+def test_later_receipts_are_refunded_without_charging_fees_twice(shop):
+    rma = mf.create_return(shop.order, reason=shop.changed_mind)
+    workflow.approve(rma, shop.manager)
+    line = mf.line_of(rma)
+    workflow.receive(rma, shop.agent, {line.id: (1, 0)})
+    [first] = refunding.prepare_refund(rma, shop.manager)
+    assert first.amount == 1200 - 120 - 450
+    Refund.update(status="succeeded").execute()
+    workflow.receive(rma, shop.agent, {line.id: (2, 0)})
+    assert "refund" in workflow.next_actions(mf.fresh(rma))
+    [second] = refunding.prepare_refund(rma, shop.manager)
+    assert second.amount == 2400 - 240  # no second return-shipping fee
+    assert mf.line_of(rma).refund_amount == 3600 - 360
+
+
+def test_overriding_to_zero_settles_the_lines_without_a_refund(shop):
+    rma = received(shop)
+    line = mf.line_of(rma)
+    assert refunding.prepare_refund(rma, shop.manager, overrides={line.id: (0, "worn")}) == []
+    assert Refund.select().count() == 0
+    workflow.finish(rma, shop.agent)
+    assert mf.fresh(rma).status == "completed"
+
+
+def test_return_invoice_numbers_differ_from_sale_invoices(shop):
+    factories.policy(require_return_invoice=True)
+    rma = received(shop)
+    with pytest.raises(DomainError, match="requires a return invoice"):
+        refunding.prepare_refund(rma, shop.manager)
+    sale = Invoice.get(Invoice.kind == "sale").number
+    with pytest.raises(DomainError, match="already used by a sale invoice"):
+        refunding.prepare_refund(rma, shop.manager, return_invoice_number=sale.lower())
+    assert Refund.select().count() == 0
+    refunding.prepare_refund(rma, shop.manager, return_invoice_number="RET-0001")
+    assert mf.fresh(rma).return_invoice_number == "RET-0001"
+    assert Invoice.get(Invoice.number == "RET-0001").kind == "return"
+
+
+def test_rule_3_is_checked_inside_the_transaction(shop):
+    rma = received(shop)
+    payment = shop.order.payments.get()
+    Refund.create(rma=rma, payment=payment, method="card", amount=payment.amount, currency="USD",
+                  status="succeeded", idempotency_key="earlier", breakdown={})  # fmt: skip
+    refunding.check_captured(shop.order)  # exactly captured: fine
+    Refund.create(rma=rma, payment=payment, method="card", amount=1, currency="USD",
+                  status="pending", idempotency_key="one-more", breakdown={})  # fmt: skip
+    with pytest.raises(DomainError, match="exceed"):
+        refunding.check_captured(shop.order)
+    assert ReturnLine.select().count() == 1
