@@ -26,6 +26,10 @@ def create_app(test_config=None):
         app.config.from_mapping(test_config)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
 
+    from portal.models import accounts
+
+    accounts.PASSWORD_HASH_METHOD = app.config["PASSWORD_HASH_METHOD"]
+
     from portal import db, extensions
     from portal.celery_app import celery_init_app
 
@@ -52,6 +56,12 @@ def create_app(test_config=None):
     app.register_blueprint(customer_bp)
     app.register_blueprint(merchant_bp)
     app.register_blueprint(health_bp)
+
+    from portal.customer.account import bp as account_bp
+    from portal.merchant.operations import bp as operations_bp
+
+    app.register_blueprint(account_bp)
+    app.register_blueprint(operations_bp)
 
     from portal import cli, templating
 

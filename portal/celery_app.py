@@ -1,10 +1,17 @@
 """Celery bound to the Flask app (Flask's "Background Tasks with Celery" pattern)."""
 
+import os
+
 from celery import Celery, Task
 
 from portal.db import db
 
-TASK_MODULES = ["tasks.maintenance", "tasks.outbox"]
+TASK_MODULES = ["tasks.maintenance", "tasks.outbox", "tasks.housekeeping"]
+
+
+def _seconds(app, name, default):
+    """A beat interval: the app config, else the environment, else the default."""
+    return float(app.config.get(name) or os.environ.get(name) or default)
 
 
 def celery_init_app(app):
@@ -28,15 +35,30 @@ def celery_init_app(app):
         task_soft_time_limit=100,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
-        # Fail fast when Redis is down: the outbox sweeper delivers the work later.
-        broker_transport_options={"visibility_timeout": 3600, "max_retries": 1},
+        # Fail fast when Redis is down (one quick retry, ~0.2 s): the outbox sweeper delivers
+        # the work later, so a web request never waits on a dead broker.
+        broker_transport_options={
+            "visibility_timeout": 3600,
+            "max_retries": 1,
+            "interval_start": 0,
+            "interval_step": 0.2,
+            "interval_max": 0.5,
+            "socket_connect_timeout": 2,
+        },
         broker_connection_timeout=2,
         redis_socket_connect_timeout=2,
         redis_socket_timeout=5,
         result_expires=3600,
         timezone="UTC",
         beat_schedule={
-            "outbox-sweep": {"task": "tasks.outbox.sweep", "schedule": 15.0},
+            "outbox-sweep": {
+                "task": "tasks.outbox.sweep",
+                "schedule": _seconds(app, "OUTBOX_SWEEP_SECONDS", 15.0),
+            },
+            "returns-housekeeping": {
+                "task": "tasks.housekeeping.run",
+                "schedule": _seconds(app, "HOUSEKEEPING_SECONDS", 3600.0),
+            },
         },
     )
     celery.conf.update(app.config.get("CELERY", {}))

@@ -1,4 +1,5 @@
-"""/healthz: is the database answering, and is Redis?"""
+"""/healthz: is the database answering, and is Redis? Plus how old the oldest pending outbox
+message is (work that is waiting: a growing age means workers or Redis are not keeping up)."""
 
 import redis
 from flask import Blueprint, current_app, jsonify
@@ -25,6 +26,19 @@ def check_redis(url):
         return f"error: {exc.__class__.__name__}"
 
 
+def oldest_pending_outbox_seconds():
+    """Age in whole seconds of the oldest pending outbox message; 0 when none is waiting."""
+    from portal.models import OutboxMessage, now
+
+    oldest = (
+        OutboxMessage.select(OutboxMessage.created_at)
+        .where(OutboxMessage.status == "pending")
+        .order_by(OutboxMessage.created_at)
+        .first()
+    )
+    return 0 if oldest is None else max(int((now() - oldest.created_at).total_seconds()), 0)
+
+
 @bp.route("/healthz")
 def healthz():
     checks = {
@@ -32,4 +46,9 @@ def healthz():
         "redis": check_redis(current_app.config["REDIS_URL"]),
     }
     healthy = all(v == "ok" for v in checks.values())
+    if checks["database"] == "ok":
+        try:
+            checks["outbox_oldest_pending_seconds"] = oldest_pending_outbox_seconds()
+        except Exception as exc:  # a schema not migrated yet, say: report, don't fail
+            checks["outbox_oldest_pending_seconds"] = f"error: {exc.__class__.__name__}"
     return jsonify(status="ok" if healthy else "degraded", **checks), 200 if healthy else 503

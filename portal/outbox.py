@@ -33,12 +33,14 @@ def enqueue_email(template, to, dedupe_key, rma=None, context=None):
     return enqueue("email", payload, dedupe_key, rma=rma)
 
 
-def publish(message_id):
-    """Hand a message to Celery. Never raises: a failure leaves the row for the sweeper."""
+def publish(message_id, countdown=None):
+    """Hand a message to Celery. Never raises and never blocks long (the broker settings in
+    portal.celery_app fail fast): a failure leaves the row for the sweeper."""
     from celery import current_app
 
     try:
-        current_app.send_task(DELIVER_TASK, args=[message_id], retry=False)
+        current_app.send_task(DELIVER_TASK, args=[message_id], countdown=countdown,
+                              retry=False, ignore_result=True)  # fmt: skip
         return True
     except Exception as exc:  # broker down, DNS, timeouts: the sweeper will retry
         log.warning("outbox %s not published (%s); the sweeper will retry", message_id, exc)

@@ -2,51 +2,110 @@
 
 A message is claimed with a compare-and-set that pushes `available_at` forward by a lease, so a
 message published twice (commit hook and sweeper) is worked on once; a worker killed mid-way
-leaves the lease to expire and the sweeper publishes the message again."""
+leaves the lease to expire and the sweeper publishes the message again.
+
+Handlers register per kind with @handler(kind, on_failure=..., on_retry=...). A handler raises
+RetryLater for a transient failure (retried with exponential backoff and jitter) or GiveUp for a
+permanent one; after MAX_ATTEMPTS transient failures the message is failed too. `on_failure`
+runs in the transaction that marks the message failed, so the domain row behind it (a refund)
+fails with it; `on_retry` replaces the plain reset when staff retry a message of that kind.
+
+Timings come from the app config (or the environment) so tests can make them short:
+OUTBOX_LEASE_SECONDS, OUTBOX_SWEEP_GRACE_SECONDS, OUTBOX_BACKOFF_BASE, OUTBOX_BACKOFF_MAX,
+OUTBOX_MAX_ATTEMPTS.
+"""
 
 import datetime
 import logging
+import os
 import random
+from dataclasses import dataclass
+
+from flask import current_app, has_app_context
+from peewee import JOIN
 
 from portal.db import db
-from portal.models import OutboxMessage, now
+from portal.models import OutboxMessage, Return, now
 
 log = logging.getLogger(__name__)
 
-LEASE = datetime.timedelta(seconds=60)
-SWEEP_GRACE = datetime.timedelta(seconds=10)
-MAX_ATTEMPTS = 8
+DEFAULTS = {
+    "OUTBOX_LEASE_SECONDS": 60.0,
+    "OUTBOX_SWEEP_GRACE_SECONDS": 10.0,
+    "OUTBOX_BACKOFF_BASE": 2.0,
+    "OUTBOX_BACKOFF_MAX": 600.0,
+    "OUTBOX_MAX_ATTEMPTS": 8,
+}
 HANDLERS = {}
 
 
+@dataclass(frozen=True)
+class Handler:
+    run: object
+    on_failure: object = None  # (message, error) -> None, inside the failing transaction
+    on_retry: object = None  # (message, actor) -> int, replaces the plain reset
+
+
 class RetryLater(Exception):
-    """A transient failure: try the message again after a backoff."""
+    """A transient failure: try the message again after a backoff.
+
+    `delay` overrides the backoff; `counts=False` means this try does not use up an attempt
+    (e.g. the refund is being worked on by another worker right now)."""
+
+    def __init__(self, message, delay=None, counts=True):
+        super().__init__(message)
+        self.delay = delay
+        self.counts = counts
 
 
 class GiveUp(Exception):
     """A permanent failure: retrying can't help; staff must look at it."""
 
 
-def handler(kind):
+def setting(name, default=None):
+    """A worker setting: the Flask app config when there is one, else the environment."""
+    fallback = DEFAULTS.get(name, default)
+    value = current_app.config.get(name) if has_app_context() else None
+    if value is None:
+        value = os.environ.get(name)
+    if value is None:
+        return fallback
+    return type(fallback)(value) if fallback is not None else value
+
+
+def handler(kind, on_failure=None, on_retry=None):
     def register(fn):
-        HANDLERS[kind] = fn
+        HANDLERS[kind] = Handler(fn, on_failure, on_retry)
         return fn
 
     return register
 
 
 def backoff(attempts):
-    """Exponential backoff with jitter: ~2s, 4s, 8s ... capped at 10 minutes."""
-    base = min(2**attempts, 600)
-    return base / 2 + random.uniform(0, base / 2)
+    """Exponential backoff with jitter: base, 2x base, 4x base ... capped, then a random half
+    of it on top of the other half (so workers retrying together spread out)."""
+    base = setting("OUTBOX_BACKOFF_BASE")
+    delay = min(base * 2 ** max(attempts - 1, 0), setting("OUTBOX_BACKOFF_MAX"))
+    return delay / 2 + random.uniform(0, delay / 2)
+
+
+def describe(message):
+    """How log lines name a message: its id, kind and the return it is about."""
+    reference = getattr(message, "rma_reference", None)
+    if reference is None and message.rma_id:
+        rma = Return.select(Return.reference).where(Return.id == message.rma_id).first()
+        reference = rma.reference if rma else message.rma_id
+    about = f", return {reference}" if reference else ""
+    return f"outbox {message.id} ({message.kind}{about})"
 
 
 def claim(message_id):
     """Take the message for this worker, or None if it is done, failed or claimed elsewhere."""
     current = now()
+    lease = datetime.timedelta(seconds=setting("OUTBOX_LEASE_SECONDS"))
     with db.atomic():
         claimed = (
-            OutboxMessage.update(available_at=current + LEASE, attempts=OutboxMessage.attempts + 1)
+            OutboxMessage.update(available_at=current + lease, attempts=OutboxMessage.attempts + 1)
             .where(
                 (OutboxMessage.id == message_id)
                 & (OutboxMessage.status == "pending")
@@ -54,7 +113,15 @@ def claim(message_id):
             )
             .execute()
         )
-    return OutboxMessage.get_by_id(message_id) if claimed else None
+    if not claimed:
+        return None
+    return (
+        OutboxMessage.select(OutboxMessage, Return.reference.alias("rma_reference"))
+        .join(Return, JOIN.LEFT_OUTER, on=(OutboxMessage.rma == Return.id))
+        .where(OutboxMessage.id == message_id)
+        .objects()
+        .get()
+    )
 
 
 def deliver(message_id):
@@ -62,36 +129,51 @@ def deliver(message_id):
     message = claim(message_id)
     if message is None:
         return "skipped"
-    run = HANDLERS.get(message.kind)
+    entry = HANDLERS.get(message.kind)
     try:
-        if run is None:
+        if entry is None:
             raise GiveUp(f"no handler for {message.kind!r} messages")
-        run(message)
+        entry.run(message)
     except RetryLater as exc:
-        return _reschedule(message, str(exc))
+        return _reschedule(message, exc)
     except GiveUp as exc:
-        _mark(message, "failed", str(exc))
-        log.error("outbox %s (%s, return %s) failed: %s", message.id, message.kind,
-                  message.rma_id, exc)  # fmt: skip
+        _fail(message, str(exc))
+        log.error("%s failed: %s", describe(message), exc)
         return "failed"
+    except Exception as exc:  # a bug or a database hiccup: retry with backoff, then fail
+        log.exception("%s raised", describe(message))
+        return _reschedule(message, RetryLater(f"{exc.__class__.__name__}: {exc}"))
     _mark(message, "sent")
-    log.info("outbox %s (%s, return %s) done", message.id, message.kind, message.rma_id)
+    log.info("%s done", describe(message))
     return "sent"
 
 
-def _reschedule(message, error):
-    if message.attempts >= MAX_ATTEMPTS:
-        _mark(message, "failed", error)
-        log.error("outbox %s (%s, return %s) gave up after %s attempts: %s",
-                  message.id, message.kind, message.rma_id, message.attempts, error)  # fmt: skip
+def _reschedule(message, exc):
+    error = str(exc)
+    attempts = message.attempts if exc.counts else message.attempts - 1
+    if attempts >= setting("OUTBOX_MAX_ATTEMPTS"):
+        _fail(message, error)
+        log.error("%s gave up after %s attempts: %s", describe(message), attempts, error)
         return "failed"
-    delay = datetime.timedelta(seconds=backoff(message.attempts))
-    OutboxMessage.update(available_at=now() + delay, last_error=error).where(
-        OutboxMessage.id == message.id
-    ).execute()
-    log.warning("outbox %s (%s, return %s) attempt %s failed, retry in %ss: %s", message.id,
-                message.kind, message.rma_id, message.attempts, delay.seconds, error)  # fmt: skip
+    delay = exc.delay if exc.delay is not None else backoff(attempts)
+    OutboxMessage.update(
+        available_at=now() + datetime.timedelta(seconds=delay), last_error=error, attempts=attempts
+    ).where(OutboxMessage.id == message.id).execute()
+    log.warning("%s attempt %s failed, retry in %.1fs: %s", describe(message), attempts,
+                delay, error)  # fmt: skip
+    from portal.outbox import publish
+
+    # A delayed task retries on time; if it is lost, the sweeper still finds the message due.
+    publish(message.id, countdown=delay + 0.25)
     return "retry"
+
+
+def _fail(message, error):
+    entry = HANDLERS.get(message.kind)
+    with db.atomic():
+        _mark(message, "failed", error)
+        if entry is not None and entry.on_failure is not None:
+            entry.on_failure(message, error)
 
 
 def _mark(message, status, error=""):
@@ -102,10 +184,11 @@ def _mark(message, status, error=""):
 
 
 def sweep(limit=500):
-    """Publish pending messages that are due and older than a short grace period."""
+    """Publish pending messages that are due and older than a short grace period (Redis was
+    down at commit time, a task was lost, or a worker died holding the lease)."""
     from portal.outbox import publish
 
-    due = now() - SWEEP_GRACE
+    due = now() - datetime.timedelta(seconds=setting("OUTBOX_SWEEP_GRACE_SECONDS"))
     ids = [
         m.id
         for m in OutboxMessage.select(OutboxMessage.id)
@@ -113,24 +196,41 @@ def sweep(limit=500):
         .order_by(OutboxMessage.available_at)
         .limit(limit)
     ]
-    published = sum(1 for message_id in ids if publish(message_id))
+    published = 0
+    for message_id in ids:
+        if not publish(message_id):
+            break  # the broker is down: the next sweep tries again
+        published += 1
+    if ids:
+        log.info("sweep: %s of %s due outbox messages published", published, len(ids))
     return published
 
 
-def retry(message_id):
-    """Staff retry of a failed message: back to pending, due now."""
-    with db.atomic():
-        return (
-            OutboxMessage.update(status="pending", available_at=now(), last_error="", attempts=0)
-            .where((OutboxMessage.id == message_id) & (OutboxMessage.status == "failed"))
-            .execute()
-        )
+def retry(message_id, actor=None):
+    """Staff retry of a failed message (call inside db.atomic()): back to pending, due now,
+    published after commit. Kinds with an on_retry hook (refunds) decide for themselves.
+    Returns 1 when the message was retried, 0 when it was not failed."""
+    from portal.outbox import publish
+
+    message = OutboxMessage.get_or_none(OutboxMessage.id == message_id)
+    if message is None or message.status != "failed":
+        return 0
+    entry = HANDLERS.get(message.kind)
+    if entry is not None and entry.on_retry is not None:
+        return entry.on_retry(message, actor)
+    changed = (
+        OutboxMessage.update(status="pending", available_at=now(), last_error="", attempts=0)
+        .where((OutboxMessage.id == message_id) & (OutboxMessage.status == "failed"))
+        .execute()
+    )
+    if changed:
+        db.after_commit(lambda: publish(message_id))
+    return changed
 
 
 @handler("email")
 def send_email(message):
     from portal import mail
-    from portal.models import Return
 
     payload = message.payload
     context = dict(payload.get("context") or {})

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+import portal.refund_execution  # noqa: F401  registers the "refund" handler in the worker
 from portal import outbox_delivery
 
 

@@ -1,0 +1,62 @@
+"""Payment gateways behind one interface (portal.payments.base.Gateway), chosen per payment.
+
+Payment.gateway names the gateway that took the money (`ledger` or `stripe`); an empty value
+falls back to the PAYMENT_GATEWAY setting. Store credit always goes through the built-in ledger.
+Other gateways can be added with register(name, factory), factory(config) -> Gateway."""
+
+from portal.payments.base import (
+    Gateway,
+    GatewayError,
+    PermanentGatewayError,
+    TransientGatewayError,
+)
+
+
+def _ledger(config):
+    from portal.payments.ledger import LedgerGateway
+
+    return LedgerGateway()
+
+
+def _stripe(config):
+    from portal.payments.stripe_gateway import StripeGateway
+
+    return StripeGateway(
+        config.get("STRIPE_API_KEY", ""),
+        api_base=config.get("STRIPE_API_BASE") or None,
+        timeout=float(config.get("STRIPE_TIMEOUT") or 30),
+    )
+
+
+FACTORIES = {"ledger": _ledger, "stripe": _stripe}
+
+
+def register(name, factory):
+    FACTORIES[name] = factory
+
+
+def gateway_name(payment, config):
+    if payment is None:
+        return "ledger"
+    return payment.gateway or config.get("PAYMENT_GATEWAY") or "ledger"
+
+
+def gateway_for(payment, config):
+    """The gateway that refunds `payment` (None: store credit)."""
+    name = gateway_name(payment, config)
+    factory = FACTORIES.get(name)
+    if factory is None:
+        raise PermanentGatewayError(f"Unknown payment gateway {name!r}.")
+    return factory(config)
+
+
+__all__ = [
+    "FACTORIES",
+    "Gateway",
+    "GatewayError",
+    "PermanentGatewayError",
+    "TransientGatewayError",
+    "gateway_for",
+    "gateway_name",
+    "register",
+]
