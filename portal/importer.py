@@ -12,6 +12,7 @@ from peewee import DatabaseError
 
 from portal.db import db
 from portal.models import Invoice, Order, OrderLine, Payment, User
+from portal.payments import FACTORIES as GATEWAYS
 
 CURRENCIES = {"USD", "EUR", "GBP", "CAD", "AUD", "CHF", "SEK", "NOK", "DKK", "JPY", "PLN"}
 STATUSES = {"placed", "shipped", "delivered", "cancelled"}
@@ -175,10 +176,14 @@ def parse_order(obj):
         amount = _require(raw, "amount", int, pw)
         if amount <= 0:
             raise RecordError(f"{pw}: 'amount' must be positive.")
+        gateway = _optional_text(raw, "gateway", pw) or "ledger"
+        if gateway not in GATEWAYS:
+            known = ", ".join(sorted(GATEWAYS))
+            raise RecordError(f"{pw}: unknown gateway {gateway!r} (known: {known}).")
         payments.append(
             {
                 "method": method,
-                "gateway": _optional_text(raw, "gateway", pw) or "ledger",
+                "gateway": gateway,
                 "reference": _require(raw, "reference", str, pw),
                 "amount": amount,
                 "position": i,

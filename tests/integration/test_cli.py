@@ -200,6 +200,14 @@ BAD_RECORDS = [
         record("E11", payments=[{"method": "cash", "reference": "x", "amount": 2900}]),
         "unknown method 'cash'",
     ),
+    (
+        "payment gateway",
+        record(
+            "E24",
+            payments=[{"method": "card", "reference": "x", "amount": 2900, "gateway": "paypal"}],
+        ),
+        "unknown gateway 'paypal'",
+    ),  # fmt: skip
     ("string shipping", record("E12", shipping_total="500"), "'shipping_total' must be a whole"),
     ("null shipping", record("E13", shipping_total=None), "'shipping_total' must be a whole"),
     ("negative shipping", record("E14", shipping_total=-5), "'shipping_total' can't be negative"),
