@@ -2,7 +2,6 @@
 
 import hashlib
 import json
-import re
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
@@ -21,25 +20,8 @@ from wtforms.fields import (
 from wtforms.validators import InputRequired, Length, NumberRange, Regexp
 from wtforms.widgets import HiddenInput
 
+from portal.form_fields import WholeNumberField
 from portal.returns.requests import NOTE_MAX, SHOPPER_RESOLUTIONS, Selection
-
-WHOLE = re.compile(r"[+-]?\d{1,6}")
-
-
-class WholeNumberField(IntegerField):
-    """A count of items: blank means 0; anything but a whole number is refused in words."""
-
-    def process_formdata(self, valuelist):
-        if not valuelist:
-            return
-        raw = str(valuelist[0]).strip()
-        if raw == "":
-            self.data = 0
-            return
-        if not WHOLE.fullmatch(raw):
-            self.data = None
-            raise ValueError("Enter a whole number of items, like 1 or 2.")
-        self.data = int(raw)
 
 
 class LineForm(Form):

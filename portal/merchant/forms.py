@@ -3,8 +3,6 @@
 Every POST form carries the CSRF token (FlaskForm) and the return's version, so an action taken
 on a page that someone else has changed since is refused instead of applied twice."""
 
-import re
-
 from flask_wtf import FlaskForm
 from wtforms import Form
 from wtforms.fields import (
@@ -26,26 +24,15 @@ from wtforms.fields import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
+from portal.form_fields import WholeNumberField
 from portal.merchant.queue import DEFAULT_SORT, SORTS
 from portal.returns.money import parse_money
 
-WHOLE = re.compile(r"\d{1,6}")
 
-
-class CountField(IntegerField):
+class CountField(WholeNumberField):
     """A number of units: blank is 0; anything but a whole number is refused in words."""
 
-    def process_formdata(self, valuelist):
-        if not valuelist:
-            return
-        raw = str(valuelist[0]).strip()
-        if raw == "":
-            self.data = 0
-            return
-        if not WHOLE.fullmatch(raw):
-            self.data = None
-            raise ValueError("Enter a whole number of units, like 0, 1 or 2.")
-        self.data = int(raw)
+    noun = "units"
 
 
 class MoneyField(StringField):
