@@ -12,9 +12,8 @@ from playwright.sync_api import expect
 
 from portal.db import db
 from portal.models import Order, OrderLine, Refund, Return, ReturnLine, ReturnReason, StockLevel
-from portal.seed import DEMO_PASSWORD, seed_demo
+from portal.seed import DEMO_PASSWORD
 from tests import merchant_factories as mf
-from tests.conftest import make_app
 
 pytestmark = pytest.mark.browser
 DEMO_ORDERS = 12
@@ -22,15 +21,8 @@ MAX_CLICKS = 8
 
 
 @pytest.fixture
-def app(tmp_path, redis_url, smtp_server):
-    """The demo store; live_server and the worker share it. Mail goes to the test SMTP server."""
-    controller, _ = smtp_server
-    app = make_app(tmp_path, redis_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
-    with app.app_context(), db.connection_context():
-        seed_demo(orders=DEMO_ORDERS)
-    yield app
-    if not db.is_closed():
-        db.close()
+def app(demo_app):
+    return demo_app
 
 
 def shoppers_return(app, lines=None):

@@ -14,24 +14,16 @@ from portal.db import db
 from portal.models import Order, OrderLine, Return, ReturnPhoto, ReturnReason
 from portal.returns.money import format_money
 from portal.returns.requests import Selection, estimate
-from portal.seed import DEMO_PASSWORD, seed_demo
+from portal.seed import DEMO_PASSWORD
 from tests import shopper_data as sd
-from tests.conftest import make_app
 
 pytestmark = pytest.mark.browser
 DEMO_ORDERS = 20
 
 
 @pytest.fixture
-def app(tmp_path, redis_url, smtp_server):
-    """The app with mail going to the test SMTP server; live_server and the worker use it."""
-    controller, _ = smtp_server
-    app = make_app(tmp_path, redis_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
-    with app.app_context(), db.connection_context():
-        seed_demo(orders=DEMO_ORDERS)
-    yield app
-    if not db.is_closed():
-        db.close()
+def app(demo_app):
+    return demo_app
 
 
 def test_shopper_requests_a_return(app, live_server, celery_worker, smtp_server, page,
