@@ -62,7 +62,10 @@ def seed_demo(orders, seed, if_empty):
             return
         raise click.ClickException("the database already has accounts; seed an empty database.")
     summary = run_seed(orders=orders, seed=seed)
-    click.echo(f"seeded {summary['orders']} orders, {summary['shoppers']} shoppers, staff:")
+    click.echo(
+        f"seeded {summary['orders']} orders, {summary['returns']} returns, "
+        f"{summary['shoppers']} shoppers, staff:"
+    )
     for email, _name, role in STAFF:
         click.echo(f"  {role:8} {email}")
     click.echo(f"  shopper  {SHOPPERS[0][0]}, {SHOPPERS[1][0]}")

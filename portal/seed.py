@@ -191,4 +191,47 @@ def seed_demo(orders=300, seed=7, today=None):
         skus = {line["sku"] for record in records for line in record["lines"]}
         for sku in sorted(skus):
             StockLevel.create(location=main, sku=sku, quantity=rng.randint(0, 40))
-    return {"orders": len(records), "shoppers": len(shoppers), "staff": len(STAFF)}
+    returns = seed_returns(rng, today, exclude={rec["number"] for rec in records[-2:]})
+    return {"orders": len(records), "shoppers": len(shoppers), "staff": len(STAFF),
+            "returns": returns}  # fmt: skip
+
+
+def seed_returns(rng, today, exclude=(), count=14):
+    """A queue to work: returns made through the same domain calls shoppers and staff use,
+    left in several states (requested, approved, partially received, received)."""
+    from portal.models import Order, OrderLine
+    from portal.returns import requests, workflow
+
+    manager = User.get(User.email == "manager@example.com")
+    agent = User.get(User.email == "agent@example.com")
+    reasons = [r for r in ReturnReason.select() if not r.requires_photo and not r.children]
+    window = ReturnPolicy.current().window_days
+    candidates = (
+        Order.select()
+        .where(
+            Order.customer.is_null(False)
+            & (Order.delivered_at >= today - datetime.timedelta(days=window - 1))
+            & Order.number.not_in(list(exclude) or [""])
+        )
+        .order_by(Order.placed_at.desc())
+    )
+    made = 0
+    for order in candidates:
+        lines = [ln for ln in order.lines.order_by(OrderLine.id) if not ln.final_sale]
+        if not lines or made >= count:
+            continue
+        line = lines[0]
+        reason = rng.choice(reasons)
+        note = "Demo: please check the seams." if reason.requires_note else ""
+        selection = requests.Selection(line.id, rng.randint(1, line.quantity), reason.id, note)
+        rma = requests.request_return(order, order.customer, order.email, [selection])
+        stage = made % 4  # 0 requested, 1 approved, 2 partially received, 3 received
+        if stage >= 1:
+            workflow.approve(rma, manager)
+        if stage >= 2:
+            return_line = rma.lines.get()
+            units = return_line.quantity if stage == 3 else max(return_line.quantity - 1, 0)
+            if units:
+                workflow.receive(rma, agent, {return_line.id: (units, 0)})
+        made += 1
+    return made

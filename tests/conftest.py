@@ -1,6 +1,8 @@
 """Shared fixtures (flaskr style): a fresh app and SQLite file per test, real Redis, real SMTP,
 a real Celery worker, PostgreSQL when it answers, and headless Chromium for browser tests."""
 
+import email
+import email.policy
 import os
 import shutil
 import socket
@@ -247,6 +249,20 @@ class Mailbox:
             )
         )
         return "250 Message accepted for delivery"
+
+    def parsed(self):
+        """Every message so far as email.message.EmailMessage objects."""
+        return [email.message_from_string(raw, policy=email.policy.default)
+                for _, _, raw in list(self.messages)]  # fmt: skip
+
+    def wait_for_match(self, predicate, timeout=30):
+        """The parsed messages for which predicate(message) holds, once there is at least one."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [m for m in self.parsed() if predicate(m)]
+            if found or time.monotonic() > deadline:
+                return found
+            time.sleep(0.05)
 
     def wait_for(self, count=1, timeout=15):
         deadline = time.monotonic() + timeout

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from portal.db import db
-from portal.models import Invoice, Order, OrderLine, Payment, User
+from portal.models import Invoice, Order, OrderLine, Payment, Return, ReturnEvent, User
 from tests.conftest import make_app
 
 DEMO_LOGINS = [
@@ -59,6 +59,12 @@ def test_seed_demo_creates_the_demo_store_once(app, runner, client):
         for order in Order.select():
             total = order.shipping_total + sum(ln.quantity * ln.unit_total for ln in order.lines)
             assert sum(p.amount for p in order.payments) == total, order.number
+
+        # A queue to work, made through the domain: several states, each with its timeline.
+        statuses = {r.status for r in Return.select()}
+        assert {"requested", "approved", "received"} <= statuses, statuses
+        for rma in Return.select():
+            assert ReturnEvent.select().where(ReturnEvent.rma == rma.id).count() >= 1
 
     # The demo shopper can sign in and sees orders.
     response = client.post(
