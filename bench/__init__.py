@@ -1,0 +1,1 @@
+"""Benchmarks for the Returns Portal (not part of the test suite): `python bench/run.py`."""
