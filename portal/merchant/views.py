@@ -84,13 +84,16 @@ def queue():
     )
     form.validate()
     filters = _filters(form)
-    page = returns_queue.page_of(filters, current_app.config["PER_PAGE"])
+    counts = returns_queue.tab_counts(filters)
+    page = returns_queue.page_of(
+        filters, current_app.config["PER_PAGE"], total=counts.get(filters.status)
+    )
     filters.page = page.number
     context = {
         "form": form,
         "filters": filters,
         "page": page,
-        "counts": returns_queue.tab_counts(filters),
+        "counts": counts,
         "tabs": returns_queue.TABS,
         "sorts": returns_queue.SORTS,
     }
