@@ -14,6 +14,7 @@ from portal.models import (
     Refund,
     ReturnEvent,
 )
+from tests import hold_gateway
 from tests import refund_factories as rf
 from tests.conftest import make_app
 from tests.fake_stripe import API_KEY, FakeStripe
@@ -186,6 +187,7 @@ def test_a_worker_killed_after_the_ledger_booked_the_refund_books_it_once(ctx, m
                                                                          tmp_path):  # fmt: skip
     """The built-in ledger wrote its entry, then the worker died before recording success."""
     first = procs.worker("w1")
+    hold_gateway.install(tmp_path)  # known here too: imports refuse gateways nobody registered
     order, payment = shop(make, "ledger_hold")
     with db.atomic():
         rma = rf.make_return(order)
