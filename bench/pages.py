@@ -44,6 +44,10 @@ def targets(bench_shopper_email, per_page=20):
         .limit(1)
         .scalar()
     )
+    # Part of a reference, as typed from a parcel label: a substring search.
+    fragment = (
+        Return.select(Return.reference).order_by(Return.id).offset(total // 2).limit(1).scalar()
+    )[4:]
     # A received return waiting for inspection and refund: the page an agent works on most.
     waiting = Return.select().where(Return.status == "received")
     detail = (
@@ -75,21 +79,28 @@ def targets(bench_shopper_email, per_page=20):
         Target("queue_open", MANAGER, _queue(), "queue: open tab, page 1", True),
         Target(
             "queue_status", MANAGER, _queue(status="received"), "queue: filtered by status", True
-        ),  # fmt: skip
+        ),
         Target(
             "queue_search",
             MANAGER,
             _queue(status="all", q=caller),
             "queue: searched (email, all statuses)",
             True,
-        ),  # fmt: skip
+        ),
+        Target(
+            "queue_search_ref",
+            MANAGER,
+            _queue(status="all", q=fragment),
+            "queue: searched (part of a reference)",
+            True,
+        ),
         Target(
             "queue_deep",
             MANAGER,
             _queue(status="all", page=deep),
             f"queue: deep page ({deep:,})",
             True,
-        ),  # fmt: skip
+        ),
         Target("return_detail", MANAGER, f"{QUEUE}/{detail}", "merchant return detail"),
         Target("order_history", SHOPPER, "/orders", "shopper order history"),
         Target("order_page", SHOPPER, f"/orders/{order}", "shopper order page"),

@@ -12,6 +12,7 @@ import datetime
 import json
 import os
 import platform
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -253,8 +254,11 @@ def main(argv=None):
             report["notes"].append(f"PostgreSQL skipped: {why}")
             log(f"PostgreSQL skipped: {why}")
 
+    # SIGTERM (a stopped run) unwinds like Ctrl-C: servers stopped, databases dropped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     redis = services.Redis(workdir).start()
     report["machine"]["redis"] = redis.version()
+    database = None
     try:
         for kind in kinds:
             per_db = report["databases"][kind] = {"datasets": {}}
@@ -283,8 +287,15 @@ def main(argv=None):
                         f"no-op {w['baseline']['per_s']}/s")  # fmt: skip
                 if not args.keep:
                     database.drop()
+                database = None
     finally:
         redis.stop()
+        if database is not None and not args.keep:
+            from portal.db import db
+
+            if db.obj is not None:
+                db.close()
+            database.drop()
         if not args.keep:
             import shutil
 

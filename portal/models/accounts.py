@@ -59,3 +59,10 @@ class User(UserMixin, BaseModel):
     @property
     def display_name(self):
         return self.name or self.email
+
+
+# Staff pickers (queue filter, assignment on a return) list active staff by name: this partial
+# index holds staff only, so that is never a scan of every shopper account (docs/performance.md).
+User.add_index(
+    User.index(User.name, User.email, where=(User.role != "shopper"), name="user_staff_by_name")
+)
