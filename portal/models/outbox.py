@@ -6,7 +6,8 @@ from portal.db import BaseModel, JSONField
 from portal.models.accounts import now
 from portal.models.returns import Return
 
-OUTBOX_STATUSES = ("pending", "sent", "failed")
+# superseded: a failed refund message replaced by a manager's retry (a fresh message)
+OUTBOX_STATUSES = ("pending", "sent", "failed", "superseded")
 
 
 class OutboxMessage(BaseModel):
