@@ -52,6 +52,8 @@ def load(instance_path):
         "DATABASE_URL": os.environ.get(
             "DATABASE_URL", f"sqlite:///{Path(instance_path) / 'portal.db'}"
         ),
+        # PostgreSQL connections kept open per process (0: open one per request).
+        "DATABASE_POOL_SIZE": int(os.environ.get("DATABASE_POOL_SIZE", "20")),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),

@@ -210,8 +210,9 @@ def postgres_url():
 
 @pytest.fixture
 def pg_app(tmp_path, redis_url, postgres_url):
-    """The app on PostgreSQL, with every table emptied first."""
-    app = make_app(tmp_path, redis_url, database_url=postgres_url)
+    """The app on PostgreSQL, with every table emptied first. Its pool has room for the
+    racing threads of the concurrency tests plus the test's own connection."""
+    app = make_app(tmp_path, redis_url, database_url=postgres_url, DATABASE_POOL_SIZE=64)
     from portal.models import ALL_MODELS
 
     with app.app_context():

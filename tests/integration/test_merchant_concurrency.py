@@ -28,7 +28,7 @@ def at_once(*calls):
 
     def run(i, call):
         with db.connection_context():
-            barrier.wait()
+            barrier.wait(timeout=60)
             try:
                 outcomes[i] = call()
             except DomainError as exc:
@@ -147,7 +147,7 @@ def test_two_staff_posting_the_receive_form_at_once(app):
     statuses = []
 
     def post(client):
-        barrier.wait()
+        barrier.wait(timeout=60)
         statuses.append(client.post(url, data=data).status_code)
 
     threads = [threading.Thread(target=post, args=(c,)) for c in clients]

@@ -32,7 +32,7 @@ def _race(app, order_id, line_id, reason_id, user_id, quantity):
     def shopper():
         with app.app_context(), db.connection_context():
             order, user = Order.get_by_id(order_id), User.get_by_id(user_id)
-            barrier.wait()
+            barrier.wait(timeout=60)
             try:
                 rma = request_return(order, user, user.email, [(line_id, quantity, reason_id)])
                 outcome = ("won", rma.reference)

@@ -37,7 +37,7 @@ def test_threads_racing_on_the_same_refunds_book_each_once(app, make):
 
     def race(refund):
         with app.app_context(), db.connection_context():
-            barrier.wait()
+            barrier.wait(timeout=60)
             for fn in (lambda: deliver(messages[refund.id]),
                        lambda: execute_refund(refund.id, LEDGER)):  # fmt: skip
                 try:

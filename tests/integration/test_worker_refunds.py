@@ -154,7 +154,7 @@ def test_the_same_refund_delivered_many_times_at_once_reaches_the_gateway_once(c
 
     def run(fn):
         with ctx.app_context(), db.connection_context():
-            barrier.wait()
+            barrier.wait(timeout=60)
             try:
                 outcomes[fn()] += 1
             except Exception as exc:  # Busy -> RetryLater: the other thread has it

@@ -1,0 +1,37 @@
+"""PostgreSQL connections are pooled per process: a request hands its connection back instead
+of closing it, so the next request reuses the same server session."""
+
+from portal.db import db
+from tests.conftest import make_app
+
+
+def _backend_pids(app, requests=3):
+    """The PostgreSQL backend serving each of a few requests through the test client."""
+    pids = []
+
+    @app.get("/_test/backend-pid")
+    def backend_pid():
+        return str(db.execute_sql("SELECT pg_backend_pid()").fetchone()[0])
+
+    client = app.test_client()
+    for _ in range(requests):
+        response = client.get("/_test/backend-pid")
+        assert response.status_code == 200
+        pids.append(int(response.get_data(as_text=True)))
+        assert db.is_closed()  # handed back at the end of the request
+    return pids
+
+
+def test_requests_reuse_one_pooled_connection(pg_app):
+    pids = _backend_pids(pg_app)
+    assert len(set(pids)) == 1
+
+
+def test_pool_size_zero_opens_a_connection_per_request(tmp_path, redis_url, postgres_url):
+    app = make_app(tmp_path, redis_url, database_url=postgres_url, DATABASE_POOL_SIZE=0)
+    pids = _backend_pids(app)
+    assert len(set(pids)) == 3
+
+
+def test_sqlite_is_not_pooled(app):
+    assert not hasattr(db.obj, "close_all")
