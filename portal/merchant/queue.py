@@ -8,7 +8,15 @@ from dataclasses import dataclass, field
 
 from peewee import JOIN, fn
 
-from portal.models import Order, Refund, Return, ReturnLine, ReturnReason, User
+from portal.models import (
+    Order,
+    Refund,
+    Return,
+    ReturnLine,
+    ReturnReason,
+    ReturnStatusCount,
+    User,
+)
 from portal.pagination import Page
 from portal.returns import states
 
@@ -135,14 +143,25 @@ def _by_status(query, status):
     return query.where(Return.status == status)
 
 
+def _unfiltered(f):
+    return not (f.q or f.reason or f.responsible or f.date_from or f.date_to)
+
+
 def tab_counts(f):
-    """{tab: count} under the current filters (two queries). Orders are joined only when the
-    search needs their number or email: counting returns alone stays on the status index."""
+    """{tab: count} under the current filters (two queries). Without filters the per-status
+    counts are read from return_status_count (kept by triggers), whatever the store's size;
+    with them, returns are counted, joining orders only when the search needs their number or
+    email so that counting stays on the status index."""
     base = Return.select().join(Order) if f.q else Return.select()
     base = _filtered(base, f)
-    by_status = dict(
-        base.select(Return.status, fn.COUNT(Return.id)).group_by(Return.status).tuples()
-    )
+    if _unfiltered(f):
+        by_status = dict(
+            ReturnStatusCount.select(ReturnStatusCount.status, ReturnStatusCount.count).tuples()
+        )
+    else:
+        by_status = dict(
+            base.select(Return.status, fn.COUNT(Return.id)).group_by(Return.status).tuples()
+        )
     counts = {name: by_status.get(name, 0) for name, _ in TABS}
     counts["open"] = sum(by_status.get(s, 0) for s in OPEN)
     counts["all"] = sum(by_status.values())

@@ -14,6 +14,7 @@ from portal.models.returns import (
     ReturnPhoto,
     ReturnPolicy,
     ReturnReason,
+    ReturnStatusCount,
 )
 
 ALL_MODELS = [
@@ -31,6 +32,7 @@ ALL_MODELS = [
     ReturnLine,
     ReturnPhoto,
     ReturnEvent,
+    ReturnStatusCount,
     Counter,
     Refund,
     StoreCredit,

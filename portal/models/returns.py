@@ -153,6 +153,15 @@ class ReturnEvent(BaseModel):
         indexes = ((("rma", "created_at"), False),)
 
 
+class ReturnStatusCount(BaseModel):
+    """How many returns are in each status. Database triggers on `return` (migration 0004) keep
+    it exact in the writing transaction, so the queue's tabs read a few rows instead of
+    counting every return. No code writes it."""
+
+    status = CharField(primary_key=True)
+    count = IntegerField(default=0)
+
+
 class Counter(BaseModel):
     """Named sequences (e.g. RMA reference numbers per year), incremented under a write lock."""
 
