@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from portal.merchant.queue import SORTS
 from portal.models import Refund, Return
 from portal.returns import workflow
 from tests import factories
@@ -170,3 +171,20 @@ def test_the_query_count_does_not_grow_with_the_rows(app, client, shop):
     assert len(refs_in(client.get(url).get_data(as_text=True))) == 18
     assert many == few, (few, many)
     assert few[0] <= 12
+
+
+@pytest.mark.parametrize("sort", sorted(SORTS))
+def test_every_sort_pages_through_the_same_order_as_one_long_page(app, client, shop, sort):
+    with app.app_context():
+        make_returns(shop, 5)
+        rma = Return.select().order_by(Return.id).first()
+        workflow.approve(rma, shop.manager)  # a second status and a later update
+    login(client, shop.agent.email)
+    app.config["PER_PAGE"] = 100
+    whole = refs_in(client.get(f"/merchant/returns?status=all&sort={sort}").get_data(as_text=True))
+    app.config["PER_PAGE"] = 2
+    paged = []
+    for page in (1, 2, 3):
+        url = f"/merchant/returns?status=all&sort={sort}&page={page}"
+        paged += refs_in(client.get(url).get_data(as_text=True))
+    assert len(whole) == 5 and paged == whole
