@@ -39,9 +39,12 @@ SORTS = {
     "newest": ("Newest first", lambda: (Return.created_at.desc(), Return.id.desc())),
     "oldest": ("Oldest first", lambda: (Return.created_at.asc(), Return.id.asc())),
     "updated": ("Recently updated", lambda: (Return.updated_at.desc(), Return.id.desc())),
-    "reference": ("Reference", lambda: (Return.reference.asc(),)),
+    "reference": ("Reference", lambda: (Return.reference.asc(), Return.id.asc())),
     "order": ("Order number", lambda: (Order.number.asc(), Return.id.asc())),
-    "status": ("Status", lambda: (Return.status.asc(), Return.created_at.desc())),
+    "status": (
+        "Status",
+        lambda: (Return.status.asc(), Return.created_at.desc(), Return.id.desc()),
+    ),
     "email": ("Shopper email", lambda: (Return.email.asc(), Return.id.asc())),
 }
 DEFAULT_SORT = "newest"
@@ -196,15 +199,28 @@ class Row:
         return "awaiting_approval" in self.refund_statuses
 
 
-def _page_ids(f, number, per_page):
+def _reversed(orderings):
+    return [o.node.asc() if o.direction == "DESC" else o.node.desc() for o in orderings]
+
+
+def _page_ids(f, number, per_page, total):
     """The ids of one page, in order. Only the columns the filters and the sort need are read,
-    so skipping rows for a deep page (OFFSET) steps through index entries, not joined rows."""
+    so skipping rows (OFFSET) steps through index entries, not joined rows. A page in the back
+    half is read from the other end of the list (every sort ends on a unique column), so the
+    last pages, where the oldest returns wait, cost what the first ones do."""
     needs_order = bool(f.q) or f.sort == "order"
     query = Return.select(Return.id)
     query = query.join(Order) if needs_order else query
     query = _by_status(_filtered(query, f), f.status)
-    ordered = query.order_by(*SORTS[f.sort][1]()).paginate(number, per_page)
-    return [rma_id for (rma_id,) in ordered.tuples()]
+    orderings = SORTS[f.sort][1]()
+    offset = (number - 1) * per_page
+    from_end = total - offset - per_page
+    if from_end >= offset or total <= per_page:
+        query = query.order_by(*orderings).limit(per_page).offset(offset)
+        return [rma_id for (rma_id,) in query.tuples()]
+    query = query.order_by(*_reversed(orderings))
+    query = query.limit(per_page + min(from_end, 0)).offset(max(from_end, 0))
+    return [rma_id for (rma_id,) in query.tuples()][::-1]
 
 
 def page_of(f, per_page, total=None):
@@ -214,7 +230,7 @@ def page_of(f, per_page, total=None):
         total = _by_status(_filtered(Return.select().join(Order), f), f.status).count()
     pages = max(1, -(-total // per_page))
     number = min(f.page, pages)
-    ids = _page_ids(f, number, per_page)
+    ids = _page_ids(f, number, per_page, total)
     responsible = User.alias()
     query = (
         Return.select(Return, Order, responsible)
