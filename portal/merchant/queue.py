@@ -6,8 +6,9 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from peewee import JOIN, fn
+from peewee import JOIN, SQL, fn
 
+from portal.db import is_postgres
 from portal.models import (
     Order,
     Refund,
@@ -96,6 +97,20 @@ def _reason_ids(reason_id):
     return found
 
 
+def _matching(term):
+    """Ids of the returns whose reference, order number or either email contains `term`, on
+    the search indexes of migration 0005: SQLite's trigram full-text table (terms of three
+    characters or more), PostgreSQL's trigram indexes, one table at a time."""
+    if not is_postgres() and len(term) >= 3:
+        phrase = '"' + term.replace('"', '""') + '"'
+        return SQL('(SELECT "rowid" FROM "return_search" WHERE "return_search" MATCH ?)', [phrase])
+    orders = Order.select(Order.id).where(Order.number.contains(term) | Order.email.contains(term))
+    by_return = Return.select(Return.id).where(
+        Return.reference.contains(term) | Return.email.contains(term)
+    )
+    return by_return | Return.select(Return.id).where(Return.order.in_(orders))
+
+
 def _filtered(query, f):
     """Every filter but the status tab."""
     if f.q and FULL_EMAIL.fullmatch(f.q.strip()):
@@ -104,13 +119,7 @@ def _filtered(query, f):
         orders = Order.select(Order.id).where(Order.email == term)
         query = query.where((Return.email == term) | Return.order.in_(orders))
     elif f.q:
-        term = f.q.strip().lower()
-        query = query.where(
-            fn.LOWER(Return.reference).contains(term)
-            | fn.LOWER(Order.number).contains(term)
-            | Return.email.contains(term)
-            | Order.email.contains(term)
-        )
+        query = query.where(Return.id.in_(_matching(f.q.strip().lower())))
     if f.reason:
         ids = _reason_ids(f.reason)
         query = query.where(
@@ -153,10 +162,8 @@ def _unfiltered(f):
 def tab_counts(f):
     """{tab: count} under the current filters (two queries). Without filters the per-status
     counts are read from return_status_count (kept by triggers), whatever the store's size;
-    with them, returns are counted, joining orders only when the search needs their number or
-    email so that counting stays on the status index."""
-    base = Return.select().join(Order) if f.q else Return.select()
-    base = _filtered(base, f)
+    with them, the matching returns are counted (a search goes through its own indexes)."""
+    base = _filtered(Return.select(), f)
     if _unfiltered(f):
         by_status = dict(
             ReturnStatusCount.select(ReturnStatusCount.status, ReturnStatusCount.count).tuples()
@@ -208,9 +215,8 @@ def _page_ids(f, number, per_page, total):
     so skipping rows (OFFSET) steps through index entries, not joined rows. A page in the back
     half is read from the other end of the list (every sort ends on a unique column), so the
     last pages, where the oldest returns wait, cost what the first ones do."""
-    needs_order = bool(f.q) or f.sort == "order"
     query = Return.select(Return.id)
-    query = query.join(Order) if needs_order else query
+    query = query.join(Order) if f.sort == "order" else query
     query = _by_status(_filtered(query, f), f.status)
     orderings = SORTS[f.sort][1]()
     offset = (number - 1) * per_page
@@ -227,7 +233,7 @@ def page_of(f, per_page, total=None):
     """One page of rows (with order and responsible), their lines and refunds. `total` is the
     tab's count from tab_counts() when the caller has it; otherwise it is counted here."""
     if total is None:
-        total = _by_status(_filtered(Return.select().join(Order), f), f.status).count()
+        total = _by_status(_filtered(Return.select(), f), f.status).count()
     pages = max(1, -(-total // per_page))
     number = min(f.page, pages)
     ids = _page_ids(f, number, per_page, total)
