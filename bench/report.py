@@ -49,13 +49,17 @@ def page_rows(report):
             for p in entry.get("pages", []):
                 if "result" not in p:
                     rows.append((kind, name, p["page"], "-", "n/a", "-", "-", "-", "-", "-", "-",
-                                 p.get("not_available", "")))  # fmt: skip
+                             "-", "-", p.get("not_available", "")))  # fmt: skip
                     continue
                 r, b = p["result"], p["baseline"]
                 errors = r["non_200"] + r["socket_errors"]
+                floor = p.get("floor")
                 rows.append((kind, name, p["page"], f"{p['bytes'] / 1024:.1f}",
                              f"{r['requests_per_s']:.1f}", f"{b['requests_per_s']:.0f}",
-                             f"{p['ratio']:.2f}", _ms(r["p50_ms"]), _ms(r["p99_ms"]),
+                             f"{p['ratio']:.2f}",
+                             f"{floor['requests_per_s']:.0f}" if floor else "-",
+                             f"{p['floor_ratio']:.2f}" if floor else "-",
+                             _ms(r["p50_ms"]), _ms(r["p99_ms"]),
                              _ms(b["p99_ms"]), _ms(p.get("single_ms")), str(errors)))  # fmt: skip
     return rows
 
@@ -93,8 +97,12 @@ def render(report, markdown=False):
 
     out.table(f"Pages under load (wrk {settings['wrk']}; gunicorn {settings['gunicorn']}; baseline = "
            "bare Flask page of the same size, same server settings, same run)",
-           ("db", "data", "page", "KB", "req/s", "base req/s", "ratio", "p50 ms", "p99 ms",
-            "base p99", "alone ms", "errors"), page_rows(report))  # fmt: skip
+           ("db", "data", "page", "KB", "req/s", "base req/s", "ratio", "floor req/s",
+            "floor ratio", "p50 ms", "p99 ms", "base p99", "alone ms", "errors"),
+           page_rows(report))  # fmt: skip
+    out("floor = the portal app serving a signed-in page of the same size with no queries of "
+        "its own (bench/floor_app.py); floor ratio = floor req/s / base req/s, the best any "
+        "portal page could reach" + ("\n" if markdown else ""))  # fmt: skip
 
     rows = []
     for kind, per_db in report["databases"].items():

@@ -144,14 +144,20 @@ def single_request_ms(base_url, path, session, count=3):
 
 def measure_pages(url, targets, which, instance, redis, wrk, seconds, warmup, logs):
     """Serve the portal and the baseline with the same gunicorn settings; load each page and a
-    baseline page of the same size, one after the other."""
+    baseline page of the same size, one after the other. Where every page is measured
+    (which == "all"), the portal's floor page of the same size is loaded too."""
     env = services.portal_env(url, redis.url, instance)
     portal = services.Gunicorn("wsgi:app", env, log=logs / "gunicorn-portal.log").start()
+    bench_path = ["--pythonpath", str(ROOT / "bench")]
     baseline_env = {k: v for k, v in env.items() if k != "DATABASE_URL"}
     baseline = services.Gunicorn(
-        "baseline_app:app", baseline_env, ["--pythonpath", str(ROOT / "bench")],
-        log=logs / "gunicorn-baseline.log",
-    ).start()  # fmt: skip
+        "baseline_app:app", baseline_env, bench_path, log=logs / "gunicorn-baseline.log"
+    ).start()
+    floor = None
+    if which == "all":
+        floor = services.Gunicorn(
+            "floor_app:app", env, bench_path, log=logs / "gunicorn-floor.log"
+        ).start()
     results = []
     try:
         sessions = {
@@ -182,6 +188,10 @@ def measure_pages(url, targets, which, instance, redis, wrk, seconds, warmup, lo
                                 settle=baseline.settle)  # fmt: skip
             entry.update(page=target.name, result=page.as_dict(), baseline=base.as_dict())
             entry["ratio"] = round(page.requests_per_s / base.requests_per_s, 2)
+            if floor is not None:
+                entry.update(measure_floor(floor, len(body), session, wrk, seconds, warmup))
+                entry["floor_ratio"] = round(entry["floor"]["requests_per_s"]
+                                             / base.requests_per_s, 2)  # fmt: skip
             log(f"  {target.name}: {page.requests_per_s:.0f} req/s vs {base.requests_per_s:.0f}"
                 f" (x{entry['ratio']}), p99 {page.p99_ms} ms")  # fmt: skip
             results.append(entry)
@@ -189,10 +199,25 @@ def measure_pages(url, targets, which, instance, redis, wrk, seconds, warmup, lo
             "portal_workers_mb": portal.peak_rss(),
             "baseline_workers_mb": baseline.peak_rss(),
         }
+        if floor is not None:
+            memory["floor_workers_mb"] = floor.peak_rss()
     finally:
         portal.stop()
         baseline.stop()
+        if floor is not None:
+            floor.stop()
     return results, memory
+
+
+def measure_floor(floor, size, session, wrk, seconds, warmup):
+    """The portal's floor page (bench/floor_app.py) at `size` bytes, signed in as the page's
+    user: the same session cookie works, the servers share SECRET_KEY and database."""
+    path = f"/_bench/floor?bytes={size}"
+    status, body = load.fetch(floor.url, path, session)
+    if status != 200 or len(body) != size:
+        return {"floor_not_available": f"GET {path} answered {status}, {len(body)} bytes"}
+    result = load.run_wrk(wrk, floor.url + path, seconds, session, warmup, settle=floor.settle)
+    return {"floor": result.as_dict()}
 
 
 def main(argv=None):

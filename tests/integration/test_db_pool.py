@@ -1,5 +1,6 @@
-"""PostgreSQL connections are pooled per process: a request hands its connection back instead
-of closing it, so the next request reuses the same server session."""
+"""Connections: PostgreSQL's are pooled per process (a request hands its connection back
+instead of closing it, so the next request reuses the same server session); SQLite's open
+cheaply, in WAL mode with foreign keys on."""
 
 from portal.db import db
 from tests.conftest import make_app
@@ -35,3 +36,19 @@ def test_pool_size_zero_opens_a_connection_per_request(tmp_path, redis_url, post
 
 def test_sqlite_is_not_pooled(app):
     assert not hasattr(db.obj, "close_all")
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys_on_every_connection(tmp_path):
+    from portal.db import connect
+
+    fresh = connect(f"sqlite:///{tmp_path / 'fresh.db'}")
+    for _ in range(2):  # the first connection switches WAL on; it stays on for the file
+        fresh.connect()
+        assert fresh.execute_sql("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert fresh.execute_sql("PRAGMA foreign_keys").fetchone() == (1,)
+        assert fresh.execute_sql("PRAGMA busy_timeout").fetchone() == (10000,)
+        fresh.close()
+    other = connect(f"sqlite:///{tmp_path / 'fresh.db'}")  # another process, say
+    other.connect()
+    assert other.execute_sql("PRAGMA journal_mode").fetchone() == ("wal",)
+    other.close()
