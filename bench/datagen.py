@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from peewee import DateTimeField  # noqa: E402
+from peewee import AutoField, DateTimeField  # noqa: E402
 
 from portal.db import JSONField, db  # noqa: E402
 from portal.seed import CATALOG, REASONS  # noqa: E402
@@ -641,6 +641,8 @@ def _reset_sequences():
     if not is_postgres():
         return
     for model in ALL_MODELS:
+        if not isinstance(model._meta.primary_key, AutoField):
+            continue  # e.g. return_status_count, keyed by status
         table = model._meta.table_name
         db.execute_sql(
             f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "

@@ -117,7 +117,11 @@ def _filtered(query, f):
         # A whole address: the indexed equality finds that shopper's returns without a scan.
         term = f.q.strip().lower()
         orders = Order.select(Order.id).where(Order.email == term)
-        query = query.where((Return.email == term) | Return.order.in_(orders))
+        by_email = Return.select(Return.id).where(Return.email == term)
+        # A union, not an OR: each half runs on its own index (PostgreSQL would scan for an OR).
+        query = query.where(
+            Return.id.in_(by_email | Return.select(Return.id).where(Return.order.in_(orders)))
+        )
     elif f.q:
         query = query.where(Return.id.in_(_matching(f.q.strip().lower())))
     if f.reason:
