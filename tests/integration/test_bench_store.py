@@ -1,0 +1,101 @@
+"""The bench's generated store stays loadable and servable as the schema changes: a small
+store from bench/datagen.py (with the migrations, as the bench makes it) on SQLite and on
+PostgreSQL, every bench page answering 200 for its user with the figures the data implies,
+and the floor page rendering to the size asked for. The bench itself runs on demand only."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+from peewee import fn
+
+from portal.db import db
+from portal.models import Order, Return, ReturnStatusCount
+from tests.conftest import make_app
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from bench import datagen, pages  # noqa: E402
+
+
+@pytest.fixture
+def scratch_pg(postgres_url):
+    import psycopg2
+
+    name = "portal_bench_store_test"
+    admin = psycopg2.connect(postgres_url)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cur.execute(f'CREATE DATABASE "{name}"')
+    yield postgres_url.rsplit("/", 1)[0] + "/" + name
+    if not db.is_closed():
+        db.close()
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'bench.db'}"
+    return request.getfixturevalue("scratch_pg")
+
+
+def sign_in(client, email):
+    response = client.post("/login", data={"email": email, "password": datagen.BENCH_PASSWORD})
+    assert response.status_code == 302, response.data[:300]
+
+
+def test_a_generated_store_serves_every_bench_page(store_url, tmp_path, redis_url):
+    datagen.open_database(store_url)
+    summary = datagen.generate(400, 200, analyze=True)
+    targets = pages.targets(datagen.BENCH_SHOPPER)
+    db.close()
+    assert summary["rows"]["Order"] == 400 and summary["rows"]["Return"] == 200
+
+    app = make_app(tmp_path, redis_url, database_url=store_url)
+    with app.app_context():
+        statuses = {s for (s,) in Return.select(Return.status).distinct().tuples()}
+        assert len(statuses) == 8  # every status
+        counted = dict(
+            Return.select(Return.status, fn.COUNT(Return.id)).group_by(Return.status).tuples()
+        )
+        kept = dict(ReturnStatusCount.select().tuples())
+        assert {k: v for k, v in kept.items() if v} == counted  # triggers fired on the load
+        assert Order.select().count() == 400
+    clients = {pages.MANAGER: app.test_client(), pages.SHOPPER: app.test_client()}
+    sign_in(clients[pages.MANAGER], datagen.BENCH_MANAGER)
+    sign_in(clients[pages.SHOPPER], datagen.BENCH_SHOPPER)
+    assert len(targets) == 9
+    for target in targets:
+        response = clients[target.who].get(target.path)
+        assert response.status_code == 200, (target.name, response.status_code)
+    searched = clients[pages.MANAGER].get(targets[3].path).get_data(as_text=True)
+    assert "RMA-" in searched  # the reference fragment finds its return
+
+
+def test_the_floor_page_renders_to_the_size_asked_for(app, redis_url, monkeypatch):
+    """bench/floor_app.py builds the portal app from the environment, like gunicorn would."""
+    from tests import factories
+
+    monkeypatch.setenv("DATABASE_URL", app.config["DATABASE_URL"])
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("SECRET_KEY", "floor-test-secret")
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "0")
+    path = Path(__file__).resolve().parents[2] / "bench" / "floor_app.py"
+    spec = importlib.util.spec_from_file_location("floor_app", path)
+    floor_app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(floor_app)
+
+    floor_app.app.config.update(WTF_CSRF_ENABLED=False, RATELIMIT_STORAGE_URI="memory://")
+    with app.app_context():
+        manager = factories.staff("manager")
+    client = floor_app.app.test_client()
+    assert client.get("/_bench/floor?bytes=9000").status_code == 302  # signed-in only
+    response = client.post("/login", data={"email": manager.email, "password": factories.PASSWORD})
+    assert response.status_code == 302
+    for size in (6000, 17_500):
+        body = client.get(f"/_bench/floor?bytes={size}").data
+        assert len(body) == size and b"Item 00000000" in body
