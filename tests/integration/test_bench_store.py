@@ -18,29 +18,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bench import datagen, pages  # noqa: E402
 
 
-@pytest.fixture
-def scratch_pg(postgres_url):
-    import psycopg2
-
-    name = "portal_bench_store_test"
-    admin = psycopg2.connect(postgres_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cur.execute(f'CREATE DATABASE "{name}"')
-    yield postgres_url.rsplit("/", 1)[0] + "/" + name
-    if not db.is_closed():
-        db.close()
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'bench.db'}"
-    return request.getfixturevalue("scratch_pg")
+    return request.getfixturevalue("scratch_postgres")
 
 
 def sign_in(client, email):

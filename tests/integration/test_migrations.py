@@ -158,27 +158,6 @@ def test_init_db_creates_the_schema(tmp_path, redis_url, monkeypatch):
         assert_no_drift()
 
 
-@pytest.fixture
-def scratch_postgres(postgres_url):
-    """A database of its own for this test (pg_app truncates the shared one)."""
-    import os
-
-    import psycopg2
-
-    name = f"portal_migrate_{os.getpid()}"
-    admin = psycopg2.connect(postgres_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cur.execute(f'CREATE DATABASE "{name}"')
-    yield postgres_url.rsplit("/", 1)[0] + "/" + name
-    if not db.is_closed():
-        db.close()
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
-
-
 @pytest.mark.postgres
 def test_postgres_upgrade_in_place_keeps_data(tmp_path, redis_url, scratch_postgres, monkeypatch):
     app = bare_app(tmp_path, redis_url, scratch_postgres, monkeypatch)

@@ -8,11 +8,12 @@ import time
 import pytest
 
 from portal.db import db
+from portal.local_redis import LocalRedis
 from portal.models import OutboxMessage, Return
 from portal.outbox import enqueue_email
 from tests import refund_factories as rf
 from tests import shopper_data as sd
-from tests.conftest import Mailbox, RedisServer, free_port, login, make_app
+from tests.conftest import Mailbox, free_port, login, make_app
 from tests.workers import Processes, wait_until
 
 
@@ -27,7 +28,7 @@ def message_ids(messages):
 def own_redis(tmp_path):
     folder = tmp_path / "own-redis"
     folder.mkdir()
-    server = RedisServer(folder).start()
+    server = LocalRedis(folder).start()
     yield server
     server.stop()
 
@@ -35,7 +36,7 @@ def own_redis(tmp_path):
 @pytest.fixture
 def redis_down_app(tmp_path, own_redis, smtp_server):
     controller, _ = smtp_server
-    app = make_app(tmp_path, own_redis.url + "/0", MAIL_SERVER=controller.hostname,
+    app = make_app(tmp_path, own_redis.url, MAIL_SERVER=controller.hostname,
                    MAIL_PORT=controller.port, OUTBOX_SWEEP_GRACE_SECONDS=0.5)  # fmt: skip
     yield app
     if not db.is_closed():
@@ -46,7 +47,7 @@ def test_redis_down_while_a_shopper_submits_a_return(tmp_path, redis_down_app, o
                                                      smtp_server, make):  # fmt: skip
     app, (controller, mailbox) = redis_down_app, smtp_server
     procs = Processes(tmp_path, {
-        "DATABASE_URL": app.config["DATABASE_URL"], "REDIS_URL": own_redis.url + "/0",
+        "DATABASE_URL": app.config["DATABASE_URL"], "REDIS_URL": own_redis.url,
         "PORTAL_INSTANCE": app.instance_path, "PORTAL_DOTENV": str(tmp_path / "no.env"),
         "SECRET_KEY": "test-secret", "MAIL_SERVER": controller.hostname,
         "MAIL_PORT": controller.port, "OUTBOX_SWEEP_SECONDS": 1, "OUTBOX_SWEEP_GRACE_SECONDS": 0.5,
