@@ -25,6 +25,13 @@ def create_app(test_config=None):
     if test_config:
         app.config.from_mapping(test_config)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind N proxies, take the client's address, scheme and host from the headers they
+        # set (the sign-in rate limit counts per client address); never trust them otherwise.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from portal.models import accounts
 

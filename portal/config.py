@@ -66,6 +66,8 @@ def load(instance_path):
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(Path(instance_path) / "uploads")),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_BYTES", str(12 * 1024 * 1024))),
         "PHOTO_MAX_BYTES": int(os.environ.get("PHOTO_MAX_BYTES", str(5 * 1024 * 1024))),
+        # Proxies in front of the app that set X-Forwarded-For/-Proto/-Host (0: none trusted).
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "LOOKUP_RATE_LIMIT": os.environ.get("LOOKUP_RATE_LIMIT", "5 per minute"),
         "GUEST_LINK_MAX_AGE": int(os.environ.get("GUEST_LINK_MAX_AGE", str(24 * 3600))),

@@ -291,3 +291,30 @@ def test_passwords_are_hashed_with_scrypt_outside_the_test_suite(tmp_path, monke
     user.set_password("correct horse battery")
     assert user.password_hash.startswith("scrypt:")
     assert user.check_password("correct horse battery") and not user.check_password("nope")
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_the_sign_in_limit_counts_per_client_only_behind_a_trusted_proxy(
+    tmp_path, redis_url, proxies
+):
+    """Behind a proxy every request comes from its address: with TRUSTED_PROXIES=1 the limit
+    counts per X-Forwarded-For client; without it the header is ignored, so a client can't
+    dodge the limit by sending one."""
+    app = make_app(tmp_path, redis_url, LOGIN_RATE_LIMIT="2/minute", TRUSTED_PROXIES=proxies)
+    with app.app_context():
+        factories.user("sam@example.com")
+
+    def attempt(client_address):
+        return (
+            app.test_client()
+            .post(
+                "/login",
+                data={"email": "sam@example.com", "password": "wrong-password-1"},
+                headers={"X-Forwarded-For": client_address},
+            )
+            .status_code
+        )
+
+    assert [attempt("203.0.113.7") for _ in range(3)] == [422, 422, 429]
+    expected = 422 if proxies else 429
+    assert attempt("198.51.100.20") == expected
