@@ -6,9 +6,9 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from peewee import JOIN, SQL, fn
+from peewee import JOIN, Expression, Table, fn
 
-from portal.db import is_postgres
+from portal.db import db, is_postgres
 from portal.models import (
     Order,
     Refund,
@@ -63,6 +63,7 @@ class Filters:
     sort: str = DEFAULT_SORT
     page: int = 1
     user_id: int | None = None  # who "me" is
+    found: dict = field(default_factory=dict, repr=False, compare=False)  # search matches
 
     def args(self, **changes):
         """Query-string arguments for a link that keeps these filters (defaults left out)."""
@@ -97,18 +98,33 @@ def _reason_ids(reason_id):
     return found
 
 
+SEARCH = Table("return_search", ("rowid", "text"))
+LISTED_UP_TO = 1000  # matches looked up once and passed as a list; more stay a subquery
+
+
 def _matching(term):
-    """Ids of the returns whose reference, order number or either email contains `term`, on
-    the search indexes of migration 0005: SQLite's trigram full-text table (terms of three
-    characters or more), PostgreSQL's trigram indexes, one table at a time."""
+    """A query for the ids of the returns whose reference, order number or either email
+    contains `term`, on the search indexes of migration 0005: SQLite's trigram full-text table
+    (terms of three characters or more), PostgreSQL's trigram indexes, a table at a time."""
     if not is_postgres() and len(term) >= 3:
         phrase = '"' + term.replace('"', '""') + '"'
-        return SQL('(SELECT "rowid" FROM "return_search" WHERE "return_search" MATCH ?)', [phrase])
+        return SEARCH.select(SEARCH.rowid).where(Expression(SEARCH.text, "MATCH", phrase))
     orders = Order.select(Order.id).where(Order.number.contains(term) | Order.email.contains(term))
     by_return = Return.select(Return.id).where(
         Return.reference.contains(term) | Return.email.contains(term)
     )
     return by_return | Return.select(Return.id).where(Return.order.in_(orders))
+
+
+def _search_ids(f, term):
+    """The matches of a search, looked up once per Filters (the tab counts and the page each
+    need them): a list of ids when there are few, as for a parcel's reference or a shopper's
+    name, else the query itself."""
+    if term not in f.found:
+        query = _matching(term)
+        ids = [rma_id for (rma_id,) in db.execute(query.limit(LISTED_UP_TO + 1))]
+        f.found[term] = ids if len(ids) <= LISTED_UP_TO else query
+    return f.found[term]
 
 
 def _filtered(query, f):
@@ -123,7 +139,7 @@ def _filtered(query, f):
             Return.id.in_(by_email | Return.select(Return.id).where(Return.order.in_(orders)))
         )
     elif f.q:
-        query = query.where(Return.id.in_(_matching(f.q.strip().lower())))
+        query = query.where(Return.id.in_(_search_ids(f, f.q.strip().lower())))
     if f.reason:
         ids = _reason_ids(f.reason)
         query = query.where(

@@ -83,3 +83,13 @@ def test_the_search_follows_changes_to_orders_and_returns(any_app, returns):
         Return.delete().where(Return.id == ada.id).execute()
         assert found("77777") == []
         assert found("2026-0000") == sorted([returns["R-70020"], returns["W-99999"]])
+
+
+def test_many_matches_stay_a_subquery_and_find_the_same(any_app, returns, monkeypatch):
+    """Up to LISTED_UP_TO matches are looked up once and passed as ids; more are searched
+    as a subquery by each count and the page. Both give the same answer."""
+    with any_app.app_context():
+        listed = found("2026-0000")
+        monkeypatch.setattr(queue, "LISTED_UP_TO", 1)
+        assert found("2026-0000") == listed == sorted(returns.values())
+        assert found("r-7001") == [returns["R-70010"]]  # one match: still listed
