@@ -100,9 +100,10 @@ def render(report, markdown=False):
            ("db", "data", "page", "KB", "req/s", "base req/s", "ratio", "floor req/s",
             "floor ratio", "p50 ms", "p99 ms", "base p99", "alone ms", "errors"),
            page_rows(report))  # fmt: skip
-    out("floor = the portal app serving a signed-in page of the same size with no queries of "
-        "its own (bench/floor_app.py); floor ratio = floor req/s / base req/s, the best any "
-        "portal page could reach" + ("\n" if markdown else ""))  # fmt: skip
+    gap = "\n" if markdown else ""
+    out(f"{gap}floor = the portal app serving a signed-in page of the same size with no queries "
+        "of its own (bench/floor_app.py); floor ratio = floor req/s / base req/s, the best any "
+        f"portal page could reach{gap}")  # fmt: skip
 
     rows = []
     for kind, per_db in report["databases"].items():
