@@ -20,6 +20,7 @@ test:
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 venv:
 	@scripts/ensure-venv.sh test

@@ -1,9 +1,9 @@
 """Workers under load: N refunds end to end against N no-op tasks, same worker, same Redis.
 
 Refunds: Refund rows (pending) and their outbox "refund" messages are written in bulk, then one
-`tasks.outbox.deliver` task per message is published, as portal.outbox.publish does after a
+`tasks.outbox.deliver` task per message is published, as portal.outbox.messages.publish does after a
 commit. The portal's worker (`celery -A wsgi:celery_app worker --pool=prefork -c 2`) claims each
-message, runs portal.refund_execution (ledger gateway), marks the refund succeeded and writes the
+message, runs portal.returns.refund_execution (ledger gateway), marks the refund succeeded and writes the
 shopper's refund_sent email to the outbox, which it then delivers too. The clock stops when every
 refund has succeeded and has its email row; when the emails are sent is reported beside it.
 
@@ -23,10 +23,9 @@ MIN_AMOUNT = 100  # cents left on the payment for a bench refund
 
 def refund_handler_available():
     try:
-        import portal.refund_execution  # noqa: F401
-        from portal.outbox_delivery import HANDLERS
+        from portal.outbox.handlers import HANDLERS
     except ImportError as exc:
-        return False, f"portal.refund_execution is not importable ({exc})"
+        return False, f"portal.outbox.handlers is not importable ({exc})"
     if "refund" not in HANDLERS:
         return False, "no outbox handler for 'refund' messages"
     return True, ""

@@ -1,17 +1,10 @@
 """Celery bound to the Flask app (Flask's "Background Tasks with Celery" pattern)."""
 
-import os
-
 from celery import Celery, Task
 
 from portal.db import db
 
 TASK_MODULES = ["tasks.maintenance", "tasks.outbox", "tasks.housekeeping"]
-
-
-def _seconds(app, name, default):
-    """A beat interval: the app config, else the environment, else the default."""
-    return float(app.config.get(name) or os.environ.get(name) or default)
 
 
 def celery_init_app(app):
@@ -53,11 +46,11 @@ def celery_init_app(app):
         beat_schedule={
             "outbox-sweep": {
                 "task": "tasks.outbox.sweep",
-                "schedule": _seconds(app, "OUTBOX_SWEEP_SECONDS", 15.0),
+                "schedule": float(app.config["OUTBOX_SWEEP_SECONDS"]),
             },
             "returns-housekeeping": {
                 "task": "tasks.housekeeping.run",
-                "schedule": _seconds(app, "HOUSEKEEPING_SECONDS", 3600.0),
+                "schedule": float(app.config["HOUSEKEEPING_SECONDS"]),
             },
         },
     )

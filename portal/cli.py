@@ -7,6 +7,12 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from portal import migrate
+from portal.importer import import_lines
+from portal.models import User
+from portal.returns.accounts import MIN_PASSWORD
+from portal.returns.accounts import create_user as make_user
+from portal.seed import DEMO_PASSWORD, SHOPPERS, STAFF
+from portal.seed import seed_demo as run_seed
 
 db_cli = AppGroup("db", help="Database schema migrations.")
 
@@ -50,10 +56,6 @@ def init_db():
 @click.option("--if-empty", is_flag=True, help="Do nothing (exit 0) when accounts already exist.")
 def seed_demo(orders, seed, if_empty):
     """Fill an empty database with a demo store (never in production)."""
-    from portal.models import User
-    from portal.seed import DEMO_PASSWORD, SHOPPERS, STAFF
-    from portal.seed import seed_demo as run_seed
-
     if current_app.config["PORTAL_ENV"] == "production":
         raise click.ClickException("seed-demo refuses to run when PORTAL_ENV=production.")
     if User.select().exists():
@@ -61,7 +63,8 @@ def seed_demo(orders, seed, if_empty):
             click.echo("demo data already present.")
             return
         raise click.ClickException("the database already has accounts; seed an empty database.")
-    summary = run_seed(orders=orders, seed=seed)
+    summary = run_seed(orders=orders, seed=seed,
+                       hash_method=current_app.config["PASSWORD_HASH_METHOD"])  # fmt: skip
     click.echo(
         f"seeded {summary['orders']} orders, {summary['returns']} returns, "
         f"{summary['shoppers']} shoppers, staff:"
@@ -77,8 +80,6 @@ def seed_demo(orders, seed, if_empty):
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 def import_orders(file):
     """Import orders from a JSON-lines FILE (see docs/import-format.md)."""
-    from portal.importer import import_lines
-
     report = import_lines(file)
     for lineno, message in report.errors:
         click.echo(f"line {lineno}: {message}", err=True)
@@ -97,17 +98,14 @@ def import_orders(file):
 @click.password_option(help="At least 10 characters; prompted for when not given.")
 def create_user(email, name, role, password):
     """Create an account (shoppers get their earlier guest orders attached)."""
-    from portal.models import User
-    from portal.seed import create_user as make_user
-
     email = User.normalize_email(email)
     if "@" not in email or "." not in email.split("@")[-1]:
         raise click.ClickException(f"{email!r} is not an email address.")
-    if len(password) < 10:
-        raise click.ClickException("the password must be at least 10 characters.")
+    if len(password) < MIN_PASSWORD:
+        raise click.ClickException(f"the password must be at least {MIN_PASSWORD} characters.")
     if User.by_email(email):
         raise click.ClickException(f"an account for {email} already exists.")
-    user = make_user(email, password, name, role)
+    user = make_user(email, password, name, role, current_app.config["PASSWORD_HASH_METHOD"])
     click.echo(f"created {user.role} {user.email}")
 
 

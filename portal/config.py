@@ -1,4 +1,6 @@
-"""Configuration: defaults, overridden by the environment (and an optional `.env` file)."""
+"""Configuration: every setting of the portal, its default, and the environment variable that
+overrides it (an optional `.env` file is read first). This is the only module that reads the
+environment; everything else reads the app's config or takes its values as arguments."""
 
 import os
 import secrets
@@ -13,6 +15,19 @@ TRUE = {"1", "true", "yes", "on"}
 def _flag(name, default=False):
     value = os.environ.get(name)
     return default if value is None else value.strip().lower() in TRUE
+
+
+def _int(name, default):
+    return int(os.environ.get(name, str(default)))
+
+
+def _float(name, default):
+    return float(os.environ.get(name, str(default)))
+
+
+def instance_path(default):
+    """The instance folder (SQLite file, uploads, mail, beat schedule): PORTAL_INSTANCE."""
+    return os.environ.get("PORTAL_INSTANCE", str(default))
 
 
 def _secret_key(instance_path, production):
@@ -85,4 +100,18 @@ def load(instance_path):
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", default=not debug),
         "WTF_CSRF_TIME_LIMIT": None,
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        # Background work (the outbox): how long a worker holds a message, how soon the
+        # sweeper re-publishes one left pending, the retry backoff, and when to give up.
+        "OUTBOX_LEASE_SECONDS": _float("OUTBOX_LEASE_SECONDS", 60),
+        "OUTBOX_SWEEP_GRACE_SECONDS": _float("OUTBOX_SWEEP_GRACE_SECONDS", 10),
+        "OUTBOX_BACKOFF_BASE": _float("OUTBOX_BACKOFF_BASE", 2),
+        "OUTBOX_BACKOFF_MAX": _float("OUTBOX_BACKOFF_MAX", 600),
+        "OUTBOX_MAX_ATTEMPTS": _int("OUTBOX_MAX_ATTEMPTS", 8),
+        # Celery beat: the outbox sweeper and the housekeeping run (expiry, reminders).
+        "OUTBOX_SWEEP_SECONDS": _float("OUTBOX_SWEEP_SECONDS", 15),
+        "HOUSEKEEPING_SECONDS": _float("HOUSEKEEPING_SECONDS", 3600),
+        # A refund `processing` for longer than this is taken over by another worker.
+        "REFUND_STALE_SECONDS": _float("REFUND_STALE_SECONDS", 300),
+        "STRIPE_TIMEOUT": _float("STRIPE_TIMEOUT", 30),
     }

@@ -1,8 +1,10 @@
-"""One database proxy for the whole app (Peewee), a connection per request, and helpers."""
+"""One database proxy for the whole portal (Peewee), the database behind it, and helpers.
+
+No Flask here: the web layer (portal.web) opens a connection per request, the Celery task class
+one per task (portal.celery_app)."""
 
 import json
 
-from flask import request
 from peewee import DatabaseProxy, Model, SqliteDatabase, TextField
 from playhouse import db_url
 
@@ -66,23 +68,12 @@ def connect(url, pool_size=0):
     return database
 
 
-def init_app(app):
+def initialize(url, pool_size=0):
+    """Point the proxy at the database named by `url` (a new app in tests replaces the pool)."""
     previous = db.obj
     if previous is not None and hasattr(previous, "close_all"):
-        previous.close_all()  # a new app (tests) replaces the pool: don't leave it open
-    db.initialize(connect(app.config["DATABASE_URL"], app.config.get("DATABASE_POOL_SIZE", 0)))
-
-    @app.before_request
-    def _open_connection():
-        # /healthz opens its own (lazily) so that a database that is down is reported as a 503
-        # with a reason instead of failing here with a 500.
-        if request.endpoint != "health.healthz":
-            db.connect(reuse_if_open=True)
-
-    @app.teardown_request
-    def _close_connection(exc):
-        if not db.is_closed():
-            db.close()
+        previous.close_all()
+    db.initialize(connect(url, pool_size))
 
 
 def is_postgres():

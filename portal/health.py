@@ -5,6 +5,8 @@ import redis
 from flask import Blueprint, current_app, jsonify
 
 from portal.db import db
+from portal.outbox import messages
+from portal.web import opens_own_connection
 
 bp = Blueprint("health", __name__)
 
@@ -26,20 +28,8 @@ def check_redis(url):
         return f"error: {exc.__class__.__name__}"
 
 
-def oldest_pending_outbox_seconds():
-    """Age in whole seconds of the oldest pending outbox message; 0 when none is waiting."""
-    from portal.models import OutboxMessage, now
-
-    oldest = (
-        OutboxMessage.select(OutboxMessage.created_at)
-        .where(OutboxMessage.status == "pending")
-        .order_by(OutboxMessage.created_at)
-        .first()
-    )
-    return 0 if oldest is None else max(int((now() - oldest.created_at).total_seconds()), 0)
-
-
 @bp.route("/healthz")
+@opens_own_connection  # a database that is down is a 503 with its reason, not a 500
 def healthz():
     checks = {
         "database": check_database(),
@@ -48,7 +38,7 @@ def healthz():
     healthy = all(v == "ok" for v in checks.values())
     if checks["database"] == "ok":
         try:
-            checks["outbox_oldest_pending_seconds"] = oldest_pending_outbox_seconds()
+            checks["outbox_oldest_pending_seconds"] = messages.oldest_pending_seconds()
         except Exception as exc:  # a schema not migrated yet, say: report, don't fail
             checks["outbox_oldest_pending_seconds"] = f"error: {exc.__class__.__name__}"
     return jsonify(status="ok" if healthy else "degraded", **checks), 200 if healthy else 503

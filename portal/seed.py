@@ -8,7 +8,19 @@ import random
 
 from portal.db import db
 from portal.importer import parse_order, write_order
-from portal.models import InventoryLocation, ReturnPolicy, ReturnReason, StockLevel, User, now
+from portal.models import (
+    InventoryLocation,
+    Order,
+    OrderLine,
+    ReturnPolicy,
+    ReturnReason,
+    StockLevel,
+    User,
+    now,
+)
+from portal.models.accounts import DEFAULT_HASH_METHOD
+from portal.returns import receiving, requests, review
+from portal.returns.accounts import create_user
 
 DEMO_PASSWORD = "demo-pass-1234"
 
@@ -59,21 +71,6 @@ REASONS = [
     ("wrong_item", "Wrong item sent", None, True, False, False),
     ("other", "Other", None, False, True, False),
 ]
-
-
-def create_user(email, password, name="", role="shopper"):
-    """Create an account and attach the guest orders already placed with its email."""
-    from portal.models import Order
-
-    user = User(email=User.normalize_email(email), name=name, role=role)
-    user.set_password(password)
-    with db.atomic():
-        user.save()
-        if role == "shopper":
-            Order.update(customer=user).where(
-                (Order.email == user.email) & Order.customer.is_null()
-            ).execute()
-    return user
 
 
 def _order_record(rng, number, email, placed_at, today, catalog=CATALOG, line_count=None):
@@ -133,15 +130,17 @@ def _order_record(rng, number, email, placed_at, today, catalog=CATALOG, line_co
     }
 
 
-def seed_demo(orders=300, seed=7, today=None):
+def seed_demo(orders=300, seed=7, today=None, hash_method=DEFAULT_HASH_METHOD):
     """Fill an empty database with the demo store. Returns a summary dict."""
     if User.select().exists():
         raise RuntimeError("The database already has accounts; demo data is only seeded once.")
     rng = random.Random(seed)
     today = today or now()
     for email, name, role in STAFF:
-        create_user(email, DEMO_PASSWORD, name, role)
-    shoppers = [create_user(email, DEMO_PASSWORD, name) for email, name in SHOPPERS]
+        create_user(email, DEMO_PASSWORD, name, role, hash_method)
+    shoppers = [
+        create_user(email, DEMO_PASSWORD, name, hash_method=hash_method) for email, name in SHOPPERS
+    ]
     guests = [f"guest{i}@example.net" for i in range(1, 6)]
 
     with db.atomic():
@@ -199,8 +198,6 @@ def seed_demo(orders=300, seed=7, today=None):
 def seed_returns(rng, today, exclude=(), count=14):
     """A queue to work: returns made through the same domain calls shoppers and staff use,
     left in several states (requested, approved, partially received, received)."""
-    from portal.models import Order, OrderLine
-    from portal.returns import requests, workflow
 
     manager = User.get(User.email == "manager@example.com")
     agent = User.get(User.email == "agent@example.com")
@@ -227,11 +224,11 @@ def seed_returns(rng, today, exclude=(), count=14):
         rma = requests.request_return(order, order.customer, order.email, [selection])
         stage = made % 4  # 0 requested, 1 approved, 2 partially received, 3 received
         if stage >= 1:
-            workflow.approve(rma, manager)
+            review.approve(rma, manager)
         if stage >= 2:
             return_line = rma.lines.get()
             units = return_line.quantity if stage == 3 else max(return_line.quantity - 1, 0)
             if units:
-                workflow.receive(rma, agent, {return_line.id: (units, 0)})
+                receiving.receive(rma, agent, {return_line.id: (units, 0)})
         made += 1
     return made

@@ -5,15 +5,17 @@ import itertools
 
 from portal.importer import parse_order, write_order
 from portal.models import InventoryLocation, ReturnPolicy, ReturnReason, User, now
-from portal.seed import create_user
+from portal.returns.accounts import create_user
 
 PASSWORD = "test-pass-1234"
+# One cheap hash per factory user keeps the suite fast; production uses scrypt.
+HASH_METHOD = "pbkdf2:sha256:1000"
 _numbers = itertools.count(1)
 
 
 def user(email=None, role="shopper", name="", password=PASSWORD):
     email = email or f"user{next(_numbers)}@example.com"
-    return create_user(email, password, name, role)
+    return create_user(email, password, name, role, HASH_METHOD)
 
 
 def order(customer=None, email=None, lines=None, days_ago=10, delivered=True, shipping=500,

@@ -6,7 +6,7 @@ import uuid
 
 from portal.db import db
 from portal.models import Payment, Refund, Return, now
-from portal.outbox import enqueue
+from portal.outbox.messages import enqueue
 
 _numbers = itertools.count(1)
 

@@ -1,25 +1,15 @@
 """The app a subprocess worker runs in tests: `celery -A tests.worker_app:celery_app worker`.
 
-Everything comes from the environment the test sets: DATABASE_URL, REDIS_URL, MAIL_SERVER,
-MAIL_PORT, MAIL_DIR, STRIPE_API_KEY, STRIPE_API_BASE, PORTAL_INSTANCE, and the short timings
-below. HOLD_DIR turns on the "ledger_hold" gateway (tests/hold_gateway.py)."""
+Everything comes from the environment the test sets, read by portal.config like any worker's:
+DATABASE_URL, REDIS_URL, MAIL_SERVER, MAIL_PORT, MAIL_DIR, STRIPE_API_KEY, STRIPE_API_BASE,
+PORTAL_INSTANCE, and short timings (OUTBOX_*, REFUND_STALE_SECONDS, STRIPE_TIMEOUT). HOLD_DIR
+turns on the "ledger_hold" gateway (tests/hold_gateway.py)."""
 
 import os
 
 from portal import create_app
 
-TIMINGS = (
-    "OUTBOX_LEASE_SECONDS",
-    "OUTBOX_SWEEP_GRACE_SECONDS",
-    "OUTBOX_SWEEP_SECONDS",
-    "OUTBOX_BACKOFF_BASE",
-    "OUTBOX_MAX_ATTEMPTS",
-    "REFUND_STALE_SECONDS",
-    "STRIPE_TIMEOUT",
-)
-
 config = {"TESTING": True, "RATELIMIT_STORAGE_URI": "memory://", "SECRET_KEY": "test-secret"}
-config.update({name: float(os.environ[name]) for name in TIMINGS if name in os.environ})
 flask_app = create_app(config)
 celery_app = flask_app.extensions["celery"]
 

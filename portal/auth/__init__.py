@@ -1,8 +1,12 @@
-"""Sign-in (flask-login), roles and the login manager setup."""
+"""Sign-in and sign-out (flask-login), the login manager setup, and the role check (roles.py).
+The routes are in views.py, on this package's blueprint."""
 
-from flask import redirect, request, url_for
+from flask import Blueprint, redirect, request, url_for
 
 from portal.extensions import login_manager
+from portal.models import User
+
+bp = Blueprint("auth", __name__)
 
 
 def init_login(app):
@@ -13,8 +17,6 @@ def init_login(app):
 
     @login_manager.user_loader
     def load_user(user_id):
-        from portal.models import User
-
         if not str(user_id).isdigit():
             return None
         user = User.get_or_none(User.id == int(user_id))
@@ -23,9 +25,12 @@ def init_login(app):
     @login_manager.unauthorized_handler
     def unauthorized():
         target = url_for("auth.login", next=request.full_path.rstrip("?"))
-        if request.headers.get("HX-Request") == "true":
+        if request.htmx:
             # A plain 302 would be followed by the XHR and swap the login page into a fragment.
             response = app.response_class(status=204)
             response.headers["HX-Redirect"] = target
             return response
         return redirect(target)
+
+
+from portal.auth import views  # noqa: E402, F401  (routes on bp)

@@ -3,24 +3,21 @@
 from functools import cache
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from portal.auth import bp
 from portal.auth.forms import LoginForm
 from portal.auth.roles import home_for
 from portal.extensions import limiter
 from portal.models import User
 
-bp = Blueprint("auth", __name__)
-
 RATE_LIMITED = "Too many sign-in attempts. Please wait a minute and try again."
 
 
 def _login_limit():
-    from flask import current_app
-
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 

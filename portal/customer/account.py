@@ -1,12 +1,11 @@
 """The shopper's account page: their store credit balance and its entries."""
 
-from flask import Blueprint, render_template
+from flask import render_template
 from flask_login import current_user, login_required
 from peewee import fn
 
+from portal.customer import bp
 from portal.models import StoreCredit
-
-bp = Blueprint("account", __name__)
 
 
 def credit_for(user):
@@ -32,7 +31,7 @@ def credit_for(user):
 
 @bp.route("/account")
 @login_required
-def index():
+def account():
     """Store credit balance (per currency) and where it came from."""
     balances, entries = credit_for(current_user)
     return render_template("customer/account.html", balances=balances, entries=entries)

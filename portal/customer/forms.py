@@ -1,4 +1,5 @@
-"""Shopper forms: the return request (one sub-form per order line), cancel, and guest lookup."""
+"""Shopper forms: the return request (one sub-form per order line) and the guest lookup.
+Buttons with nothing to fill in use portal.web.EmptyForm."""
 
 import hashlib
 import json
@@ -98,10 +99,6 @@ class ReturnRequestForm(FlaskForm):
         )
         raw = json.dumps([chosen, self.resolution.data], sort_keys=True)
         return hashlib.sha256(raw.encode()).hexdigest()[:32]
-
-
-class ActionForm(FlaskForm):
-    """A CSRF-protected button (cancel a return, open a guest link)."""
 
 
 def _strip(value):

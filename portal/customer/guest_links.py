@@ -11,6 +11,7 @@ from peewee import IntegrityError
 
 from portal.db import db
 from portal.models import Counter, Order
+from portal.outbox.messages import enqueue_email
 from portal.returns.errors import DomainError
 
 SALT = "guest-order-link"
@@ -27,6 +28,15 @@ def _serializer(secret_key):
 def make_token(secret_key, order):
     payload = {"o": order.number, "e": order.email, "j": secrets.token_urlsafe(16)}
     return _serializer(secret_key).dumps(payload), payload["j"]
+
+
+def send_link(secret_key, order, valid_for, link_for):
+    """Email the order's address a new link; `link_for(token)` makes its URL."""
+    token, jti = make_token(secret_key, order)
+    with db.atomic():
+        enqueue_email("guest_link", order.email, f"guest-link:{jti}", context={
+            "link": link_for(token), "order_number": order.number, "valid_for": valid_for,
+        })  # fmt: skip
 
 
 def _marker(jti):

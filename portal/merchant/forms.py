@@ -25,8 +25,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import HiddenInput
 
 from portal.form_fields import WholeNumberField
-from portal.merchant.queue import DEFAULT_SORT, SORTS
 from portal.returns.money import parse_money
+from portal.returns.queue import DEFAULT_SORT, SORTS
+from portal.returns.settings import reason_tree
+from portal.web import EmptyForm
 
 
 class CountField(WholeNumberField):
@@ -54,6 +56,12 @@ class MoneyField(StringField):
 def choices(pairs):
     """SelectField choices from (value, label) pairs (WTForms 3.3 deprecates plain tuples)."""
     return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+def reason_choices():
+    """Every reason, nested ones indented under their parent, inactive ones marked."""
+    return [(str(r.id), ("— " * depth) + r.label + ("" if r.active else " (inactive)"))
+            for r, depth in reason_tree()]  # fmt: skip
 
 
 def amount_text(cents):
@@ -86,8 +94,8 @@ class QueueFilterForm(FlaskForm):
 # --- actions on a return ---------------------------------------------------------------------
 
 
-class ActionForm(FlaskForm):
-    """A button: the CSRF token and the version of the return the page showed."""
+class ActionForm(EmptyForm):
+    """A button on a return: the CSRF token and the version of the return the page showed."""
 
     version = HiddenField()
 

@@ -1,296 +1,63 @@
-"""The returns queue: status tabs with counts, filters, sorting and one page of rows, in a fixed
-number of queries whatever the number of rows. No Flask here: views pass the parsed filters."""
+"""The returns queue: status tabs, filters, search, sorting and one page of rows. htmx swaps the
+results and pushes the tidy URL of the filters. The query is portal.returns.queue."""
 
-import datetime
-import re
-from collections import defaultdict
-from dataclasses import dataclass, field
+from flask import current_app, make_response, render_template, request, url_for
+from flask_login import current_user
 
-from peewee import JOIN, Expression, Table, fn
-
-from portal.db import db, is_postgres
-from portal.models import (
-    Order,
-    Refund,
-    Return,
-    ReturnLine,
-    ReturnReason,
-    ReturnStatusCount,
-    User,
-)
-from portal.pagination import Page
-from portal.returns import states
-
-OPEN = (*states.ACTIVE, states.ON_HOLD)
-TABS = (
-    ("open", "Open"),
-    (states.REQUESTED, "Requested"),
-    (states.APPROVED, "Approved"),
-    (states.PARTIALLY_RECEIVED, "Partially received"),
-    (states.RECEIVED, "Received"),
-    (states.ON_HOLD, "On hold"),
-    ("refund_failed", "Refund failed"),
-    (states.COMPLETED, "Completed"),
-    (states.REJECTED, "Rejected"),
-    (states.CANCELLED, "Cancelled"),
-    ("all", "All"),
-)
-TAB_NAMES = {name for name, _ in TABS}
-SORTS = {
-    "newest": ("Newest first", lambda: (Return.created_at.desc(), Return.id.desc())),
-    "oldest": ("Oldest first", lambda: (Return.created_at.asc(), Return.id.asc())),
-    "updated": ("Recently updated", lambda: (Return.updated_at.desc(), Return.id.desc())),
-    "reference": ("Reference", lambda: (Return.reference.asc(), Return.id.asc())),
-    "order": ("Order number", lambda: (Order.number.asc(), Return.id.asc())),
-    "status": (
-        "Status",
-        lambda: (Return.status.asc(), Return.created_at.desc(), Return.id.desc()),
-    ),
-    "email": ("Shopper email", lambda: (Return.email.asc(), Return.id.asc())),
-}
-DEFAULT_SORT = "newest"
-FULL_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}")
+from portal.auth.roles import staff_required
+from portal.merchant import bp
+from portal.merchant.forms import QueueFilterForm, choices, reason_choices
+from portal.pagination import page_number
+from portal.returns import queue as returns_queue
+from portal.returns.detail import active_staff
+from portal.web import is_htmx
 
 
-@dataclass
-class Filters:
-    status: str = "open"
-    q: str = ""
-    reason: int | None = None
-    responsible: str = ""  # "", "me", "none" or a staff id
-    date_from: datetime.date | None = None
-    date_to: datetime.date | None = None
-    sort: str = DEFAULT_SORT
-    page: int = 1
-    user_id: int | None = None  # who "me" is
-    found: dict = field(default_factory=dict, repr=False, compare=False)  # search matches
-
-    def args(self, **changes):
-        """Query-string arguments for a link that keeps these filters (defaults left out)."""
-        values = {
-            "status": self.status,
-            "q": self.q,
-            "reason": self.reason,
-            "responsible": self.responsible,
-            "from": self.date_from.isoformat() if self.date_from else None,
-            "to": self.date_to.isoformat() if self.date_to else None,
-            "sort": self.sort,
-            "page": self.page,
-        }
-        values.update(changes)
-        defaults = {"status": "open", "sort": DEFAULT_SORT, "page": 1}
-        return {k: v for k, v in values.items() if v not in (None, "") and defaults.get(k) != v}
-
-
-def _reason_ids(reason_id):
-    """The reason and its descendants (nested reasons), in one query."""
-    pairs = list(ReturnReason.select(ReturnReason.id, ReturnReason.parent).tuples())
-    children = defaultdict(list)
-    for rid, parent in pairs:
-        children[parent].append(rid)
-    found, todo = set(), [reason_id]
-    while todo:
-        current = todo.pop()
-        if current in found:
-            continue
-        found.add(current)
-        todo.extend(children.get(current, ()))
-    return found
-
-
-SEARCH = Table("return_search", ("rowid", "text"))
-LISTED_UP_TO = 1000  # matches looked up once and passed as a list; more stay a subquery
-
-
-def _matching(term):
-    """A query for the ids of the returns whose reference, order number or either email
-    contains `term`, on the search indexes of migration 0005: SQLite's trigram full-text table
-    (terms of three characters or more), PostgreSQL's trigram indexes, a table at a time."""
-    if not is_postgres() and len(term) >= 3:
-        phrase = '"' + term.replace('"', '""') + '"'
-        return SEARCH.select(SEARCH.rowid).where(Expression(SEARCH.text, "MATCH", phrase))
-    orders = Order.select(Order.id).where(Order.number.contains(term) | Order.email.contains(term))
-    by_return = Return.select(Return.id).where(
-        Return.reference.contains(term) | Return.email.contains(term)
+def _filters(form):
+    """Queue filters from the validated form; invalid values are dropped (and shown)."""
+    data = {name: (None if field.errors else field.data) for name, field in form._fields.items()}
+    status = request.args.get("status", "open")
+    return returns_queue.Filters(
+        status=status if status in returns_queue.TAB_NAMES else "open",
+        q=(data["q"] or "").strip(),
+        reason=int(data["reason"]) if data["reason"] else None,
+        responsible=data["responsible"] or "",
+        date_from=data["date_from"],
+        date_to=data["date_to"],
+        sort=data["sort"] if data["sort"] in returns_queue.SORTS else returns_queue.DEFAULT_SORT,
+        page=page_number(request.args.get("page")),
+        user_id=current_user.id,
     )
-    return by_return | Return.select(Return.id).where(Return.order.in_(orders))
 
 
-def _search_ids(f, term):
-    """The matches of a search, looked up once per Filters (the tab counts and the page each
-    need them): a list of ids when there are few, as for a parcel's reference or a shopper's
-    name, else the query itself."""
-    if term not in f.found:
-        query = _matching(term)
-        ids = [rma_id for (rma_id,) in db.execute(query.limit(LISTED_UP_TO + 1))]
-        f.found[term] = ids if len(ids) <= LISTED_UP_TO else query
-    return f.found[term]
-
-
-def _filtered(query, f):
-    """Every filter but the status tab."""
-    if f.q and FULL_EMAIL.fullmatch(f.q.strip()):
-        # A whole address: the indexed equality finds that shopper's returns without a scan.
-        term = f.q.strip().lower()
-        orders = Order.select(Order.id).where(Order.email == term)
-        by_email = Return.select(Return.id).where(Return.email == term)
-        # A union, not an OR: each half runs on its own index (PostgreSQL would scan for an OR).
-        query = query.where(
-            Return.id.in_(by_email | Return.select(Return.id).where(Return.order.in_(orders)))
-        )
-    elif f.q:
-        query = query.where(Return.id.in_(_search_ids(f, f.q.strip().lower())))
-    if f.reason:
-        ids = _reason_ids(f.reason)
-        query = query.where(
-            Return.id.in_(ReturnLine.select(ReturnLine.rma).where(ReturnLine.reason.in_(ids)))
-        )
-    if f.responsible == "me":
-        query = query.where(Return.responsible == f.user_id)
-    elif f.responsible == "none":
-        query = query.where(Return.responsible.is_null())
-    elif f.responsible.isdigit():
-        query = query.where(Return.responsible == int(f.responsible))
-    if f.date_from:
-        query = query.where(
-            Return.created_at >= datetime.datetime.combine(f.date_from, datetime.time())
-        )
-    if f.date_to:
-        end = datetime.datetime.combine(f.date_to + datetime.timedelta(days=1), datetime.time())
-        query = query.where(Return.created_at < end)
-    return query
-
-
-def _failed_refund_returns():
-    return Refund.select(Refund.rma).where(Refund.status == "failed")
-
-
-def _by_status(query, status):
-    if status == "open":
-        return query.where(Return.status.in_(OPEN))
-    if status == "refund_failed":
-        return query.where(Return.id.in_(_failed_refund_returns()))
-    if status == "all":
-        return query
-    return query.where(Return.status == status)
-
-
-def _unfiltered(f):
-    return not (f.q or f.reason or f.responsible or f.date_from or f.date_to)
-
-
-def tab_counts(f):
-    """{tab: count} under the current filters (two queries). Without filters the per-status
-    counts are read from return_status_count (kept by triggers), whatever the store's size;
-    with them, the matching returns are counted (a search goes through its own indexes)."""
-    base = _filtered(Return.select(), f)
-    if _unfiltered(f):
-        by_status = dict(
-            ReturnStatusCount.select(ReturnStatusCount.status, ReturnStatusCount.count).tuples()
-        )
-    else:
-        by_status = dict(
-            base.select(Return.status, fn.COUNT(Return.id)).group_by(Return.status).tuples()
-        )
-    counts = {name: by_status.get(name, 0) for name, _ in TABS}
-    counts["open"] = sum(by_status.get(s, 0) for s in OPEN)
-    counts["all"] = sum(by_status.values())
-    counts["refund_failed"] = base.where(Return.id.in_(_failed_refund_returns())).count()
-    return counts
-
-
-@dataclass
-class Row:
-    rma: object
-    lines: list = field(default_factory=list)  # (requested, received, reason label)
-    refund_statuses: set = field(default_factory=set)
-
-    @property
-    def requested(self):
-        return sum(q for q, _, _ in self.lines)
-
-    @property
-    def received(self):
-        return sum(r for _, r, _ in self.lines)
-
-    @property
-    def reasons(self):
-        return sorted({label for _, _, label in self.lines})
-
-    @property
-    def refund_failed(self):
-        return "failed" in self.refund_statuses
-
-    @property
-    def awaiting_approval(self):
-        return "awaiting_approval" in self.refund_statuses
-
-
-def _reversed(orderings):
-    return [o.node.asc() if o.direction == "DESC" else o.node.desc() for o in orderings]
-
-
-def _page_ids(f, number, per_page, total):
-    """The ids of one page, in order. Only the columns the filters and the sort need are read,
-    so skipping rows (OFFSET) steps through index entries, not joined rows. A page in the back
-    half is read from the other end of the list (every sort ends on a unique column), so the
-    last pages, where the oldest returns wait, cost what the first ones do."""
-    query = Return.select(Return.id)
-    query = query.join(Order) if f.sort == "order" else query
-    query = _by_status(_filtered(query, f), f.status)
-    orderings = SORTS[f.sort][1]()
-    offset = (number - 1) * per_page
-    from_end = total - offset - per_page
-    if from_end >= offset or total <= per_page:
-        query = query.order_by(*orderings).limit(per_page).offset(offset)
-        return [rma_id for (rma_id,) in query.tuples()]
-    query = query.order_by(*_reversed(orderings))
-    query = query.limit(per_page + min(from_end, 0)).offset(max(from_end, 0))
-    return [rma_id for (rma_id,) in query.tuples()][::-1]
-
-
-def page_of(f, per_page, total=None):
-    """One page of rows (with order and responsible), their lines and refunds. `total` is the
-    tab's count from tab_counts() when the caller has it; otherwise it is counted here."""
-    if total is None:
-        total = _by_status(_filtered(Return.select(), f), f.status).count()
-    pages = max(1, -(-total // per_page))
-    number = min(f.page, pages)
-    ids = _page_ids(f, number, per_page, total)
-    responsible = User.alias()
-    query = (
-        Return.select(Return, Order, responsible)
-        .join(Order)
-        .switch(Return)
-        .join(
-            responsible,
-            JOIN.LEFT_OUTER,
-            on=(Return.responsible == responsible.id),
-            attr="responsible_user",
-        )  # fmt: skip
-        .where(Return.id.in_(ids))
+@bp.route("/returns")
+@staff_required
+def queue():
+    """Returns by status tab, filtered, searched, sorted and paginated. htmx swaps the results."""
+    form = QueueFilterForm(request.args)
+    form.reason.choices = choices([("", "Any reason")] + reason_choices())
+    form.responsible.choices = choices(
+        [("", "Anyone"), ("me", "Me"), ("none", "Nobody")]
+        + [(u.id, u.name or u.email) for u in active_staff()]
     )
-    position = {rma_id: n for n, rma_id in enumerate(ids)}
-    rows = sorted((Row(rma) for rma in query), key=lambda row: position[row.rma.id])
-    ids = [row.rma.id for row in rows]
-    if ids:
-        by_id = {row.rma.id: row for row in rows}
-        for rma_id, qty, received, label in (
-            ReturnLine.select(
-                ReturnLine.rma,
-                ReturnLine.quantity,
-                ReturnLine.received_quantity,
-                ReturnReason.label,
-            )  # fmt: skip
-            .join(ReturnReason)
-            .where(ReturnLine.rma.in_(ids))
-            .tuples()
-        ):
-            by_id[rma_id].lines.append((qty, received, label))
-        for rma_id, status in (
-            Refund.select(Refund.rma, Refund.status)
-            .where(Refund.rma.in_(ids) & Refund.status.in_(("failed", "awaiting_approval")))
-            .tuples()
-        ):
-            by_id[rma_id].refund_statuses.add(status)
-    return Page(items=rows, number=number, per_page=per_page, total=total)
+    form.validate()
+    filters = _filters(form)
+    counts = returns_queue.tab_counts(filters)
+    page = returns_queue.page_of(
+        filters, current_app.config["PER_PAGE"], total=counts.get(filters.status)
+    )
+    filters.page = page.number
+    context = {
+        "form": form,
+        "filters": filters,
+        "page": page,
+        "counts": counts,
+        "tabs": returns_queue.TABS,
+        "sorts": returns_queue.SORTS,
+    }
+    if not is_htmx():
+        return render_template("merchant/queue.html", **context)
+    response = make_response(render_template("merchant/_queue_results.html", **context))
+    # The address bar gets the tidy, bookmarkable URL of these filters (defaults left out).
+    response.headers["HX-Push-Url"] = url_for("merchant.queue", **filters.args())
+    return response

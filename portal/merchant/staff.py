@@ -1,46 +1,74 @@
-"""Staff accounts: admins add agents, managers and admins, and deactivate them. No Flask here."""
+"""Staff accounts (admins): add one, deactivate and reactivate. The rules are in
+portal.returns.accounts."""
 
-from peewee import IntegrityError
+from flask import current_app, flash, redirect, render_template, request, url_for
 
-from portal.db import db
+from portal.auth.roles import role_required
+from portal.merchant import bp
+from portal.merchant import forms as f
 from portal.models import User
-from portal.returns.errors import DomainError, NotAllowed, NotFound
-from portal.seed import create_user
+from portal.returns import accounts
+from portal.web import EmptyForm, actor, run_action
 
-STAFF_ROLES = ("agent", "manager", "admin")
-
-
-def _admin(actor):
-    if actor is None or not actor.active or actor.role != "admin":
-        raise NotAllowed("Only admins can manage staff accounts.")
+STAFF_ADMINS = "Only admins can manage staff accounts."
 
 
-def add_staff(actor, email, name, role, password):
-    _admin(actor)
-    email = User.normalize_email(email)
-    if "@" not in email or email.startswith("@") or email.endswith("@") or " " in email:
-        raise DomainError("Enter a valid email address.")
-    if role not in STAFF_ROLES:
-        raise DomainError("Choose agent, manager or admin.")
-    if len(password or "") < 10:
-        raise DomainError("The initial password needs at least 10 characters.")
-    if User.by_email(email) is not None:
-        raise DomainError(f"There is already an account for {email}.")
-    try:
-        return create_user(email, password, (name or "").strip()[:120], role)
-    except IntegrityError:
-        raise DomainError(f"There is already an account for {email}.") from None
+def _staff_page(form=None, status=200, error=None):
+    members = list(
+        User.select()
+        .where(User.role != "shopper")
+        .order_by(User.active.desc(), User.role, User.email)
+    )
+    return render_template(
+        "merchant/staff.html",
+        members=members,
+        form=form or f.StaffForm(formdata=None),
+        toggle_form=EmptyForm(formdata=None),
+        error=error,
+    ), status
 
 
-def set_active(actor, user_id, active):
-    """Deactivate (they are signed out on their next request) or reactivate a staff account."""
-    _admin(actor)
-    with db.atomic():
-        user = User.get_or_none(User.id == int(user_id))
-        if user is None or not user.is_staff:
-            raise NotFound("That staff account doesn't exist.")
-        if user.id == actor.id and not active:
-            raise DomainError("You can't deactivate your own account.")
-        user.active = bool(active)
-        user.save()
-        return user
+@bp.route("/staff", methods=["GET", "POST"])
+@role_required("admin", STAFF_ADMINS)
+def staff():
+    """Staff accounts: add one (email, name, role, initial password)."""
+    if request.method != "POST":
+        return _staff_page()
+    form = f.StaffForm()
+
+    def added(member):
+        flash(f"{member.email} can now sign in as {member.role}.", "success")
+        return redirect(url_for("merchant.staff"), code=303)
+
+    return run_action(
+        form,
+        lambda: accounts.add_staff(
+            actor(),
+            form.email.data,
+            form.name.data,
+            form.role.data,
+            form.password.data,
+            current_app.config["PASSWORD_HASH_METHOD"],
+        ),  # fmt: skip
+        lambda message, error: _staff_page(
+            form, 422, message if error else "Check the highlighted fields."
+        ),
+        added,
+    )
+
+
+@bp.route("/staff/<int:user_id>/<any(deactivate, activate):change>", methods=["POST"])
+@role_required("admin", STAFF_ADMINS)
+def toggle_staff(user_id, change):
+    def changed(member):
+        flash(f"{member.email} is {'active' if member.active else 'deactivated'}.", "success")
+        return redirect(url_for("merchant.staff"), code=303)
+
+    return run_action(
+        EmptyForm(),
+        lambda: accounts.set_active(actor(), user_id, change == "activate"),
+        lambda message, error: _staff_page(
+            status=422, error=message if error else "That request could not be checked; try again."
+        ),
+        changed,
+    )

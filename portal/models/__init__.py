@@ -4,9 +4,8 @@ from portal.models.accounts import ROLE_RANK, ROLES, User, now
 from portal.models.inventory import InventoryLocation, StockLevel, StockMovement
 from portal.models.orders import Invoice, Order, OrderLine, Payment
 from portal.models.outbox import OutboxMessage
-from portal.models.refunds import REFUND_COMMITTED, LedgerTransaction, Refund, StoreCredit
+from portal.models.refunds import LedgerTransaction, Refund, StoreCredit
 from portal.models.returns import (
-    RETURN_STATUSES,
     Counter,
     Return,
     ReturnEvent,
@@ -42,8 +41,6 @@ ALL_MODELS = [
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [
     "ALL_MODELS",
-    "REFUND_COMMITTED",
-    "RETURN_STATUSES",
     "ROLES",
     "ROLE_RANK",
     "now",

@@ -2,7 +2,6 @@
 
 import datetime
 
-from flask_login import UserMixin
 from peewee import SQL, BooleanField, CharField, DateTimeField
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -10,16 +9,19 @@ from portal.db import BaseModel
 
 ROLES = ("shopper", "agent", "manager", "admin")
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
-# scrypt: a memory-hard KDF with a per-password salt. create_app() sets it from the config
-# (PASSWORD_HASH_METHOD); only the test suite picks a cheaper method.
-PASSWORD_HASH_METHOD = "scrypt"
+# scrypt: a memory-hard KDF with a per-password salt. The PASSWORD_HASH_METHOD setting is passed
+# in by whoever sets a password; only the test suite picks a cheaper method.
+DEFAULT_HASH_METHOD = "scrypt"
 
 
 def now():
     return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
 
 
-class User(UserMixin, BaseModel):
+class User(BaseModel):
+    """An account. It answers what flask-login asks of a user (is_authenticated, is_active,
+    is_anonymous, get_id) without importing it: the models know nothing of the web."""
+
     email = CharField(unique=True)  # always stored lower-cased
     password_hash = CharField()
     name = CharField(default="")
@@ -38,8 +40,8 @@ class User(UserMixin, BaseModel):
     def by_email(cls, email):
         return cls.get_or_none(cls.email == cls.normalize_email(email))
 
-    def set_password(self, password):
-        self.password_hash = generate_password_hash(password, method=PASSWORD_HASH_METHOD)
+    def set_password(self, password, method=DEFAULT_HASH_METHOD):
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password):
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
@@ -47,6 +49,12 @@ class User(UserMixin, BaseModel):
     @property
     def is_active(self):
         return self.active
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self):
+        return str(self.id)
 
     @property
     def is_staff(self):

@@ -6,15 +6,12 @@ from portal.db import BaseModel, JSONField
 from portal.models.accounts import now
 from portal.models.returns import Return
 
-# superseded: a failed refund message replaced by a manager's retry (a fresh message)
-OUTBOX_STATUSES = ("pending", "sent", "failed", "superseded")
-
 
 class OutboxMessage(BaseModel):
     kind = CharField()  # email, refund, webhook
     payload = JSONField(default=dict)
     dedupe_key = CharField(unique=True)
-    status = CharField(default="pending")
+    status = CharField()  # portal.outbox.messages.STATUSES
     attempts = IntegerField(default=0)
     last_error = TextField(default="")
     rma = ForeignKeyField(Return, null=True, backref="outbox", on_delete="SET NULL")

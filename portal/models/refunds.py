@@ -7,10 +7,6 @@ from portal.models.accounts import User, now
 from portal.models.orders import Order, Payment, check
 from portal.models.returns import Return
 
-REFUND_STATUSES = ("awaiting_approval", "pending", "processing", "succeeded", "failed", "cancelled")
-# Statuses that hold money against what was captured (rule 3).
-REFUND_COMMITTED = ("awaiting_approval", "pending", "processing", "succeeded", "failed")
-
 
 class Refund(BaseModel):
     rma = ForeignKeyField(Return, backref="refunds", on_delete="CASCADE")
@@ -18,7 +14,7 @@ class Refund(BaseModel):
     method = CharField()  # original payment method, or store_credit
     amount = IntegerField(constraints=check("amount > 0"))
     currency = CharField(max_length=3)
-    status = CharField(default="pending")  # indexed with rma (Meta)
+    status = CharField()  # its life: portal.returns.refund_states; indexed with rma (Meta)
     idempotency_key = CharField(unique=True)
     gateway_reference = CharField(null=True)
     attempts = IntegerField(default=0)

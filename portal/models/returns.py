@@ -57,24 +57,12 @@ class ReturnPolicy(BaseModel):
         return policy
 
 
-RETURN_STATUSES = (
-    "requested",
-    "approved",
-    "partially_received",
-    "received",
-    "completed",
-    "rejected",
-    "cancelled",
-    "on_hold",
-)
-
-
 class Return(BaseModel):
     reference = CharField(unique=True)
     order = ForeignKeyField(Order, backref="returns", on_delete="CASCADE")
     requested_by = ForeignKeyField(User, null=True, backref="returns", on_delete="SET NULL")
     email = CharField(index=True)
-    status = CharField(default="requested")  # indexed with created_at (Meta)
+    status = CharField()  # its life: portal.returns.states; indexed with created_at (Meta)
     held_from = CharField(null=True)  # the state an on_hold return resumes to
     resolution = CharField(
         default="refund", constraints=check("resolution IN ('refund', 'store_credit', 'exchange')")

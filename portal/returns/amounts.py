@@ -4,8 +4,9 @@ estimate and the refund prefilled for staff both come from refund_for_return()."
 
 from peewee import fn
 
-from portal.models import REFUND_COMMITTED, Payment, Refund, Return, ReturnLine
+from portal.models import Payment, Refund, Return, ReturnLine
 from portal.returns.refund_calc import PaymentRoom, RefundLine, RefundTerms, calculate_refund
+from portal.returns.refund_states import HOLDS_MONEY
 
 
 def committed_by_payment(order):
@@ -13,7 +14,7 @@ def committed_by_payment(order):
     rows = (
         Refund.select(Refund.payment, fn.SUM(Refund.amount).alias("total"))
         .join(Return)
-        .where((Return.order == order.id) & Refund.status.in_(REFUND_COMMITTED))
+        .where((Return.order == order.id) & Refund.status.in_(HOLDS_MONEY))
         .group_by(Refund.payment)
     )
     return {row.payment_id: int(row.total or 0) for row in rows}
@@ -42,7 +43,7 @@ def shipping_refunded(order, exclude_rma_id=None):
     query = (
         Refund.select(Refund.breakdown)
         .join(Return)
-        .where((Return.order == order.id) & Refund.status.in_(REFUND_COMMITTED))
+        .where((Return.order == order.id) & Refund.status.in_(HOLDS_MONEY))
     )
     if exclude_rma_id is not None:
         query = query.where(Return.id != exclude_rma_id)

@@ -9,8 +9,9 @@ import datetime
 
 from portal.db import db, locked
 from portal.models import OutboxMessage, Return, ReturnPolicy, now
-from portal.outbox import enqueue_email
+from portal.outbox.messages import enqueue_email
 from portal.returns import states, timeline
+from portal.returns.transitions import transition
 
 
 def _days():
@@ -49,19 +50,7 @@ def expire_one(rma_id, at, days):
             return None
         if deadline(rma, days) > at:
             return None
-        target = states.next_status(rma.status, "expire")
-        changed = (
-            Return.update(status=target, updated_at=at, version=Return.version + 1)
-            .where(
-                (Return.id == rma.id)
-                & (Return.status == states.APPROVED)
-                & (Return.version == rma.version)
-            )
-            .execute()
-        )
-        if not changed:
-            return None
-        timeline.record(rma, "expired", days=days, approved_at=rma.approved_at.isoformat())
+        transition(rma, "expire", None, at=at, days=days, approved_at=rma.approved_at.isoformat())
         enqueue_email("return_expired", rma.email, f"return:{rma.id}:email:return_expired",
                       rma=rma, context={"days": days})  # fmt: skip
     return rma.reference

@@ -15,23 +15,22 @@ from peewee import fn
 
 from portal.db import db, locked
 from portal.models import Invoice, Order, Payment, Refund, ReturnLine, ReturnPolicy
-from portal.outbox import enqueue
-from portal.returns import amounts, timeline
+from portal.returns import amounts, refund_states
 from portal.returns.errors import Conflict, DomainError, InvalidTransition, NotAllowed, NotFound
+from portal.returns.facts import facts_for, lines_of, refund_batches, refunded_units
 from portal.returns.money import format_money
 from portal.returns.refund_calc import Allocation, calculate_refund, split_refund
-from portal.returns.workflow import (
+from portal.returns.refund_execution import enqueue_refund
+from portal.returns.refund_states import AWAITING_APPROVAL, PENDING
+from portal.returns.transitions import (
     STALE,
+    change,
     check_version,
     ensure_editable,
     ensure_line_work,
-    facts_for,
-    lines_of,
     load,
-    refund_batches,
-    refunded_units,
     require_staff,
-    save,
+    touch,
 )
 
 MANAGERS_ONLY = "Only managers can issue refunds."
@@ -185,10 +184,6 @@ def _return_invoice(current, order, policy, number):
     return {"return_invoice_number": number}
 
 
-def _enqueue_refund(refund, rma):
-    enqueue("refund", {"refund_id": refund.id}, f"refund:{refund.idempotency_key}", rma=rma)
-
-
 def prepare_refund(rma, actor, refund_shipping=None, additional=0, additional_note="",
                    overrides=None, store_credit=False, split=None, return_invoice_number=None,
                    version=None):  # fmt: skip
@@ -240,7 +235,7 @@ def prepare_refund(rma, actor, refund_shipping=None, additional=0, additional_no
             )
         allocations = _allocate(total, plan.rooms, store_credit, split, order.currency)
         over = policy.refund_approval_threshold > 0 and total > policy.refund_approval_threshold
-        status = "awaiting_approval" if over else "pending"
+        status = AWAITING_APPROVAL if over else PENDING
         changes = _return_invoice(current, order, policy, return_invoice_number)
 
         batch = uuid.uuid4().hex
@@ -278,9 +273,8 @@ def prepare_refund(rma, actor, refund_shipping=None, additional=0, additional_no
                 if line.id in notes:
                     updates["override_note"] = notes[line.id]
                 ReturnLine.update(**updates).where(ReturnLine.id == line.id).execute()
-        save(current, **changes)
-        timeline.record(
-            current, "refund_created", actor,
+        change(
+            current, "refund_created", actor, changes=changes,
             batch=batch, total=total, currency=current.currency,
             breakdown=plan.breakdown.as_dict(), line_units=line_units, line_amounts=line_amounts,
             overrides=override_log, additional=additional, additional_note=additional_note,
@@ -290,13 +284,13 @@ def prepare_refund(rma, actor, refund_shipping=None, additional=0, additional_no
             refunds=[{"id": r.id, "method": r.method, "amount": r.amount, "status": r.status}
                      for r in created],
         )  # fmt: skip
-        if status == "pending":
+        if status == PENDING:
             for refund in created:
-                _enqueue_refund(refund, current)
+                enqueue_refund(refund, current)
         return created
 
 
-def _batch_of(refund_id, status, what):
+def _batch_of(refund_id, status, what):  # status: one of refund_states.STATUSES
     """(return, refunds of the same batch in `status`), re-read under the return's lock."""
     refund = Refund.get_or_none(Refund.id == getattr(refund_id, "id", refund_id))
     if refund is None:
@@ -305,7 +299,7 @@ def _batch_of(refund_id, status, what):
     refund = Refund.get_by_id(refund.id)
     if refund.status != status:
         raise InvalidTransition(
-            f"This refund can't be {what}: it is {refund.status.replace('_', ' ')}."
+            f"This refund can't be {what}: it is {refund_states.WORDS[refund.status]}."
         )
     batch = (refund.breakdown or {}).get("batch")
     group = [
@@ -316,35 +310,22 @@ def _batch_of(refund_id, status, what):
     return current, group
 
 
-def _move(group, old, **values):
-    for refund in group:
-        rows = (
-            Refund.update(**values)
-            .where((Refund.id == refund.id) & (Refund.status == old))
-            .execute()
-        )
-        if rows != 1:
-            raise Conflict(STALE)
-
-
 def approve_refund(refund, approver, version=None):
     """A second manager approves a refund over the threshold: awaiting_approval -> pending."""
     require_staff(approver, "manager", "Only managers can approve refunds.")
     with db.atomic():
-        current, group = _batch_of(refund, "awaiting_approval", "approved")
+        current, group = _batch_of(refund, AWAITING_APPROVAL, "approved")
         check_version(current, version)
         ensure_editable(current, ReturnPolicy.current())
         if any(r.created_by_id == approver.id for r in group):
             raise NotAllowed(
                 "You prepared this refund, so another manager must approve it (maker-checker)."
             )
-        _move(group, "awaiting_approval", status="pending", approved_by=approver)
-        save(current)
-        timeline.record(current, "refund_approved", approver, internal=True,
-                        refunds=[r.id for r in group],
-                        total=sum(r.amount for r in group))  # fmt: skip
+        if not refund_states.move(group, "approve", current, approver, approved_by=approver):
+            raise Conflict(STALE)
+        touch(current)
         for r in group:
-            _enqueue_refund(r, current)
+            enqueue_refund(r, current)
         return group
 
 
@@ -355,11 +336,16 @@ def decline_refund(refund, actor, reason, version=None):
     if not reason:
         raise DomainError("Say why the refund is declined.")
     with db.atomic():
-        current, group = _batch_of(refund, "awaiting_approval", "declined")
+        current, group = _batch_of(refund, AWAITING_APPROVAL, "declined")
         check_version(current, version)
         ensure_editable(current, ReturnPolicy.current())
         stored = group[0].breakdown or {}
-        _move(group, "awaiting_approval", status="cancelled")
+        moved = refund_states.move(group, "decline", current, actor, payload={
+            "batch": stored.get("batch"), "reason": reason[:2000],
+            "line_units": stored.get("line_units") or {},
+        })  # fmt: skip
+        if not moved:
+            raise Conflict(STALE)
         for line_id, amount in (stored.get("line_amounts") or {}).items():
             line = ReturnLine.get_or_none(ReturnLine.id == int(line_id))
             if line is not None:
@@ -367,9 +353,5 @@ def decline_refund(refund, actor, reason, version=None):
                 ReturnLine.update(refund_amount=left if left > 0 else None).where(
                     ReturnLine.id == line.id
                 ).execute()
-        save(current)
-        timeline.record(current, "refund_declined", actor, internal=True,
-                        batch=stored.get("batch"), reason=reason[:2000],
-                        line_units=stored.get("line_units") or {},
-                        refunds=[r.id for r in group])  # fmt: skip
+        touch(current)
         return group

@@ -5,7 +5,6 @@ Views pass plain values (ids, quantities, text, stored photo names); every rule 
 again, inside the transaction, whatever the form already said.
 """
 
-import datetime
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -23,17 +22,18 @@ from portal.models import (
     ReturnReason,
     now,
 )
-from portal.outbox import enqueue_email
+from portal.outbox.messages import enqueue_email
 from portal.returns import eligibility, references, states, timeline
 from portal.returns.amounts import refund_for_return
 from portal.returns.errors import (
-    Conflict,
     DomainError,
     Ineligible,
     InvalidTransition,
     NotFound,
     QuantityExceeded,
 )
+from portal.returns.review import approval_changes, notify_approved
+from portal.returns.transitions import load, transition
 
 SHOPPER_RESOLUTIONS = {"refund": "Refund to my original payment", "store_credit": "Store credit"}
 MAX_PHOTOS_PER_LINE = 3
@@ -383,22 +383,9 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
 
 
 def _auto_approve(rma, policy, at):
-    values = {"status": states.APPROVED, "approved_at": at, "updated_at": at,
-              "version": rma.version + 1}  # fmt: skip
-    if policy.expire_unshipped_days:
-        values["target_date"] = at.date() + datetime.timedelta(days=policy.expire_unshipped_days)
-    updated = (
-        Return.update(**values)
-        .where((Return.id == rma.id) & (Return.status == states.REQUESTED))
-        .execute()
-    )
-    if updated != 1:  # pragma: no cover - the row was created in this transaction
-        raise Conflict("The return changed while it was being approved.")
-    for key, value in values.items():
-        setattr(rma, key, value)
-    timeline.record(rma, "approved", actor=None, auto=True, rule=policy.auto_approve)
-    enqueue_email("return_approved", rma.email, f"return:{rma.id}:email:return_approved",
-                  rma=rma, context={"return_address": policy.return_address})  # fmt: skip
+    transition(rma, "approve", None, changes=approval_changes(policy, at), at=at, auto=True,
+               rule=policy.auto_approve)  # fmt: skip
+    notify_approved(rma, policy)
 
 
 # --- Cancel ---------------------------------------------------------------------------------
@@ -416,11 +403,8 @@ def cancel_return(rma, actor, at=None):
     """The shopper cancels while the return is requested or approved and nothing was received.
 
     Its units count no more (quantities.COUNTING), so they are returnable again."""
-    at = at or now()
     with db.atomic():
-        current = locked(Return.select().where(Return.id == rma.id)).get_or_none()
-        if current is None:
-            raise NotFound("That return doesn't exist.")
+        current = load(rma)
         received = received_units(current)
         if not states.shopper_can_cancel(current.status, received):
             if received:
@@ -430,20 +414,7 @@ def cancel_return(rma, actor, at=None):
             raise InvalidTransition(
                 f"A return that is {states.LABELS[current.status].lower()} can't be cancelled."
             )
-        updated = (
-            Return.update(status=states.CANCELLED, updated_at=at, version=Return.version + 1)
-            .where(
-                (Return.id == current.id)
-                & (Return.status == current.status)
-                & (Return.version == current.version)
-            )
-            .execute()
-        )
-        if updated != 1:
-            raise Conflict("This return changed while you were looking at it; please reload.")
-        timeline.record(current, "cancelled", actor=actor, by="shopper",
-                        from_status=current.status)  # fmt: skip
+        transition(current, "cancel", actor, at=at, by="shopper", from_status=current.status)
         enqueue_email("return_cancelled", current.email,
                       f"return:{current.id}:email:return_cancelled", rma=current)  # fmt: skip
-    current.status = states.CANCELLED
     return current

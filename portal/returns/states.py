@@ -88,10 +88,16 @@ class LineFacts:
     restocked: int
     inspection: str  # pending | accepted | rejected
     refunded: bool  # a refund covers this line (pending or done)
+    quarantined: int = 0  # damaged units moved into a quarantine location
 
     @property
     def restockable(self):
         return self.received - self.damaged - self.restocked
+
+    @property
+    def quarantinable(self):
+        """Damaged units not yet moved into quarantine (never restocked as sellable)."""
+        return self.damaged - self.quarantined
 
     @property
     def settled(self):

@@ -7,7 +7,7 @@ import pytest
 
 from portal.db import db
 from portal.models import OutboxMessage, Refund, Return, ReturnEvent, ReturnLine
-from portal.returns import refunding, workflow
+from portal.returns import receiving, refunding, review
 from portal.returns.errors import DomainError
 from tests import factories
 from tests import merchant_factories as mf
@@ -51,7 +51,7 @@ def approved_returns(shop, count):
     for _ in range(count):
         order_line = shop.order.lines.get()
         rma = mf.create_return(shop.order, reason=shop.changed_mind, lines=[(order_line, 3, None)])
-        workflow.approve(rma, shop.manager)
+        review.approve(rma, shop.manager)
         out.append(mf.fresh(rma))
     return out
 
@@ -63,8 +63,8 @@ def test_two_staff_receiving_the_same_parcel_record_it_once(any_app):
             line = mf.line_of(rma)
             # Both pages showed the same version; both try to record the whole parcel.
             outcomes = at_once(
-                lambda r=rma, ln=line: workflow.receive(r, shop.agent, {ln.id: (3, 0)}, r.version),
-                lambda r=rma, ln=line: workflow.receive(
+                lambda r=rma, ln=line: receiving.receive(r, shop.agent, {ln.id: (3, 0)}, r.version),
+                lambda r=rma, ln=line: receiving.receive(
                     r, shop.manager, {ln.id: (3, 0)}, r.version
                 ),
             )
@@ -88,8 +88,8 @@ def test_receipts_without_a_version_still_never_exceed_the_request(any_app):
         for rma in approved_returns(shop, ROUNDS):
             line = mf.line_of(rma)
             outcomes = at_once(
-                lambda r=rma, ln=line: workflow.receive(r, shop.agent, {ln.id: (2, 0)}),
-                lambda r=rma, ln=line: workflow.receive(r, shop.manager, {ln.id: (2, 0)}),
+                lambda r=rma, ln=line: receiving.receive(r, shop.agent, {ln.id: (2, 0)}),
+                lambda r=rma, ln=line: receiving.receive(r, shop.manager, {ln.id: (2, 0)}),
             )
             assert len(errors(outcomes)) == 1 and "only 1 more unit" in str(errors(outcomes)[0])
             assert ReturnLine.get_by_id(line.id).received_quantity == 2
@@ -101,7 +101,7 @@ def test_two_managers_refunding_at_once_refund_once(any_app):
         shop = mf.store(quantity=3 * ROUNDS, unit_price=1000, shipping=0)
         for rma in approved_returns(shop, ROUNDS):
             line = mf.line_of(rma)
-            workflow.receive(rma, shop.agent, {line.id: (3, 0)})
+            receiving.receive(rma, shop.agent, {line.id: (3, 0)})
             outcomes = at_once(
                 lambda r=rma: refunding.prepare_refund(r, shop.manager),
                 lambda r=rma: refunding.prepare_refund(r, shop.manager2),
@@ -122,7 +122,7 @@ def test_two_managers_approving_the_same_refund_approve_it_once(any_app):
         factories.policy(refund_approval_threshold=100)
         [rma] = approved_returns(shop, 1)
         line = mf.line_of(rma)
-        workflow.receive(rma, shop.agent, {line.id: (3, 0)})
+        receiving.receive(rma, shop.agent, {line.id: (3, 0)})
         [refund] = refunding.prepare_refund(rma, shop.manager)
         outcomes = at_once(
             lambda: refunding.approve_refund(refund, shop.manager2),

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from portal.models import OutboxMessage, Refund, ReturnEvent, ReturnPhoto, StockLevel
-from portal.returns import refunding, workflow
+from portal.returns import facts, finishing, inspection, receiving, refunding, review
 from tests import factories
 from tests import merchant_factories as mf
 from tests.conftest import login
@@ -29,7 +29,7 @@ def panel_actions(html):
 
 
 def domain_actions(rma):
-    return workflow.next_actions(mf.fresh(rma))
+    return facts.next_actions(mf.fresh(rma))
 
 
 def test_the_detail_page_shows_order_shopper_lines_timeline_and_notes(app, client, shop, rma):
@@ -39,8 +39,8 @@ def test_the_detail_page_shows_order_shopper_lines_timeline_and_notes(app, clien
         line.save()
         photo = ReturnPhoto.create(line=line, stored_name="abc.jpg", content_type="image/jpeg",
                                    size=10)  # fmt: skip
-        workflow.add_internal_note(rma, shop.agent, "Shopper sounded upset")
-        workflow.assign_responsible(rma, shop.agent, shop.agent)
+        review.add_internal_note(rma, shop.agent, "Shopper sounded upset")
+        review.assign_responsible(rma, shop.agent, shop.agent)
     login(client, shop.agent.email)
     html = client.get(f"/merchant/returns/{rma.reference}").get_data(as_text=True)
     assert shop.order.number in html and shop.shopper.email in html
@@ -58,7 +58,7 @@ def test_the_detail_page_shows_order_shopper_lines_timeline_and_notes(app, clien
 
 def test_internal_notes_never_reach_the_shopper(app, client, shop, rma):
     with app.app_context():
-        workflow.add_internal_note(rma, shop.agent, "Secret staff remark")
+        review.add_internal_note(rma, shop.agent, "Secret staff remark")
     login(client, shop.shopper.email)
     response = client.get(f"/returns/{rma.reference}")
     assert response.status_code == 200
@@ -76,22 +76,22 @@ def test_the_panel_offers_exactly_the_domains_next_actions(app, client, shop, rm
 
     assert check() == ["review", "hold", "cancel"]
     with app.app_context():
-        workflow.approve(rma, shop.manager)
+        review.approve(rma, shop.manager)
         assert check() == ["receive", "hold", "cancel"]
         line = mf.line_of(rma)
-        workflow.receive(rma, shop.agent, {line.id: (2, 1)})
+        receiving.receive(rma, shop.agent, {line.id: (2, 1)})
         assert check() == ["receive", "inspect", "hold"]
-        workflow.hold(rma, shop.agent)
+        review.hold(rma, shop.agent)
         assert check() == ["resume"]
-        workflow.resume(rma, shop.agent)
-        workflow.inspect(rma, shop.agent, {line.id: ("accepted", "")})
+        review.resume(rma, shop.agent)
+        inspection.inspect(rma, shop.agent, {line.id: ("accepted", "")})
         assert check() == ["receive", "restock", "refund", "hold"]
         refunding.prepare_refund(rma, shop.manager)
         Refund.update(status="failed").execute()
         assert check() == ["receive", "restock", "retry_refund", "hold"]
         Refund.update(status="succeeded").execute()
         assert check() == ["receive", "restock", "finish", "hold"]
-        workflow.finish(rma, shop.agent)
+        finishing.finish(rma, shop.agent)
         assert check() == []
 
 
@@ -148,9 +148,9 @@ def test_htmx_actions_swap_the_detail_in_place(app, client, shop, rma):
 
 def test_refund_form_recalculates_with_overrides_before_anything_is_created(app, client, shop, rma):
     with app.app_context():
-        workflow.approve(rma, shop.manager)
+        review.approve(rma, shop.manager)
         line = mf.line_of(rma)
-        workflow.receive(rma, shop.agent, {line.id: (3, 0)})
+        receiving.receive(rma, shop.agent, {line.id: (3, 0)})
     login(client, shop.manager.email)
     fields = {"destination": "auto", "refund_shipping": "yes", "lines-0-line_id": line.id,
               "lines-0-override": "25.00", "lines-0-note": "box crushed",
@@ -176,10 +176,10 @@ def test_the_prefilled_refund_equals_the_shoppers_estimate(app, client, shop):
     with app.app_context():
         factories.policy(restocking_fee_bps=1500, return_shipping_fee=300)
         rma = mf.create_return(shop.order, reason=shop.changed_mind)
-        lines = workflow.lines_of(rma.id)
+        lines = facts.lines_of(rma.id)
         estimate = refunding.amounts.refund_for_return(rma, lines, {lines[0].id: 3})
-        workflow.approve(rma, shop.manager)
-        workflow.receive(rma, shop.agent, {lines[0].id: (3, 0)})
+        review.approve(rma, shop.manager)
+        receiving.receive(rma, shop.agent, {lines[0].id: (3, 0)})
     login(client, shop.manager.email)
     html = client.get(f"/merchant/returns/{rma.reference}").get_data(as_text=True)
     assert estimate.total == 3000 - 450 - 300
@@ -190,9 +190,9 @@ def test_the_prefilled_refund_equals_the_shoppers_estimate(app, client, shop):
 def test_a_second_manager_approves_a_refund_over_the_threshold(app, client, shop, rma):
     with app.app_context():
         factories.policy(refund_approval_threshold=1000)
-        workflow.approve(rma, shop.manager)
+        review.approve(rma, shop.manager)
         line = mf.line_of(rma)
-        workflow.receive(rma, shop.agent, {line.id: (3, 0)})
+        receiving.receive(rma, shop.agent, {line.id: (3, 0)})
         [refund] = refunding.prepare_refund(rma, shop.manager)
     login(client, shop.manager.email)
     html = client.get(f"/merchant/returns/{rma.reference}").get_data(as_text=True)
@@ -234,10 +234,10 @@ def test_hold_resume_assign_note_and_reject_through_the_page(app, client, shop, 
 
 def test_restock_with_quarantine_through_the_page(app, client, shop, rma):
     with app.app_context():
-        workflow.approve(rma, shop.manager)
+        review.approve(rma, shop.manager)
         line = mf.line_of(rma)
-        workflow.receive(rma, shop.agent, {line.id: (3, 1)})
-        workflow.inspect(rma, shop.agent, {line.id: ("accepted", "")})
+        receiving.receive(rma, shop.agent, {line.id: (3, 1)})
+        inspection.inspect(rma, shop.agent, {line.id: ("accepted", "")})
     login(client, shop.agent.email)
     html = client.get(f"/merchant/returns/{rma.reference}").get_data(as_text=True)
     assert re.search(r'name="restock-lines-0-quantity"[^>]*value="2"', html)

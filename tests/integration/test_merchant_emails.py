@@ -3,7 +3,7 @@
 import pytest
 
 from portal.models import OutboxMessage, Return
-from portal.returns import workflow
+from portal.returns import review
 from tests import merchant_factories as mf
 
 
@@ -24,7 +24,7 @@ def emails_for(rma):
 
 def test_approval_queues_the_approved_email_with_the_return_address(shop):
     rma = mf.create_return(shop.order, reason=shop.changed_mind)
-    workflow.approve(rma, shop.manager)
+    review.approve(rma, shop.manager)
     sent = emails_for(rma)
     assert sent["return_approved"]["to"] == shop.order.email
     assert "Warehouse" in sent["return_approved"]["context"]["return_address"]
@@ -33,7 +33,7 @@ def test_approval_queues_the_approved_email_with_the_return_address(shop):
 
 def test_rejection_queues_the_rejected_email_with_the_reason(shop):
     rma = mf.create_return(shop.order, reason=shop.changed_mind)
-    workflow.reject(rma, shop.manager, "Worn items can't be returned.")
+    review.reject(rma, shop.manager, "Worn items can't be returned.")
     assert emails_for(rma)["return_rejected"]["context"]["rejection_reason"] == (
         "Worn items can't be returned."
     )
@@ -41,7 +41,7 @@ def test_rejection_queues_the_rejected_email_with_the_reason(shop):
 
 def test_staff_cancel_queues_the_cancelled_email(shop):
     rma = mf.create_return(shop.order, reason=shop.changed_mind)
-    workflow.cancel(rma, shop.manager, "The shopper phoned to keep it.")
+    review.cancel(rma, shop.manager, "The shopper phoned to keep it.")
     assert emails_for(rma)["return_cancelled"]["context"]["reason"] == (
         "The shopper phoned to keep it."
     )
@@ -50,5 +50,5 @@ def test_staff_cancel_queues_the_cancelled_email(shop):
 def test_a_refused_approval_queues_nothing(shop):
     rma = mf.create_return(shop.order, reason=shop.changed_mind)
     with pytest.raises(Exception, match="Only managers"):
-        workflow.approve(rma, shop.agent)
+        review.approve(rma, shop.agent)
     assert emails_for(rma) == {}

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from portal.merchant.queue import SORTS
 from portal.models import Refund, Return
-from portal.returns import workflow
+from portal.returns import review
+from portal.returns.queue import SORTS
 from tests import factories
 from tests import merchant_factories as mf
 from tests.conftest import login
@@ -38,9 +38,9 @@ def test_tabs_count_returns_by_status_and_open_is_the_default(app, client, shop)
     with app.app_context():
         requested = make_returns(shop, 2)
         approved = make_returns(shop, 1)
-        workflow.approve(Return.get(Return.reference == approved[0]), shop.manager)
+        review.approve(Return.get(Return.reference == approved[0]), shop.manager)
         rejected = make_returns(shop, 1)
-        workflow.reject(Return.get(Return.reference == rejected[0]), shop.manager, "Too late")
+        review.reject(Return.get(Return.reference == rejected[0]), shop.manager, "Too late")
     login(client, shop.agent.email)
     html = client.get("/merchant/returns").get_data(as_text=True)
     assert "Open (3)" in html and "Requested (2)" in html and "Approved (1)" in html
@@ -76,7 +76,7 @@ def test_filters_by_reason_including_nested_reasons_responsible_and_dates(app, c
         small_ref = make_returns(shop, 1, reason=small)[0]
         plain = make_returns(shop, 1)[0]
         rma = Return.get(Return.reference == plain)
-        workflow.assign_responsible(rma, shop.agent, shop.agent)
+        review.assign_responsible(rma, shop.agent, shop.agent)
         old = make_returns(shop, 1)[0]
         Return.update(created_at=datetime.datetime(2020, 1, 15)).where(
             Return.reference == old
@@ -166,7 +166,7 @@ def test_the_query_count_does_not_grow_with_the_rows(app, client, shop):
         refs = make_returns(shop, 16)
         for ref in refs[:5]:
             rma = Return.get(Return.reference == ref)
-            workflow.assign_responsible(rma, shop.agent, shop.agent)
+            review.assign_responsible(rma, shop.agent, shop.agent)
     many = [queries("/merchant/returns"), queries(url)]
     assert len(refs_in(client.get(url).get_data(as_text=True))) == 18
     assert many == few, (few, many)
@@ -178,7 +178,7 @@ def test_every_sort_pages_through_the_same_order_as_one_long_page(app, client, s
     with app.app_context():
         make_returns(shop, 5)
         rma = Return.select().order_by(Return.id).first()
-        workflow.approve(rma, shop.manager)  # a second status and a later update
+        review.approve(rma, shop.manager)  # a second status and a later update
     login(client, shop.agent.email)
     app.config["PER_PAGE"] = 100
     whole = refs_in(client.get(f"/merchant/returns?status=all&sort={sort}").get_data(as_text=True))

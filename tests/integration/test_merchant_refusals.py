@@ -7,7 +7,7 @@ import pytest
 
 from portal.db import db
 from portal.models import Refund, Return, ReturnEvent, ReturnLine, StockMovement
-from portal.returns import refunding, workflow
+from portal.returns import finishing, inspection, receiving, refunding, review
 from tests import factories
 from tests import merchant_factories as mf
 from tests.conftest import login, make_app
@@ -50,9 +50,9 @@ def test_receive_before_approval(app, client, shop, rma):
 
 def test_refund_more_than_refundable(app, client, shop, rma):
     with app.app_context():
-        workflow.approve(rma, shop.manager)
+        review.approve(rma, shop.manager)
         line = mf.line_of(rma)
-        workflow.receive(rma, shop.agent, {line.id: (3, 0)})
+        receiving.receive(rma, shop.agent, {line.id: (3, 0)})
         payment = shop.order.payments.get()
     login(client, shop.manager.email)
     before = snapshot(rma)
@@ -74,9 +74,9 @@ def test_refund_more_than_refundable(app, client, shop, rma):
 
 def test_refund_when_the_order_has_nothing_left(app, client, shop, rma):
     with app.app_context():
-        workflow.approve(rma, shop.manager)
+        review.approve(rma, shop.manager)
         line = mf.line_of(rma)
-        workflow.receive(rma, shop.agent, {line.id: (3, 0)})
+        receiving.receive(rma, shop.agent, {line.id: (3, 0)})
         payment = shop.order.payments.get()
         other = mf.create_return(shop.order, reason=shop.changed_mind, lines=[])
         Refund.create(rma=other, payment=payment, method="card", amount=payment.amount,
@@ -95,9 +95,9 @@ def test_refund_when_the_order_has_nothing_left(app, client, shop, rma):
 
 def test_finish_with_a_refund_pending(app, client, shop, rma):
     with app.app_context():
-        workflow.approve(rma, shop.manager)
+        review.approve(rma, shop.manager)
         line = mf.line_of(rma)
-        workflow.receive(rma, shop.agent, {line.id: (3, 0)})
+        receiving.receive(rma, shop.agent, {line.id: (3, 0)})
         refunding.prepare_refund(rma, shop.manager)
     login(client, shop.agent.email)
     before = snapshot(rma)
@@ -107,10 +107,10 @@ def test_finish_with_a_refund_pending(app, client, shop, rma):
 
 def test_restocking_damaged_units(app, client, shop, rma):
     with app.app_context():
-        workflow.approve(rma, shop.manager)
+        review.approve(rma, shop.manager)
         line = mf.line_of(rma)
-        workflow.receive(rma, shop.agent, {line.id: (3, 2)})
-        workflow.inspect(rma, shop.agent, {line.id: ("accepted", "")})
+        receiving.receive(rma, shop.agent, {line.id: (3, 2)})
+        inspection.inspect(rma, shop.agent, {line.id: ("accepted", "")})
     login(client, shop.agent.email)
     before = snapshot(rma)
     fields = {"location": shop.main.id, "lines-0-line_id": line.id, "lines-0-quantity": 2}
@@ -122,12 +122,12 @@ def test_restocking_damaged_units(app, client, shop, rma):
 
 
 def completed(shop, rma):
-    workflow.approve(rma, shop.manager)
+    review.approve(rma, shop.manager)
     line = mf.line_of(rma)
-    workflow.receive(rma, shop.agent, {line.id: (3, 0)})
+    receiving.receive(rma, shop.agent, {line.id: (3, 0)})
     refunding.prepare_refund(rma, shop.manager)
     Refund.update(status="succeeded").execute()
-    workflow.finish(rma, shop.agent)
+    finishing.finish(rma, shop.agent)
     return line
 
 
@@ -159,9 +159,9 @@ def test_any_change_to_a_completed_return(app, client, shop, rma):
 
 def test_an_agent_refunding_gets_a_403_that_says_why(app, client, shop, rma):
     with app.app_context():
-        workflow.approve(rma, shop.manager)
+        review.approve(rma, shop.manager)
         line = mf.line_of(rma)
-        workflow.receive(rma, shop.agent, {line.id: (3, 0)})
+        receiving.receive(rma, shop.agent, {line.id: (3, 0)})
     login(client, shop.agent.email)
     html = client.get(f"/merchant/returns/{rma.reference}").get_data(as_text=True)
     assert "Only managers can issue refunds." in html and "Issue refund of" not in html
@@ -220,7 +220,7 @@ def test_a_page_acted_on_by_someone_else_first_is_refused(app, client, shop, rma
     login(client, shop.manager.email)
     data = mf.form_data(rma.reference, "approve")  # what the page showed
     with app.app_context():
-        workflow.add_internal_note(rma, shop.agent, "meanwhile")
+        review.add_internal_note(rma, shop.agent, "meanwhile")
     response = client.post(f"/merchant/returns/{rma.reference}/approve", data=data)
     refused(response, "Someone else changed this return a moment ago")
     assert mf.fresh(rma).status == "requested"

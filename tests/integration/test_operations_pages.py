@@ -8,7 +8,7 @@ import pytest
 
 from portal.db import db
 from portal.models import OutboxMessage, Payment, Refund, StoreCredit, now
-from portal.outbox import enqueue_email
+from portal.outbox.messages import enqueue_email
 from tests import refund_factories as rf
 from tests.conftest import login, make_app
 from tests.querycount import count_queries

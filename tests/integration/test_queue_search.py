@@ -4,8 +4,8 @@ PostgreSQL: trigram indexes) and finds exactly what a substring match would, on 
 
 import pytest
 
-from portal.merchant import queue
 from portal.models import Order, Return
+from portal.returns import queue
 from tests import factories
 from tests import merchant_factories as mf
 

@@ -8,9 +8,8 @@ import pytest
 from peewee import fn
 
 from portal.db import db
-from portal.merchant import queue
 from portal.models import Return, ReturnStatusCount
-from portal.returns import workflow
+from portal.returns import queue, receiving, review
 from tests import merchant_factories as mf
 
 
@@ -45,14 +44,14 @@ def test_counts_follow_every_kind_of_change(any_app):
         assert kept() == counted() == {}
         a, b, c, d = (new_return(shop) for _ in range(4))
         assert kept() == counted() == {"requested": 4}
-        workflow.approve(a, shop.manager)
-        workflow.approve(b, shop.manager)
-        workflow.reject(c, shop.manager, "Worn")
+        review.approve(a, shop.manager)
+        review.approve(b, shop.manager)
+        review.reject(c, shop.manager, "Worn")
         assert kept() == counted() == {"requested": 1, "approved": 2, "rejected": 1}
-        workflow.hold(mf.fresh(a), shop.manager, "Waiting for photos")
+        review.hold(mf.fresh(a), shop.manager, "Waiting for photos")
         assert kept() == counted()
-        workflow.resume(mf.fresh(a), shop.manager)
-        workflow.receive(mf.fresh(b), shop.agent, {mf.line_of(b).id: (1, 0)})
+        review.resume(mf.fresh(a), shop.manager)
+        receiving.receive(mf.fresh(b), shop.agent, {mf.line_of(b).id: (1, 0)})
         assert kept() == counted() == {"requested": 1, "approved": 1, "received": 1,
                                        "rejected": 1}  # fmt: skip
         # A write that changes other columns only leaves the counts alone.
@@ -80,7 +79,7 @@ def test_the_unfiltered_queue_tabs_read_the_kept_counts(app):
         shop = mf.store(quantity=10)
         for _ in range(3):
             new_return(shop)
-        workflow.approve(new_return(shop), shop.manager)
+        review.approve(new_return(shop), shop.manager)
         tabs = queue.tab_counts(queue.Filters())
         assert (tabs["open"], tabs["requested"], tabs["approved"], tabs["all"]) == (4, 3, 1, 4)
         # Proof the tabs come from the table: a count the triggers did not make shows up.
@@ -103,9 +102,9 @@ def test_opposite_transitions_at_once_on_postgres_neither_deadlock_nor_drift(pg_
         to_hold, to_resume = [], []
         for n in range(2 * rounds):
             rma = new_return(shop)
-            workflow.approve(rma, shop.manager)
+            review.approve(rma, shop.manager)
             if n % 2:
-                workflow.hold(mf.fresh(rma), shop.manager, "check")
+                review.hold(mf.fresh(rma), shop.manager, "check")
                 to_resume.append(rma.id)
             else:
                 to_hold.append(rma.id)
@@ -120,8 +119,8 @@ def test_opposite_transitions_at_once_on_postgres_neither_deadlock_nor_drift(pg_
             except Exception as exc:  # a deadlock would surface here
                 failures.append(exc)
 
-    calls = [lambda i=i: workflow.hold(i, shop.manager, "busy") for i in to_hold] + [
-        lambda i=i: workflow.resume(i, shop.manager) for i in to_resume
+    calls = [lambda i=i: review.hold(i, shop.manager, "busy") for i in to_hold] + [
+        lambda i=i: review.resume(i, shop.manager) for i in to_resume
     ]
     threads = [threading.Thread(target=run, args=(c,)) for c in calls]
     for t in threads:

@@ -141,6 +141,9 @@ def test_refund_breakdown_once_a_refund_exists(app, client, shop):
             )  # fmt: skip
             for method, amount, key in [("card", 8000, "k1"), ("gift_card", 480, "k2")]
         ]
+        # the event prepare_refund() writes with them: the one record of the batch's units
+        timeline.record(rma, "refund_created", batch="b1", breakdown=breakdown,
+                        line_units=units, total=8480)  # fmt: skip
         db.close()
     login(client, "sam@example.com")
     html = page(client, f"/returns/{shop['rma']}")

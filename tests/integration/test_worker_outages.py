@@ -10,7 +10,7 @@ import pytest
 from portal.db import db
 from portal.local_redis import LocalRedis
 from portal.models import OutboxMessage, Return
-from portal.outbox import enqueue_email
+from portal.outbox.messages import enqueue_email
 from tests import refund_factories as rf
 from tests import shopper_data as sd
 from tests.conftest import Mailbox, free_port, login, make_app

@@ -8,8 +8,8 @@ import pytest
 
 from portal.db import db
 from portal.models import LedgerTransaction, OutboxMessage, Payment, Refund
-from portal.outbox_delivery import deliver
-from portal.refund_execution import execute_refund
+from portal.outbox.delivery import deliver
+from portal.returns.refund_execution import execute_refund
 from tests import refund_factories as rf
 from tests.workers import wait_until
 
@@ -38,7 +38,7 @@ def test_threads_racing_on_the_same_refunds_book_each_once(app, make):
     def race(refund):
         with app.app_context(), db.connection_context():
             barrier.wait(timeout=60)
-            for fn in (lambda: deliver(messages[refund.id]),
+            for fn in (lambda: deliver(messages[refund.id], app.config),
                        lambda: execute_refund(refund.id, LEDGER)):  # fmt: skip
                 try:
                     outcomes[fn()] += 1

@@ -10,8 +10,8 @@ import pytest
 
 from portal.db import db
 from portal.models import LedgerTransaction, OutboxMessage, Payment, Refund, ReturnEvent
-from portal.outbox_delivery import deliver
-from portal.refund_execution import execute_refund, gateway_config
+from portal.outbox.delivery import deliver
+from portal.returns.refund_execution import execute_refund
 from tests import refund_factories as rf
 from tests.conftest import make_app
 from tests.fake_stripe import API_KEY, FakeStripe
@@ -148,7 +148,7 @@ def test_the_same_refund_delivered_many_times_at_once_reaches_the_gateway_once(c
     _, first = one_refund(order, payment, amount=1000)
     _, second = one_refund(order, payment, amount=2000)
     message = OutboxMessage.get(OutboxMessage.payload == {"refund_id": first.id})
-    config = gateway_config()
+    config = ctx.config
     outcomes = collections.Counter()
     barrier = threading.Barrier(16)
 
@@ -157,10 +157,12 @@ def test_the_same_refund_delivered_many_times_at_once_reaches_the_gateway_once(c
             barrier.wait(timeout=60)
             try:
                 outcomes[fn()] += 1
-            except Exception as exc:  # Busy -> RetryLater: the other thread has it
+            except Exception as exc:  # RefundBusy: the other thread has it
                 outcomes[exc.__class__.__name__] += 1
 
-    threads = [threading.Thread(target=run, args=(lambda: deliver(message.id),)) for _ in range(8)]
+    threads = [
+        threading.Thread(target=run, args=(lambda: deliver(message.id, config),)) for _ in range(8)
+    ]
     threads += [
         threading.Thread(target=run, args=(lambda: execute_refund(second.id, config),))
         for _ in range(8)
@@ -174,7 +176,7 @@ def test_the_same_refund_delivered_many_times_at_once_reaches_the_gateway_once(c
     assert fake_stripe.executions_per_key() == {first.idempotency_key: 1,
                                                 second.idempotency_key: 1}  # fmt: skip
     assert outcomes["sent"] == 1 and outcomes["skipped"] == 7
-    assert outcomes["succeeded"] == 1 and outcomes["RetryLater"] + outcomes["nothing to do"] == 7
+    assert outcomes["succeeded"] == 1 and outcomes["RefundBusy"] + outcomes["nothing to do"] == 7
     assert Refund.get_by_id(first.id).attempts == 1 and Refund.get_by_id(second.id).attempts == 1
 
 
@@ -276,7 +278,7 @@ def test_a_refund_awaiting_approval_is_not_sent(ctx, make, celery_worker):
         rma = rf.make_return(order)
         refund = rf.make_refund(rma, 100, payment=payment, status="awaiting_approval")
         # a stray message for it (e.g. a buggy caller) must not move money
-        from portal.outbox import enqueue
+        from portal.outbox.messages import enqueue
 
         enqueue("refund", {"refund_id": refund.id}, "stray", rma=rma)
     wait_until(lambda: OutboxMessage.get(OutboxMessage.dedupe_key == "stray").status == "sent", 10)

@@ -205,10 +205,8 @@ def test_registry_picks_the_gateway_per_payment(ctx, make, fake_stripe):
 
 
 def test_the_worker_reads_gateway_settings_from_the_app(ctx, make, fake_stripe):
-    from portal.refund_execution import gateway_config
-
     ctx.config.update(STRIPE_API_KEY=API_KEY, STRIPE_API_BASE=fake_stripe.url)
     ctx.config.pop("STRIPE_TIMEOUT", None)  # not set: the default timeout applies
     payment = card_payment(make, gateway="stripe")
-    gateway = payments.gateway_for(payment, gateway_config())
+    gateway = payments.gateway_for(payment, ctx.config)
     assert gateway.refund(payment, 100, "USD", "from-settings") == "re_fake_00001"

@@ -5,7 +5,7 @@ numbers, and rule 3 (never more than captured)."""
 import pytest
 
 from portal.models import Invoice, OutboxMessage, Refund, ReturnEvent, ReturnLine
-from portal.returns import amounts, refunding, workflow
+from portal.returns import amounts, facts, finishing, inspection, receiving, refunding, review
 from portal.returns.errors import DomainError, InvalidTransition, NotAllowed
 from tests import factories
 from tests import merchant_factories as mf
@@ -20,20 +20,20 @@ def shop(app):
 
 def received(shop, units=3, damaged=0, reason=None, order=None, lines=None):
     rma = mf.create_return(order or shop.order, reason=reason or shop.changed_mind, lines=lines)
-    workflow.approve(rma, shop.manager)
+    review.approve(rma, shop.manager)
     line = mf.line_of(rma)
-    workflow.receive(rma, shop.agent, {line.id: (units, damaged)})
+    receiving.receive(rma, shop.agent, {line.id: (units, damaged)})
     if damaged:
-        workflow.inspect(rma, shop.agent, {line.id: ("accepted", "")})
+        inspection.inspect(rma, shop.agent, {line.id: ("accepted", "")})
     return mf.fresh(rma)
 
 
 def test_prefill_equals_the_shoppers_estimate_when_everything_arrives(shop):
     rma = mf.create_return(shop.order, reason=shop.changed_mind)
-    lines = workflow.lines_of(rma.id)
+    lines = facts.lines_of(rma.id)
     estimate = amounts.refund_for_return(rma, lines, {ln.id: ln.quantity for ln in lines})
-    workflow.approve(rma, shop.manager)
-    workflow.receive(rma, shop.agent, {lines[0].id: (3, 0)})
+    review.approve(rma, shop.manager)
+    receiving.receive(rma, shop.agent, {lines[0].id: (3, 0)})
     plan = refunding.plan_refund(mf.fresh(rma))
     assert plan.breakdown == estimate
     # 3 x 12.00 = 36.00, minus 10% restocking (3.60) and the 4.50 return shipping fee
@@ -190,7 +190,7 @@ def test_a_declined_refund_frees_the_lines_for_another(shop):
     refunding.decline_refund(refund, shop.manager2, "Wrong amount")
     assert Refund.get_by_id(refund.id).status == "cancelled"
     assert mf.line_of(rma).refund_amount is None
-    assert "refund" in workflow.next_actions(mf.fresh(rma))
+    assert "refund" in facts.next_actions(mf.fresh(rma))
     factories.policy(refund_approval_threshold=0)
     [again] = refunding.prepare_refund(rma, shop.manager)
     assert again.status == "pending" and again.amount == refund.amount
@@ -206,14 +206,14 @@ def test_a_refund_waiting_blocks_a_second_one(shop):
 
 def test_later_receipts_are_refunded_without_charging_fees_twice(shop):
     rma = mf.create_return(shop.order, reason=shop.changed_mind)
-    workflow.approve(rma, shop.manager)
+    review.approve(rma, shop.manager)
     line = mf.line_of(rma)
-    workflow.receive(rma, shop.agent, {line.id: (1, 0)})
+    receiving.receive(rma, shop.agent, {line.id: (1, 0)})
     [first] = refunding.prepare_refund(rma, shop.manager)
     assert first.amount == 1200 - 120 - 450
     Refund.update(status="succeeded").execute()
-    workflow.receive(rma, shop.agent, {line.id: (2, 0)})
-    assert "refund" in workflow.next_actions(mf.fresh(rma))
+    receiving.receive(rma, shop.agent, {line.id: (2, 0)})
+    assert "refund" in facts.next_actions(mf.fresh(rma))
     [second] = refunding.prepare_refund(rma, shop.manager)
     assert second.amount == 2400 - 240  # no second return-shipping fee
     assert mf.line_of(rma).refund_amount == 3600 - 360
@@ -224,7 +224,7 @@ def test_overriding_to_zero_settles_the_lines_without_a_refund(shop):
     line = mf.line_of(rma)
     assert refunding.prepare_refund(rma, shop.manager, overrides={line.id: (0, "worn")}) == []
     assert Refund.select().count() == 0
-    workflow.finish(rma, shop.agent)
+    finishing.finish(rma, shop.agent)
     assert mf.fresh(rma).status == "completed"
 
 

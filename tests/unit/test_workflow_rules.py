@@ -16,7 +16,16 @@ from portal.models import (
     StockLevel,
     StockMovement,
 )
-from portal.returns import quantities, refunding, states, workflow
+from portal.returns import (
+    facts,
+    finishing,
+    inspection,
+    quantities,
+    receiving,
+    refunding,
+    review,
+    states,
+)
 from portal.returns.errors import (
     Conflict,
     DomainError,
@@ -41,7 +50,7 @@ def new_return(shop, **kw):
 
 def approved(shop, **kw):
     rma = new_return(shop, **kw)
-    workflow.approve(rma, shop.manager)
+    review.approve(rma, shop.manager)
     return mf.fresh(rma)
 
 
@@ -63,9 +72,9 @@ def settle_refunds(rma):
 def test_approve_needs_a_manager_and_writes_an_event(shop):
     rma = new_return(shop)
     with pytest.raises(NotAllowed, match="Only managers"):
-        workflow.approve(rma, shop.agent)
+        review.approve(rma, shop.agent)
     assert mf.fresh(rma).status == "requested"
-    workflow.approve(rma, shop.manager)
+    review.approve(rma, shop.manager)
     fresh = mf.fresh(rma)
     assert fresh.status == "approved" and fresh.approved_at is not None
     assert fresh.version == rma.version + 1
@@ -76,21 +85,21 @@ def test_approval_requires_a_responsible_member_when_the_policy_says_so(shop):
     factories.policy(require_responsible=True)
     rma = new_return(shop)
     with pytest.raises(DomainError, match="responsible"):
-        workflow.approve(rma, shop.manager)
+        review.approve(rma, shop.manager)
     assert mf.fresh(rma).status == "requested"
-    workflow.assign_responsible(rma, shop.agent, shop.agent)
-    workflow.approve(rma, shop.manager)
+    review.assign_responsible(rma, shop.agent, shop.agent)
+    review.approve(rma, shop.manager)
     assert mf.fresh(rma).status == "approved"
     assert mf.fresh(rma).responsible_id == shop.agent.id
     with pytest.raises(DomainError, match="active staff"):
-        workflow.assign_responsible(rma, shop.agent, shop.shopper)
+        review.assign_responsible(rma, shop.agent, shop.shopper)
 
 
 def test_rejection_needs_a_reason_the_shopper_reads(shop):
     rma = new_return(shop)
     with pytest.raises(DomainError, match="Say why"):
-        workflow.reject(rma, shop.manager, "  ")
-    workflow.reject(rma, shop.manager, "Worn and washed.")
+        review.reject(rma, shop.manager, "  ")
+    review.reject(rma, shop.manager, "Worn and washed.")
     fresh = mf.fresh(rma)
     assert fresh.status == "rejected" and fresh.rejection_reason == "Worn and washed."
     event = ReturnEvent.get((ReturnEvent.rma == rma.id) & (ReturnEvent.kind == "rejected"))
@@ -99,14 +108,14 @@ def test_rejection_needs_a_reason_the_shopper_reads(shop):
 
 def test_hold_and_resume_go_back_to_the_state_held_from(shop):
     rma = approved(shop)
-    workflow.hold(rma, shop.agent, note="Waiting for the carrier")
+    review.hold(rma, shop.agent, note="Waiting for the carrier")
     fresh = mf.fresh(rma)
     assert (fresh.status, fresh.held_from) == ("on_hold", "approved")
-    assert workflow.next_actions(fresh) == ["resume"]
+    assert facts.next_actions(fresh) == ["resume"]
     line = mf.line_of(rma)
     with pytest.raises(InvalidTransition, match="on hold"):
-        workflow.receive(rma, shop.agent, {line.id: (1, 0)})
-    workflow.resume(rma, shop.agent)
+        receiving.receive(rma, shop.agent, {line.id: (1, 0)})
+    review.resume(rma, shop.agent)
     fresh = mf.fresh(rma)
     assert (fresh.status, fresh.held_from) == ("approved", None)
     assert kinds(rma)[-2:] == ["on_hold", "resumed"]
@@ -114,21 +123,21 @@ def test_hold_and_resume_go_back_to_the_state_held_from(shop):
 
 def test_internal_notes_are_internal_events(shop):
     rma = new_return(shop)
-    workflow.add_internal_note(rma, shop.agent, "Customer called about the size.")
+    review.add_internal_note(rma, shop.agent, "Customer called about the size.")
     event = ReturnEvent.get((ReturnEvent.rma == rma.id) & (ReturnEvent.kind == "note"))
     assert event.internal is True and event.payload["text"].startswith("Customer called")
     with pytest.raises(DomainError):
-        workflow.add_internal_note(rma, shop.agent, "")
+        review.add_internal_note(rma, shop.agent, "")
 
 
 def test_a_stale_version_is_refused_and_nothing_changes(shop):
     rma = new_return(shop)
     seen = rma.version
-    workflow.add_internal_note(rma, shop.agent, "first")
+    review.add_internal_note(rma, shop.agent, "first")
     with pytest.raises(Conflict, match="Someone else changed"):
-        workflow.approve(rma, shop.manager, version=seen)
+        review.approve(rma, shop.manager, version=seen)
     assert mf.fresh(rma).status == "requested"
-    workflow.approve(rma, shop.manager, version=seen + 1)
+    review.approve(rma, shop.manager, version=seen + 1)
     assert mf.fresh(rma).status == "approved"
 
 
@@ -139,7 +148,7 @@ def test_receive_before_approval_is_refused(shop):
     rma = new_return(shop)
     line = mf.line_of(rma)
     with pytest.raises(InvalidTransition, match="Approve this return before receiving"):
-        workflow.receive(rma, shop.agent, {line.id: (1, 0)})
+        receiving.receive(rma, shop.agent, {line.id: (1, 0)})
     assert mf.line_of(rma).received_quantity == 0
     assert mf.fresh(rma).version == rma.version
 
@@ -148,10 +157,10 @@ def test_partial_receipts_add_up_and_move_the_status(shop):
     rma = approved(shop)
     line = mf.line_of(rma)
     order_version = Order.get_by_id(shop.order.id).version
-    workflow.receive(rma, shop.agent, {line.id: (2, 1)})
+    receiving.receive(rma, shop.agent, {line.id: (2, 1)})
     assert mf.fresh(rma).status == "partially_received"
     assert Order.get_by_id(shop.order.id).version == order_version + 1
-    workflow.receive(rma, shop.agent, {line.id: (1, 0)})
+    receiving.receive(rma, shop.agent, {line.id: (1, 0)})
     fresh, line = mf.fresh(rma), mf.line_of(rma)
     assert fresh.status == "received"
     assert (line.received_quantity, line.damaged_quantity) == (3, 1)
@@ -170,13 +179,13 @@ def test_receipt_quantities_are_checked(shop):
     rma = approved(shop)
     line = mf.line_of(rma)
     with pytest.raises(QuantityExceeded, match="damaged units are part of the received"):
-        workflow.receive(rma, shop.agent, {line.id: (1, 2)})
+        receiving.receive(rma, shop.agent, {line.id: (1, 2)})
     with pytest.raises(QuantityExceeded, match="only 3 more"):
-        workflow.receive(rma, shop.agent, {line.id: (4, 0)})
+        receiving.receive(rma, shop.agent, {line.id: (4, 0)})
     with pytest.raises(DomainError, match="Enter the units received"):
-        workflow.receive(rma, shop.agent, {line.id: (0, 0)})
+        receiving.receive(rma, shop.agent, {line.id: (0, 0)})
     with pytest.raises(DomainError, match="whole numbers"):
-        workflow.receive(rma, shop.agent, {line.id: (-1, 0)})
+        receiving.receive(rma, shop.agent, {line.id: (-1, 0)})
     assert mf.line_of(rma).received_quantity == 0
     assert mf.fresh(rma).status == "approved"
 
@@ -185,12 +194,12 @@ def test_missing_and_wrong_items_need_a_note_and_count_as_exceptions(shop):
     rma = approved(shop)
     line = mf.line_of(rma)
     with pytest.raises(DomainError, match="add a note"):
-        workflow.receive(rma, shop.agent, {line.id: (1, 0, 1, 0, "")})
-    workflow.receive(rma, shop.agent, {line.id: (1, 0, 1, 1, "One missing, one sock")})
+        receiving.receive(rma, shop.agent, {line.id: (1, 0, 1, 0, "")})
+    receiving.receive(rma, shop.agent, {line.id: (1, 0, 1, 1, "One missing, one sock")})
     line = mf.line_of(rma)
     assert (line.received_quantity, line.missing_quantity, line.wrong_item_quantity) == (1, 1, 1)
     # The missing unit turns up after all: it is no longer counted missing.
-    workflow.receive(rma, shop.agent, {line.id: (2, 0)})
+    receiving.receive(rma, shop.agent, {line.id: (2, 0)})
     line = mf.line_of(rma)
     assert (line.received_quantity, line.missing_quantity, line.wrong_item_quantity) == (3, 0, 0)
 
@@ -198,23 +207,23 @@ def test_missing_and_wrong_items_need_a_note_and_count_as_exceptions(shop):
 def test_undamaged_units_are_accepted_on_receipt_damaged_ones_wait(shop):
     rma = approved(shop)
     line = mf.line_of(rma)
-    workflow.receive(rma, shop.agent, {line.id: (1, 0)})
+    receiving.receive(rma, shop.agent, {line.id: (1, 0)})
     assert mf.line_of(rma).inspection == "accepted"
-    workflow.receive(rma, shop.agent, {line.id: (1, 1)})
+    receiving.receive(rma, shop.agent, {line.id: (1, 1)})
     assert mf.line_of(rma).inspection == "pending"
-    assert "inspect" in workflow.next_actions(mf.fresh(rma))
+    assert "inspect" in facts.next_actions(mf.fresh(rma))
     with pytest.raises(DomainError, match="say why"):
-        workflow.inspect(rma, shop.agent, {line.id: ("rejected", "")})
-    workflow.inspect(rma, shop.agent, {line.id: ("accepted", "")})
+        inspection.inspect(rma, shop.agent, {line.id: ("rejected", "")})
+    inspection.inspect(rma, shop.agent, {line.id: ("accepted", "")})
     assert mf.line_of(rma).inspection == "accepted"
 
 
 def test_receiving_without_accept_on_receipt_leaves_inspection_to_staff(shop):
     rma = approved(shop)
     line = mf.line_of(rma)
-    workflow.receive(rma, shop.agent, {line.id: (3, 0)}, accept_on_receipt=False)
+    receiving.receive(rma, shop.agent, {line.id: (3, 0)}, accept_on_receipt=False)
     assert mf.line_of(rma).inspection == "pending"
-    workflow.inspect(rma, shop.agent, {line.id: ("rejected", "Not our item")})
+    inspection.inspect(rma, shop.agent, {line.id: ("rejected", "Not our item")})
     line = mf.line_of(rma)
     assert (line.inspection, line.inspection_note) == ("rejected", "Not our item")
 
@@ -225,16 +234,16 @@ def test_receiving_without_accept_on_receipt_leaves_inspection_to_staff(shop):
 def test_restock_writes_movements_and_stock_levels_never_damaged_units(shop):
     rma = approved(shop)
     line = mf.line_of(rma)
-    workflow.receive(rma, shop.agent, {line.id: (2, 1)})
+    receiving.receive(rma, shop.agent, {line.id: (2, 1)})
     with pytest.raises(DomainError, match="accept it at inspection"):
-        workflow.restock(rma, shop.agent, line.id, 1, shop.main)
-    workflow.inspect(rma, shop.agent, {line.id: ("accepted", "")})
+        inspection.restock(rma, shop.agent, line.id, 1, shop.main)
+    inspection.inspect(rma, shop.agent, {line.id: ("accepted", "")})
     with pytest.raises(QuantityExceeded, match="damaged unit.*never restocked"):
-        workflow.restock(rma, shop.agent, line.id, 2, shop.main)
+        inspection.restock(rma, shop.agent, line.id, 2, shop.main)
     with pytest.raises(DomainError, match="sellable"):
-        workflow.restock(rma, shop.agent, line.id, 1, shop.quarantine)
+        inspection.restock(rma, shop.agent, line.id, 1, shop.quarantine)
     assert StockMovement.select().count() == 0
-    workflow.restock(rma, shop.agent, line.id, 1, shop.main, quarantine_qty=1,
+    inspection.restock(rma, shop.agent, line.id, 1, shop.main, quarantine_qty=1,
                      quarantine_location=shop.quarantine)  # fmt: skip
     line = mf.line_of(rma)
     assert (line.restocked_quantity, line.quarantined_quantity) == (1, 1)
@@ -245,8 +254,8 @@ def test_restock_writes_movements_and_stock_levels_never_damaged_units(shop):
     moves = {(m.location_id, m.reason, m.quantity) for m in StockMovement.select()}
     assert moves == {(shop.main.id, "restock", 1), (shop.quarantine.id, "quarantine", 1)}
     with pytest.raises(QuantityExceeded):
-        workflow.restock(rma, shop.agent, line.id, 1, shop.main)
-    assert "restock" not in workflow.next_actions(mf.fresh(rma))
+        inspection.restock(rma, shop.agent, line.id, 1, shop.main)
+    assert "restock" not in facts.next_actions(mf.fresh(rma))
 
 
 # --- finishing -----------------------------------------------------------------------------
@@ -255,19 +264,19 @@ def test_restock_writes_movements_and_stock_levels_never_damaged_units(shop):
 def test_finish_needs_settled_lines_and_no_pending_refund_then_releases_units(shop):
     rma = approved(shop)
     line = mf.line_of(rma)
-    workflow.receive(rma, shop.agent, {line.id: (2, 1)})
+    receiving.receive(rma, shop.agent, {line.id: (2, 1)})
     with pytest.raises(InvalidTransition, match="accepted or rejected"):
-        workflow.finish(rma, shop.agent)
-    workflow.inspect(rma, shop.agent, {line.id: ("accepted", "")})
+        finishing.finish(rma, shop.agent)
+    inspection.inspect(rma, shop.agent, {line.id: ("accepted", "")})
     with pytest.raises(InvalidTransition, match="refunded or credited"):
-        workflow.finish(rma, shop.agent)
+        finishing.finish(rma, shop.agent)
     refunding.prepare_refund(rma, shop.manager)
     with pytest.raises(InvalidTransition, match="refund is still pending"):
-        workflow.finish(rma, shop.agent)
+        finishing.finish(rma, shop.agent)
     assert mf.fresh(rma).status == "partially_received"
     settle_refunds(rma)
     assert quantities.taken_by_line([line.order_line_id]) == {line.order_line_id: 3}
-    workflow.finish(rma, shop.agent)
+    finishing.finish(rma, shop.agent)
     fresh = mf.fresh(rma)
     assert fresh.status == "completed" and fresh.completed_at is not None
     released = ReturnEvent.get((ReturnEvent.rma == rma.id) & (ReturnEvent.kind == "released"))
@@ -280,21 +289,21 @@ def test_finish_needs_settled_lines_and_no_pending_refund_then_releases_units(sh
 def test_a_completed_return_refuses_every_change(shop):
     rma = approved(shop)
     line = mf.line_of(rma)
-    workflow.receive(rma, shop.agent, {line.id: (3, 0)})
+    receiving.receive(rma, shop.agent, {line.id: (3, 0)})
     refunding.prepare_refund(rma, shop.manager)
     settle_refunds(rma)
-    workflow.finish(rma, shop.agent)
+    finishing.finish(rma, shop.agent)
     before = mf.fresh(rma)
     attempts = [
-        lambda: workflow.approve(rma, shop.manager),
-        lambda: workflow.reject(rma, shop.manager, "no"),
-        lambda: workflow.hold(rma, shop.agent),
-        lambda: workflow.receive(rma, shop.agent, {line.id: (1, 0)}),
-        lambda: workflow.inspect(rma, shop.agent, {line.id: ("rejected", "late")}),
-        lambda: workflow.restock(rma, shop.agent, line.id, 1, shop.main),
-        lambda: workflow.assign_responsible(rma, shop.agent, shop.agent),
-        lambda: workflow.add_internal_note(rma, shop.agent, "hello"),
-        lambda: workflow.finish(rma, shop.agent),
+        lambda: review.approve(rma, shop.manager),
+        lambda: review.reject(rma, shop.manager, "no"),
+        lambda: review.hold(rma, shop.agent),
+        lambda: receiving.receive(rma, shop.agent, {line.id: (1, 0)}),
+        lambda: inspection.inspect(rma, shop.agent, {line.id: ("rejected", "late")}),
+        lambda: inspection.restock(rma, shop.agent, line.id, 1, shop.main),
+        lambda: review.assign_responsible(rma, shop.agent, shop.agent),
+        lambda: review.add_internal_note(rma, shop.agent, "hello"),
+        lambda: finishing.finish(rma, shop.agent),
         lambda: refunding.prepare_refund(rma, shop.manager),
     ]
     for attempt in attempts:
@@ -303,23 +312,23 @@ def test_a_completed_return_refuses_every_change(shop):
     after = mf.fresh(rma)
     assert (after.status, after.version) == (before.status, before.version)
     assert mf.line_of(rma).restocked_quantity == 0
-    assert workflow.next_actions(after) == []
+    assert facts.next_actions(after) == []
 
 
 def test_the_policy_can_allow_editing_completed_returns(shop):
     rma = approved(shop)
     line = mf.line_of(rma)
-    workflow.receive(rma, shop.agent, {line.id: (3, 0)})
+    receiving.receive(rma, shop.agent, {line.id: (3, 0)})
     refunding.prepare_refund(rma, shop.manager)
     settle_refunds(rma)
-    workflow.finish(rma, shop.agent)
+    finishing.finish(rma, shop.agent)
     factories.policy(allow_edit_completed=True)
-    assert workflow.next_actions(mf.fresh(rma)) == ["restock"]
-    workflow.restock(rma, shop.agent, line.id, 3, shop.main)
-    workflow.add_internal_note(rma, shop.agent, "Restocked after the count.")
+    assert facts.next_actions(mf.fresh(rma)) == ["restock"]
+    inspection.restock(rma, shop.agent, line.id, 3, shop.main)
+    review.add_internal_note(rma, shop.agent, "Restocked after the count.")
     assert mf.fresh(rma).status == "completed"
     with pytest.raises(InvalidTransition):
-        workflow.hold(rma, shop.agent)
+        review.hold(rma, shop.agent)
 
 
 # --- next actions come from the domain -----------------------------------------------------
@@ -327,24 +336,24 @@ def test_the_policy_can_allow_editing_completed_returns(shop):
 
 def test_next_actions_follow_the_return(shop):
     rma = new_return(shop)
-    assert workflow.next_actions(rma) == ["review", "hold", "cancel"]
-    workflow.approve(rma, shop.manager)
-    assert workflow.next_actions(mf.fresh(rma)) == ["receive", "hold", "cancel"]
+    assert facts.next_actions(rma) == ["review", "hold", "cancel"]
+    review.approve(rma, shop.manager)
+    assert facts.next_actions(mf.fresh(rma)) == ["receive", "hold", "cancel"]
     line = mf.line_of(rma)
-    workflow.receive(rma, shop.agent, {line.id: (3, 0)})
-    assert workflow.next_actions(mf.fresh(rma)) == ["restock", "refund", "hold"]
+    receiving.receive(rma, shop.agent, {line.id: (3, 0)})
+    assert facts.next_actions(mf.fresh(rma)) == ["restock", "refund", "hold"]
     factories.policy(refund_approval_threshold=100)
     refunding.prepare_refund(rma, shop.manager)
-    assert workflow.next_actions(mf.fresh(rma)) == ["restock", "approve_refund", "hold"]
+    assert facts.next_actions(mf.fresh(rma)) == ["restock", "approve_refund", "hold"]
 
 
 def test_staff_cancel_needs_a_manager_and_a_reason(shop):
     rma = approved(shop)
     with pytest.raises(NotAllowed):
-        workflow.cancel(rma, shop.agent, "phoned")
+        review.cancel(rma, shop.agent, "phoned")
     with pytest.raises(DomainError):
-        workflow.cancel(rma, shop.manager, "")
-    workflow.cancel(rma, shop.manager, "The shopper phoned to keep it.")
+        review.cancel(rma, shop.manager, "")
+    review.cancel(rma, shop.manager, "The shopper phoned to keep it.")
     assert mf.fresh(rma).status == "cancelled"
 
 
@@ -372,7 +381,7 @@ def test_quantities_hold_under_any_sequence_of_receipts_and_restocks(shop, reque
                             lines=[{"sku": "HYP", "quantity": 3, "unit_price": 500}])  # fmt: skip
     ol = order.lines.get()
     rma = mf.create_return(order, lines=[(ol, requested, shop.changed_mind)])
-    workflow.approve(rma, shop.manager)
+    review.approve(rma, shop.manager)
     line_id = mf.line_of(rma).id
     for step in sequence:
         before = ReturnLine.get_by_id(line_id)
@@ -380,13 +389,13 @@ def test_quantities_hold_under_any_sequence_of_receipts_and_restocks(shop, reque
             if step[0] == "receive":
                 _, received, damaged, missing = step
                 note = "gap" if missing else ""
-                workflow.receive(rma, shop.agent, {line_id: (received, damaged, missing, 0, note)})
+                receiving.receive(rma, shop.agent, {line_id: (received, damaged, missing, 0, note)})
             elif step[0] == "restock":
                 _, qty, q_qty, _ = step
-                workflow.restock(rma, shop.agent, line_id, qty, shop.main, quarantine_qty=q_qty,
+                inspection.restock(rma, shop.agent, line_id, qty, shop.main, quarantine_qty=q_qty,
                                  quarantine_location=shop.quarantine)  # fmt: skip
             else:
-                workflow.inspect(rma, shop.agent, {line_id: (step[1], "checked")})
+                inspection.inspect(rma, shop.agent, {line_id: (step[1], "checked")})
         except DomainError:
             after = ReturnLine.get_by_id(line_id)
             assert after.__data__ == before.__data__, "a refusal must change nothing"
@@ -405,4 +414,4 @@ def test_quantities_hold_under_any_sequence_of_receipts_and_restocks(shop, reque
         expected = ("received" if line.received_quantity == line.quantity else
                     "partially_received" if line.received_quantity else "approved")  # fmt: skip
         assert status == expected
-        assert states.next_actions(workflow.facts_for(Return.get_by_id(rma.id))) is not None
+        assert states.next_actions(facts.facts_for(Return.get_by_id(rma.id))) is not None

@@ -3,16 +3,14 @@ that one order (and its returns) without an account."""
 
 from flask import current_app, redirect, render_template, url_for
 from flask_limiter.errors import RateLimitExceeded
-from flask_wtf.csrf import CSRFError
 
+from portal.customer import bp
 from portal.customer.access import grant_guest
-from portal.customer.forms import ActionForm, LookupForm
-from portal.customer.guest_links import GuestLinkError, make_token, open_token, read_token
-from portal.customer.views import bp
-from portal.db import db
+from portal.customer.forms import LookupForm
+from portal.customer.guest_links import GuestLinkError, open_token, read_token, send_link
 from portal.extensions import limiter
 from portal.models import Order, User
-from portal.outbox import enqueue_email
+from portal.web import EmptyForm
 
 RATE_LIMITED = "Too many lookups from here. Please wait a minute and try again."
 
@@ -38,18 +36,12 @@ def lookup():
     order = Order.get_or_none((Order.number == number) & (Order.email == email))
     max_age = current_app.config["GUEST_LINK_MAX_AGE"]
     if order is not None:
-        token, jti = make_token(current_app.config["SECRET_KEY"], order)
-        with db.atomic():
-            enqueue_email(
-                "guest_link",
-                order.email,
-                f"guest-link:{jti}",
-                context={
-                    "link": url_for("customer.guest_link", token=token, _external=True),
-                    "order_number": order.number,
-                    "valid_for": _hours(max_age),
-                },
-            )
+        send_link(
+            current_app.config["SECRET_KEY"],
+            order,
+            _hours(max_age),
+            lambda token: url_for("customer.guest_link", token=token, _external=True),
+        )
     return render_template("customer/lookup_sent.html", valid_for=_hours(max_age))
 
 
@@ -59,20 +51,12 @@ def lookup_rate_limited(error):
                            rate_limited=RATE_LIMITED), 429  # fmt: skip
 
 
-@bp.errorhandler(CSRFError)
-def csrf_refused(error):
-    message = ("This form had expired or did not come from this site, so nothing was changed. "
-               "Go back, reload the page and try again.")  # fmt: skip
-    return render_template("customer/problem.html", title="Please try again",
-                           message=message), 400  # fmt: skip
-
-
 @bp.route("/guest/<token>", methods=["GET", "POST"])
 def guest_link(token):
     """GET shows a button (mail scanners that follow links don't use the link up); POST opens
     the order: the link is marked used and this browser may see that order and its returns."""
     config = current_app.config
-    form = ActionForm()
+    form = EmptyForm()
     try:
         if form.validate_on_submit():
             order = open_token(config["SECRET_KEY"], token, config["GUEST_LINK_MAX_AGE"])

@@ -4,88 +4,36 @@ A message is claimed with a compare-and-set that pushes `available_at` forward b
 message published twice (commit hook and sweeper) is worked on once; a worker killed mid-way
 leaves the lease to expire and the sweeper publishes the message again.
 
-Handlers register per kind with @handler(kind, on_failure=..., on_retry=...). A handler raises
-RetryLater for a transient failure (retried with exponential backoff and jitter) or GiveUp for a
-permanent one; after MAX_ATTEMPTS transient failures the message is failed too. `on_failure`
+What each kind of message does is in handlers.HANDLERS. A handler raises RetryLater for a
+transient failure (retried with exponential backoff and jitter) or GiveUp for a permanent one;
+after OUTBOX_MAX_ATTEMPTS transient failures the message is failed too. A handler's `on_failure`
 runs in the transaction that marks the message failed, so the domain row behind it (a refund)
-fails with it; `on_retry` replaces the plain reset when staff retry a message of that kind.
+fails with it; its `on_retry` replaces the plain reset when staff retry a message of that kind.
 
-Timings come from the app config (or the environment) so tests can make them short:
-OUTBOX_LEASE_SECONDS, OUTBOX_SWEEP_GRACE_SECONDS, OUTBOX_BACKOFF_BASE, OUTBOX_BACKOFF_MAX,
-OUTBOX_MAX_ATTEMPTS.
+Every function takes the app's config (a mapping with the OUTBOX_* settings of portal.config,
+and whatever the handlers need): the caller, a Celery task or a view, passes it in.
 """
 
 import datetime
 import logging
-import os
 import random
-from dataclasses import dataclass
 
-from flask import current_app, has_app_context
 from peewee import JOIN
 
 from portal.db import db
 from portal.models import OutboxMessage, Return, now
+from portal.outbox.errors import GiveUp, RetryLater
+from portal.outbox.handlers import HANDLERS
+from portal.outbox.messages import FAILED, PENDING, SENT, publish
 
 log = logging.getLogger(__name__)
 
-DEFAULTS = {
-    "OUTBOX_LEASE_SECONDS": 60.0,
-    "OUTBOX_SWEEP_GRACE_SECONDS": 10.0,
-    "OUTBOX_BACKOFF_BASE": 2.0,
-    "OUTBOX_BACKOFF_MAX": 600.0,
-    "OUTBOX_MAX_ATTEMPTS": 8,
-}
-HANDLERS = {}
 
-
-@dataclass(frozen=True)
-class Handler:
-    run: object
-    on_failure: object = None  # (message, error) -> None, inside the failing transaction
-    on_retry: object = None  # (message, actor) -> int, replaces the plain reset
-
-
-class RetryLater(Exception):
-    """A transient failure: try the message again after a backoff.
-
-    `delay` overrides the backoff; `counts=False` means this try does not use up an attempt
-    (e.g. the refund is being worked on by another worker right now)."""
-
-    def __init__(self, message, delay=None, counts=True):
-        super().__init__(message)
-        self.delay = delay
-        self.counts = counts
-
-
-class GiveUp(Exception):
-    """A permanent failure: retrying can't help; staff must look at it."""
-
-
-def setting(name, default=None):
-    """A worker setting: the Flask app config when there is one, else the environment."""
-    fallback = DEFAULTS.get(name, default)
-    value = current_app.config.get(name) if has_app_context() else None
-    if value is None:
-        value = os.environ.get(name)
-    if value is None:
-        return fallback
-    return type(fallback)(value) if fallback is not None else value
-
-
-def handler(kind, on_failure=None, on_retry=None):
-    def register(fn):
-        HANDLERS[kind] = Handler(fn, on_failure, on_retry)
-        return fn
-
-    return register
-
-
-def backoff(attempts):
+def backoff(attempts, config):
     """Exponential backoff with jitter: base, 2x base, 4x base ... capped, then a random half
     of it on top of the other half (so workers retrying together spread out)."""
-    base = setting("OUTBOX_BACKOFF_BASE")
-    delay = min(base * 2 ** max(attempts - 1, 0), setting("OUTBOX_BACKOFF_MAX"))
+    base = float(config["OUTBOX_BACKOFF_BASE"])
+    delay = min(base * 2 ** max(attempts - 1, 0), float(config["OUTBOX_BACKOFF_MAX"]))
     return delay / 2 + random.uniform(0, delay / 2)
 
 
@@ -99,16 +47,16 @@ def describe(message):
     return f"outbox {message.id} ({message.kind}{about})"
 
 
-def claim(message_id):
+def claim(message_id, config):
     """Take the message for this worker, or None if it is done, failed or claimed elsewhere."""
     current = now()
-    lease = datetime.timedelta(seconds=setting("OUTBOX_LEASE_SECONDS"))
+    lease = datetime.timedelta(seconds=float(config["OUTBOX_LEASE_SECONDS"]))
     with db.atomic():
         claimed = (
             OutboxMessage.update(available_at=current + lease, attempts=OutboxMessage.attempts + 1)
             .where(
                 (OutboxMessage.id == message_id)
-                & (OutboxMessage.status == "pending")
+                & (OutboxMessage.status == PENDING)
                 & (OutboxMessage.available_at <= current)
             )
             .execute()
@@ -124,45 +72,43 @@ def claim(message_id):
     )
 
 
-def deliver(message_id):
+def deliver(message_id, config):
     """Run one message's handler. Returns its outcome as a word, for logs and tests."""
-    message = claim(message_id)
+    message = claim(message_id, config)
     if message is None:
         return "skipped"
     entry = HANDLERS.get(message.kind)
     try:
         if entry is None:
             raise GiveUp(f"no handler for {message.kind!r} messages")
-        entry.run(message)
+        entry.run(message, config)
     except RetryLater as exc:
-        return _reschedule(message, exc)
+        return _reschedule(message, exc, config)
     except GiveUp as exc:
         _fail(message, str(exc))
         log.error("%s failed: %s", describe(message), exc)
         return "failed"
     except Exception as exc:  # a bug or a database hiccup: retry with backoff, then fail
         log.exception("%s raised", describe(message))
-        return _reschedule(message, RetryLater(f"{exc.__class__.__name__}: {exc}"))
-    _mark(message, "sent")
+        return _reschedule(message, RetryLater(f"{exc.__class__.__name__}: {exc}"), config)
+    _mark(message, SENT)
     log.info("%s done", describe(message))
     return "sent"
 
 
-def _reschedule(message, exc):
+def _reschedule(message, exc, config):
     error = str(exc)
     attempts = message.attempts if exc.counts else message.attempts - 1
-    if attempts >= setting("OUTBOX_MAX_ATTEMPTS"):
+    if attempts >= int(config["OUTBOX_MAX_ATTEMPTS"]):
         _fail(message, error)
         log.error("%s gave up after %s attempts: %s", describe(message), attempts, error)
         return "failed"
-    delay = exc.delay if exc.delay is not None else backoff(attempts)
+    delay = exc.delay if exc.delay is not None else backoff(attempts, config)
     OutboxMessage.update(
         available_at=now() + datetime.timedelta(seconds=delay), last_error=error, attempts=attempts
     ).where(OutboxMessage.id == message.id).execute()
     log.warning("%s attempt %s failed, retry in %.1fs: %s", describe(message), attempts,
                 delay, error)  # fmt: skip
-    from portal.outbox import publish
-
     # A delayed task retries on time; if it is lost, the sweeper still finds the message due.
     publish(message.id, countdown=delay + 0.25)
     return "retry"
@@ -171,28 +117,26 @@ def _reschedule(message, exc):
 def _fail(message, error):
     entry = HANDLERS.get(message.kind)
     with db.atomic():
-        _mark(message, "failed", error)
+        _mark(message, FAILED, error)
         if entry is not None and entry.on_failure is not None:
             entry.on_failure(message, error)
 
 
 def _mark(message, status, error=""):
     values = {"status": status, "last_error": error}
-    if status == "sent":
+    if status == SENT:
         values["sent_at"] = now()
     OutboxMessage.update(**values).where(OutboxMessage.id == message.id).execute()
 
 
-def sweep(limit=500):
+def sweep(config, limit=500):
     """Publish pending messages that are due and older than a short grace period (Redis was
     down at commit time, a task was lost, or a worker died holding the lease)."""
-    from portal.outbox import publish
-
-    due = now() - datetime.timedelta(seconds=setting("OUTBOX_SWEEP_GRACE_SECONDS"))
+    due = now() - datetime.timedelta(seconds=float(config["OUTBOX_SWEEP_GRACE_SECONDS"]))
     ids = [
         m.id
         for m in OutboxMessage.select(OutboxMessage.id)
-        .where((OutboxMessage.status == "pending") & (OutboxMessage.available_at <= due))
+        .where((OutboxMessage.status == PENDING) & (OutboxMessage.available_at <= due))
         .order_by(OutboxMessage.available_at)
         .limit(limit)
     ]
@@ -207,39 +151,21 @@ def sweep(limit=500):
 
 
 def retry(message_id, actor=None):
-    """Staff retry of a failed message (call inside db.atomic()): back to pending, due now,
+    """Staff retry of a failed message, in its own transaction: back to pending, due now,
     published after commit. Kinds with an on_retry hook (refunds) decide for themselves.
     Returns 1 when the message was retried, 0 when it was not failed."""
-    from portal.outbox import publish
-
-    message = OutboxMessage.get_or_none(OutboxMessage.id == message_id)
-    if message is None or message.status != "failed":
-        return 0
-    entry = HANDLERS.get(message.kind)
-    if entry is not None and entry.on_retry is not None:
-        return entry.on_retry(message, actor)
-    changed = (
-        OutboxMessage.update(status="pending", available_at=now(), last_error="", attempts=0)
-        .where((OutboxMessage.id == message_id) & (OutboxMessage.status == "failed"))
-        .execute()
-    )
-    if changed:
-        db.after_commit(lambda: publish(message_id))
-    return changed
-
-
-@handler("email")
-def send_email(message):
-    from portal import mail
-
-    payload = message.payload
-    context = dict(payload.get("context") or {})
-    if payload.get("rma_id"):
-        context["rma"] = Return.get_or_none(Return.id == payload["rma_id"])
-    subject, text, html = mail.render(payload["template"], **context)
-    msg = mail.build(payload["to"], subject, text, html,
-                     message_id=f"<outbox-{message.id}@returns.portal>")  # fmt: skip
-    try:
-        mail.send(msg)
-    except mail.MailError as exc:
-        raise (GiveUp if exc.permanent else RetryLater)(str(exc)) from exc
+    with db.atomic():
+        message = OutboxMessage.get_or_none(OutboxMessage.id == message_id)
+        if message is None or message.status != FAILED:
+            return 0
+        entry = HANDLERS.get(message.kind)
+        if entry is not None and entry.on_retry is not None:
+            return entry.on_retry(message, actor)
+        changed = (
+            OutboxMessage.update(status=PENDING, available_at=now(), last_error="", attempts=0)
+            .where((OutboxMessage.id == message_id) & (OutboxMessage.status == FAILED))
+            .execute()
+        )
+        if changed:
+            db.after_commit(lambda: publish(message_id))
+        return changed

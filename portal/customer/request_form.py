@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
+from portal.customer import bp
 from portal.customer.access import (
     contact_email,
     order_or_404,
@@ -24,11 +25,11 @@ from portal.customer.access import (
     viewer_required,
 )
 from portal.customer.forms import ReturnRequestForm
-from portal.customer.views import bp
 from portal.models import ReturnPolicy
 from portal.returns import eligibility, requests
 from portal.returns.errors import DomainError
 from portal.uploads import ALLOWED, InvalidUpload, delete_photos, store_photo
+from portal.web import is_htmx
 
 PHOTO_ACCEPT = ",".join(content_type for content_type, _ in ALLOWED.values())
 CHANGED = "Your choices changed since the review. Check the new estimate, then submit again."
@@ -153,10 +154,6 @@ class Flow:
             photo_max_mb=current_app.config["PHOTO_MAX_BYTES"] / (1024 * 1024),
         )
         return render_template(template or "customer/request_return.html", **context), status
-
-
-def is_htmx():
-    return request.headers.get("HX-Request") == "true"
 
 
 def _review(flow, form):

@@ -1,22 +1,13 @@
-"""Shopper side: order history, order pages with what can be returned, and (in the modules
-imported at the bottom) the return request, tracking and guest access. Another shopper's order
-or return is a 404."""
+"""Order history, and order pages with what can be returned (and if not, why)."""
 
-from flask import Blueprint, current_app, render_template, request
+from flask import current_app, render_template, request
 from flask_login import current_user, login_required
 
+from portal.customer import bp
 from portal.customer.access import guest_number, order_or_404, viewer_required
 from portal.models import Order, OrderLine, Payment, Return, ReturnPolicy
 from portal.pagination import page_number, paginate
 from portal.returns import eligibility
-
-bp = Blueprint("customer", __name__)
-
-
-@bp.app_template_global()
-def return_policy():
-    """The store's return policy, for templates that need its address or window (emails too)."""
-    return ReturnPolicy.current()
 
 
 @bp.route("/orders")
@@ -51,6 +42,3 @@ def order_detail(number):
         can_return=eligibility.anything_returnable(lines),
         is_guest=guest_number() == order.number,
     )
-
-
-from portal.customer import guest_views, request_views, tracking_views  # noqa: E402, F401

@@ -1,0 +1,19 @@
+"""The shopper's side: order history and order pages (orders), the return request (request_form),
+tracking and cancelling returns (tracking), guest access by emailed link (guest) and the account
+page (account). Who may see which order is decided in access.py: another shopper's order or
+return is a 404."""
+
+from flask import Blueprint
+
+from portal.models import ReturnPolicy
+
+bp = Blueprint("customer", __name__)
+
+
+@bp.app_template_global()
+def return_policy():
+    """The store's return policy, for templates that need its address or window (emails too)."""
+    return ReturnPolicy.current()
+
+
+from portal.customer import account, guest, orders, request_form, tracking  # noqa: E402, F401

@@ -1,0 +1,76 @@
+"""Tracking: the shopper's returns, one return's status, timeline and next step, cancel, and the
+return's photos (to its owner and to staff only). What the page shows comes from
+portal.returns.tracking."""
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from portal.customer import bp
+from portal.customer.access import requester, return_or_404, return_query, viewer_required
+from portal.models import Return, ReturnLine, ReturnPhoto
+from portal.pagination import page_number, paginate
+from portal.returns import requests
+from portal.returns.errors import DomainError
+from portal.returns.tracking import tracking_page
+from portal.uploads import photo_path
+from portal.web import EmptyForm
+
+
+@bp.route("/returns")
+@viewer_required
+def returns():
+    """The shopper's returns (a guest: the returns of the order their link opened)."""
+    query = return_query().order_by(Return.created_at.desc(), Return.id.desc())
+    page = paginate(query, page_number(request.args.get("page")),
+                    current_app.config["PER_PAGE"], ReturnLine)  # fmt: skip
+    return render_template("customer/returns.html", page=page)
+
+
+@bp.route("/returns/<reference>")
+@viewer_required
+def return_detail(reference):
+    """Status, the timeline in plain words, the lines, the refund, and what happens next."""
+    page = tracking_page(return_or_404(reference))
+    return render_template("customer/return.html", page=page, rma=page.rma, order=page.order,
+                           cancel_form=EmptyForm())  # fmt: skip
+
+
+@bp.route("/returns/<reference>/cancel", methods=["POST"])
+@viewer_required
+def cancel_return(reference):
+    """Cancel while requested or approved and nothing was received."""
+    rma = return_or_404(reference)
+    try:
+        requests.cancel_return(rma, requester())
+    except DomainError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Return {rma.reference} is cancelled. Its items can be returned again while "
+              "their return window is open.", "success")  # fmt: skip
+    return redirect(url_for("customer.return_detail", reference=reference), code=303)
+
+
+@bp.route("/returns/<reference>/photos/<int:photo_id>")
+@viewer_required
+def return_photo(reference, photo_id):
+    """A return's photo: to the shopper (or guest) who owns the return, and to staff."""
+    if current_user.is_authenticated and current_user.is_staff:
+        rma = Return.get_or_none(Return.reference == reference)
+    else:
+        rma = return_or_404(reference)
+    photo = None
+    if rma is not None:
+        photo = (
+            ReturnPhoto.select()
+            .join(ReturnLine)
+            .where((ReturnPhoto.id == photo_id) & (ReturnLine.rma == rma.id))
+            .get_or_none()
+        )
+    path = photo and photo_path(current_app.config["UPLOAD_DIR"], photo.stored_name)
+    if not path or not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=photo.content_type, conditional=True, max_age=0)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    return response

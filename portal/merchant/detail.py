@@ -1,0 +1,130 @@
+"""A return's page for staff: order and shopper, lines with every quantity, refunds, timeline
+and the next actions, each with its form. What the page shows comes from
+portal.returns.detail; this module builds the forms, prefilled with what a parcel that arrives
+as expected needs, and renders the page (whole, or the part htmx swaps)."""
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from portal.auth.roles import staff_required
+from portal.merchant import bp
+from portal.merchant import forms as f
+from portal.models import Order, Return
+from portal.returns import states, timeline
+from portal.returns.detail import return_detail
+from portal.web import is_htmx
+
+# What the templates read from the page's content (portal.returns.detail.ReturnDetail).
+SHOWN = ("rma", "order", "policy", "rows", "line_by_id", "unreceived", "covered", "photos",
+         "refunds", "events", "shopper_kinds", "actions", "finish_blocker", "plan", "plan_rows",
+         "plan_error", "payments", "responsible", "status_label", "fee_percent", "refund_failed",
+         "failed_refunds", "refund_being_sent")  # fmt: skip
+
+
+def load_return(reference):
+    rma = Return.select(Return, Order).join(Order).where(Return.reference == reference).first()
+    if rma is None:
+        abort(404)
+    return rma
+
+
+def responsible_choices(staff):
+    return f.choices([("", "Nobody")] + [(u.id, u.name or u.email) for u in staff])
+
+
+def location_choices(locations, kind, blank=None):
+    pairs = [(loc.id, f"{loc.name} ({loc.code})") for loc in locations if loc.kind == kind]
+    return f.choices(([("", blank)] if blank else []) + pairs)
+
+
+def _forms(d, bound):
+    """Every form of the page, prefilled; `bound` holds the forms just posted (with errors)."""
+    version = d.rma.version
+
+    def make(name, cls, **data):
+        return bound.get(name) or cls(formdata=None, prefix=name, version=version, **data)
+
+    forms = {
+        name: make(name, cls)
+        for name, cls in [
+            ("approve", f.ActionForm),
+            ("reject", f.RejectForm),
+            ("hold", f.HoldForm),
+            ("resume", f.ActionForm),
+            ("finish", f.ActionForm),
+            ("cancel", f.CancelForm),
+            ("note", f.NoteForm),
+            ("refund_action", f.ActionForm),
+            ("decline_refund", f.RefundDeclineForm),
+        ]  # fmt: skip
+    }
+    forms["assign"] = make("assign", f.AssignForm, responsible=str(d.rma.responsible_id or ""))
+    forms["assign"].responsible.choices = responsible_choices(d.staff)
+    forms["receive"] = make("receive", f.ReceiveForm, lines=[
+        {"line_id": ln.id, "received": ln.quantity - ln.received_quantity}
+        for ln, _ in d.rows if ln.quantity > ln.received_quantity
+    ])  # fmt: skip
+    forms["inspect"] = make("inspect", f.InspectForm, lines=[
+        {"line_id": ln.id, "decision": "accepted"}
+        for ln, _ in d.rows if ln.received_quantity and ln.inspection == "pending"
+    ])  # fmt: skip
+    sellable = [loc for loc in d.locations if loc.kind == "sellable"]
+    quarantine = [loc for loc in d.locations if loc.kind == "quarantine"]
+    restock = make(
+        "restock", f.RestockForm,
+        location=str(sellable[0].id) if sellable else "",
+        quarantine_location=str(quarantine[0].id) if quarantine else "",
+        lines=[
+            {"line_id": ln.id,
+             "quantity": lf.restockable if ln.inspection == "accepted" else 0}
+            for ln, lf in d.rows
+            if (ln.inspection == "accepted" and lf.restockable > 0) or lf.quarantinable > 0
+        ],
+    )  # fmt: skip
+    restock.location.choices = location_choices(d.locations, "sellable")
+    restock.quarantine_location.choices = location_choices(d.locations, "quarantine", "Nowhere")
+    forms["restock"] = restock
+    if d.plan is not None:
+        split = {a.payment_id: a.amount for a in d.plan.default_split()}
+        forms["refund"] = make(
+            "refund", f.RefundForm,
+            destination="store_credit" if d.rma.resolution == "store_credit" else "auto",
+            lines=[{"line_id": line_id} for line_id in d.plan.quantities],
+            split=[{"payment_id": p.id, "amount": f.amount_text(split.get(p.id, 0))}
+                   for p in d.payments],
+        )  # fmt: skip
+    return forms
+
+
+def page_context(rma, bound=None, refund_inputs=None):
+    d = return_detail(rma, refund_inputs)
+    context = {name: getattr(d, name) for name in SHOWN}
+    context.update(
+        forms=_forms(d, bound or {}),
+        is_manager=current_user.has_role("manager"),
+        labels=states.LABELS,
+        shopper_text=timeline.shopper_text,
+    )
+    return context
+
+
+def render_page(rma, status=200, bound=None, refund_inputs=None, **messages):
+    """The page (the part htmx swaps, for htmx) of `rma` as it was just read."""
+    template = "merchant/_detail.html" if is_htmx() else "merchant/detail.html"
+    ctx = page_context(rma, bound, refund_inputs)
+    return render_template(template, **messages, **ctx), status
+
+
+def done(reference, message):
+    """After an action: the page again (htmx) or a redirect to it, with the outcome."""
+    if is_htmx():
+        return render_page(load_return(reference), message=message)
+    flash(message, "success")
+    return redirect(url_for("merchant.detail", reference=reference), code=303)
+
+
+@bp.route("/returns/<reference>")
+@staff_required
+def detail(reference):
+    """Order and shopper, lines with every quantity, refunds, timeline and the next actions."""
+    return render_page(load_return(reference))

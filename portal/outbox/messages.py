@@ -1,0 +1,81 @@
+"""Writing outbox messages: a row in the same transaction as the change that causes it, then
+published to Celery after commit. If Redis is down at that moment the row stays pending and the
+beat sweeper (tasks.outbox.sweep) publishes it later."""
+
+import logging
+from functools import partial
+
+from celery import current_app as current_celery
+
+from portal.db import db
+from portal.models import OutboxMessage, now
+
+log = logging.getLogger(__name__)
+
+DELIVER_TASK = "tasks.outbox.deliver"
+
+PENDING = "pending"
+SENT = "sent"
+FAILED = "failed"
+SUPERSEDED = "superseded"  # a failed refund message replaced by a manager's retry (a fresh one)
+STATUSES = (PENDING, SENT, FAILED, SUPERSEDED)
+
+
+def enqueue(kind, payload, dedupe_key, rma=None):
+    """Write an outbox row (inside the caller's transaction); publish it after commit.
+
+    A second enqueue with the same dedupe key is a no-op and returns the existing row."""
+    existing = OutboxMessage.get_or_none(OutboxMessage.dedupe_key == dedupe_key)
+    if existing is not None:
+        return existing
+    message = OutboxMessage.create(kind=kind, payload=payload, dedupe_key=dedupe_key, rma=rma,
+                                   status=PENDING)  # fmt: skip
+    db.after_commit(partial(publish, message.id))
+    return message
+
+
+def enqueue_email(template, to, dedupe_key, rma=None, context=None):
+    """An email rendered from templates/emails/<template>.{txt,html} by the worker."""
+    payload = {"template": template, "to": to, "context": context or {}}
+    if rma is not None:
+        payload["rma_id"] = rma.id
+    return enqueue("email", payload, dedupe_key, rma=rma)
+
+
+def publish(message_id, countdown=None):
+    """Hand a message to Celery. Never raises and never blocks long (the broker settings in
+    portal.celery_app fail fast): a failure leaves the row for the sweeper."""
+    try:
+        current_celery.send_task(DELIVER_TASK, args=[message_id], countdown=countdown,
+                              retry=False, ignore_result=True)  # fmt: skip
+        return True
+    except Exception as exc:  # broker down, DNS, timeouts: the sweeper will retry
+        log.warning("outbox %s not published (%s); the sweeper will retry", message_id, exc)
+        return False
+
+
+def supersede_failed(kind, dedupe_prefix):
+    """Mark the failed messages of `kind` whose dedupe key starts with `dedupe_prefix` as
+    superseded (a fresh message carries the work now). Returns how many messages of that key
+    there were, failed or not, so the caller can give the fresh one a key of its own."""
+    tries = list(
+        OutboxMessage.select(OutboxMessage.id, OutboxMessage.status).where(
+            (OutboxMessage.kind == kind) & OutboxMessage.dedupe_key.startswith(dedupe_prefix)
+        )
+    )
+    failed = [m.id for m in tries if m.status == FAILED]
+    if failed:
+        OutboxMessage.update(status=SUPERSEDED).where(OutboxMessage.id.in_(failed)).execute()
+    return len(tries)
+
+
+def oldest_pending_seconds():
+    """Age in whole seconds of the oldest pending message; 0 when none is waiting (work that
+    waits: a growing age means the workers or Redis are not keeping up)."""
+    oldest = (
+        OutboxMessage.select(OutboxMessage.created_at)
+        .where(OutboxMessage.status == PENDING)
+        .order_by(OutboxMessage.created_at)
+        .first()
+    )
+    return 0 if oldest is None else max(int((now() - oldest.created_at).total_seconds()), 0)

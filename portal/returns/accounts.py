@@ -1,0 +1,62 @@
+"""Accounts: creating one (shoppers get their earlier guest orders), and staff accounts that
+admins add, deactivate and reactivate. Passwords are hashed with the method the caller passes
+(the PASSWORD_HASH_METHOD setting)."""
+
+from peewee import IntegrityError
+
+from portal.db import db
+from portal.models import Order, User
+from portal.models.accounts import DEFAULT_HASH_METHOD
+from portal.returns.errors import DomainError, NotAllowed, NotFound
+
+STAFF_ROLES = ("agent", "manager", "admin")
+MIN_PASSWORD = 10
+
+
+def create_user(email, password, name="", role="shopper", hash_method=DEFAULT_HASH_METHOD):
+    """Create an account and attach the guest orders already placed with its email."""
+    user = User(email=User.normalize_email(email), name=name, role=role)
+    user.set_password(password, hash_method)
+    with db.atomic():
+        user.save()
+        if role == "shopper":
+            Order.update(customer=user).where(
+                (Order.email == user.email) & Order.customer.is_null()
+            ).execute()
+    return user
+
+
+def _admin(actor):
+    if actor is None or not actor.active or actor.role != "admin":
+        raise NotAllowed("Only admins can manage staff accounts.")
+
+
+def add_staff(actor, email, name, role, password, hash_method=DEFAULT_HASH_METHOD):
+    _admin(actor)
+    email = User.normalize_email(email)
+    if "@" not in email or email.startswith("@") or email.endswith("@") or " " in email:
+        raise DomainError("Enter a valid email address.")
+    if role not in STAFF_ROLES:
+        raise DomainError("Choose agent, manager or admin.")
+    if len(password or "") < MIN_PASSWORD:
+        raise DomainError(f"The initial password needs at least {MIN_PASSWORD} characters.")
+    if User.by_email(email) is not None:
+        raise DomainError(f"There is already an account for {email}.")
+    try:
+        return create_user(email, password, (name or "").strip()[:120], role, hash_method)
+    except IntegrityError:
+        raise DomainError(f"There is already an account for {email}.") from None
+
+
+def set_active(actor, user_id, active):
+    """Deactivate (they are signed out on their next request) or reactivate a staff account."""
+    _admin(actor)
+    with db.atomic():
+        user = User.get_or_none(User.id == int(user_id))
+        if user is None or not user.is_staff:
+            raise NotFound("That staff account doesn't exist.")
+        if user.id == actor.id and not active:
+            raise DomainError("You can't deactivate your own account.")
+        user.active = bool(active)
+        user.save()
+        return user

@@ -1,0 +1,152 @@
+"""What the merchant's page of one return shows: the order, the lines with every quantity and
+their facts, photos, refunds, the timeline, the next actions (states.next_actions, the same
+function every client of the domain reads), the refund that would be prepared now, and the
+pickers the action forms need. One function, return_detail(); the view adds the forms."""
+
+from dataclasses import dataclass, field
+
+from peewee import JOIN
+
+from portal.models import (
+    InventoryLocation,
+    Payment,
+    Refund,
+    ReturnEvent,
+    ReturnPhoto,
+    ReturnPolicy,
+    User,
+)
+from portal.returns import refund_states, refunding, states, timeline
+from portal.returns.errors import DomainError
+from portal.returns.facts import facts_for, lines_of, refund_batches, refunded_units
+from portal.returns.settings import bps_to_percent
+
+
+def active_staff():
+    """Staff who can be made responsible for a return, by name."""
+    return list(
+        User.select(User.id, User.name, User.email)
+        .where((User.role != "shopper") & (User.active == True))  # noqa: E712
+        .order_by(User.name, User.email)
+    )
+
+
+def active_locations():
+    return list(
+        InventoryLocation.select()
+        .where(InventoryLocation.active == True)  # noqa: E712
+        .order_by(InventoryLocation.id)
+    )
+
+
+@dataclass
+class ReturnDetail:
+    rma: object
+    order: object
+    policy: object
+    rows: list  # [(ReturnLine, states.LineFacts)] in line order
+    covered: dict  # {line_id: units refunded}
+    photos: dict  # {line_id: [ReturnPhoto]}
+    refunds: list
+    events: list  # every ReturnEvent, with its actor
+    actions: list  # states.next_actions()
+    finish_blocker: str | None
+    plan: object  # refunding.RefundPlan when "refund" is a next action
+    plan_error: str | None
+    payments: list
+    staff: list  # active staff, for the responsible picker
+    locations: list  # active inventory locations, for restocking
+    responsible: object
+    shopper_kinds: set = field(default_factory=lambda: set(timeline.SHOPPER_TEXT))
+
+    @property
+    def line_by_id(self):
+        return {line.id: (line, facts) for line, facts in self.rows}
+
+    @property
+    def unreceived(self):
+        return sum(line.quantity - line.received_quantity for line, _ in self.rows)
+
+    @property
+    def plan_rows(self):
+        if self.plan is None:
+            return []
+        return [(ln, part) for ln, part in zip(self.plan.lines, self.plan.breakdown.lines,
+                                                strict=True) if self.plan.quantities.get(ln.id)]  # fmt: skip
+
+    @property
+    def refund_failed(self):
+        return any(r.status == refund_states.FAILED for r in self.refunds)
+
+    @property
+    def failed_refunds(self):
+        return [r for r in self.refunds if r.status == refund_states.FAILED]
+
+    @property
+    def refund_being_sent(self):
+        return any(r.status in (refund_states.PENDING, refund_states.PROCESSING)
+                   for r in self.refunds)  # fmt: skip
+
+    @property
+    def status_label(self):
+        return states.LABELS.get(self.rma.status, self.rma.status)
+
+    @property
+    def fee_percent(self):
+        return bps_to_percent(self.rma.policy_restocking_fee_bps)
+
+
+def return_detail(rma, refund_inputs=None):
+    """The page's content for `rma`. refund_inputs: what the manager entered in the refund form
+    (refund_shipping, additional, overrides {line_id: (cents, note)}) to recalculate with."""
+    policy = ReturnPolicy.current()
+    lines = lines_of(rma.id)
+    refunds = list(Refund.select().where(Refund.rma == rma.id).order_by(Refund.id))
+    events = list(
+        ReturnEvent.select(ReturnEvent, User)
+        .join(User, JOIN.LEFT_OUTER)
+        .where(ReturnEvent.rma == rma.id)
+        .order_by(ReturnEvent.created_at, ReturnEvent.id)
+    )
+    batches = refund_batches(rma.id, events=events)
+    facts = facts_for(rma, lines, refunds, policy, batches)
+    actions = states.next_actions(facts)
+    photos = {}
+    for photo in ReturnPhoto.select().where(ReturnPhoto.line.in_([ln.id for ln in lines])):
+        photos.setdefault(photo.line_id, []).append(photo)
+    payments = list(
+        Payment.select().where(Payment.order == rma.order_id).order_by(Payment.position, Payment.id)
+    )
+    plan, plan_error = None, None
+    if "refund" in actions:
+        inputs = refund_inputs or {}
+        overrides = {k: v[0] for k, v in (inputs.get("overrides") or {}).items()}
+        try:
+            plan = refunding.plan_refund(rma, lines, rma.order, inputs.get("refund_shipping"),
+                                         inputs.get("additional", 0), overrides, batches)  # fmt: skip
+        except DomainError as exc:
+            plan_error = str(exc)
+            plan = refunding.plan_refund(rma, lines, rma.order, batches=batches)
+    staff = active_staff()
+    responsible = next((u for u in staff if u.id == rma.responsible_id), None)
+    if rma.responsible_id and responsible is None:
+        responsible = User.get_or_none(User.id == rma.responsible_id)
+    in_line_work = rma.status in (states.PARTIALLY_RECEIVED, states.RECEIVED)
+    return ReturnDetail(
+        rma=rma,
+        order=rma.order,
+        policy=policy,
+        rows=list(zip(lines, facts.lines, strict=True)),
+        covered=refunded_units(batches),
+        photos=photos,
+        refunds=refunds,
+        events=events,
+        actions=actions,
+        finish_blocker=states.finish_blocker(facts) if in_line_work else None,
+        plan=plan,
+        plan_error=plan_error,
+        payments=payments,
+        staff=staff,
+        locations=active_locations(),
+        responsible=responsible,
+    )

@@ -1,0 +1,46 @@
+"""Finishing a return: complete and lock it once every received line is settled; units requested
+but never received are released (returnable again while the window allows)."""
+
+from portal.db import db
+from portal.models import Order, Refund, ReturnPolicy, now
+from portal.returns import states, timeline
+from portal.returns.errors import InvalidTransition
+from portal.returns.facts import facts_for, line_name, lines_of
+from portal.returns.transitions import (
+    check_version,
+    ensure_editable,
+    load,
+    require_staff,
+    transition,
+)
+
+
+def finish(rma, actor, version=None):
+    """Complete and lock the return; units requested but never received are released."""
+    require_staff(actor)
+    with db.atomic():
+        current = load(rma)
+        check_version(current, version)
+        policy = ReturnPolicy.current()
+        ensure_editable(current, policy)
+        lines = lines_of(current.id)
+        refunds = list(Refund.select(Refund.status).where(Refund.rma == current.id))
+        blocker = states.finish_blocker(facts_for(current, lines, refunds, policy))
+        if blocker:
+            raise InvalidTransition(blocker)
+        transition(current, "finish", actor, changes={"completed_at": now()})
+        released = [
+            {
+                "line_id": ln.id,
+                "title": line_name(ln),
+                "sku": ln.order_line.sku,
+                "units": ln.quantity - ln.received_quantity,
+            }  # fmt: skip
+            for ln in lines
+            if ln.quantity > ln.received_quantity
+        ]
+        if released:
+            timeline.record(current, "released", actor, lines=released,
+                            units=sum(r["units"] for r in released))  # fmt: skip
+            Order.update(version=Order.version + 1).where(Order.id == current.order_id).execute()
+        return current

@@ -1,0 +1,207 @@
+"""Carrying out a refund (worker side), and a manager's retry of a failed one.
+
+execute_refund() runs in three steps so that money leaves at most once per idempotency key:
+
+1. one transaction: lock the refund (SELECT ... FOR UPDATE on PostgreSQL; SQLite's BEGIN
+   IMMEDIATE serialises writers), do nothing unless it is `pending` (or `processing` for longer
+   than the stale timeout: the worker that had it died), move it to `processing`, attempts + 1;
+2. outside any transaction: ask the gateway, with the refund's idempotency key;
+3. one transaction: record the reference, `succeeded`, the timeline event, the shopper's email
+   (outbox) and, for store credit, the StoreCredit entry the shopper sees.
+
+A transient gateway error moves the refund back to `pending` and raises RefundDeferred (the
+outbox retries it with backoff and jitter); a permanent one fails it and raises RefundRefused.
+After the last try the outbox fails the refund too (fail()); a manager can retry it with the
+same key (retry_refund()). Every status change goes through refund_states.move().
+"""
+
+import logging
+
+from portal import payments
+from portal.db import db, locked
+from portal.models import Refund, Return, ReturnPolicy, StoreCredit, now
+from portal.outbox.messages import enqueue, enqueue_email, supersede_failed
+from portal.returns import refund_states
+from portal.returns.errors import (
+    InvalidTransition,
+    NotFound,
+    RefundBusy,
+    RefundDeferred,
+    RefundRefused,
+)
+from portal.returns.refund_states import FAILED, PENDING, PROCESSING, move
+from portal.returns.transitions import ensure_editable, load, require_staff
+
+log = logging.getLogger(__name__)
+
+STALE_AFTER = 300.0  # seconds a refund may stay `processing` before another worker takes over
+
+
+def about(refund, rma=None):
+    """How log lines name a refund: its id and its return's reference."""
+    rma = rma or Return.select(Return.reference).where(Return.id == refund.rma_id).first()
+    return f"refund {refund.id} (return {rma.reference if rma else refund.rma_id})"
+
+
+def _lock(refund_id):
+    return locked(Refund.select().where(Refund.id == refund_id)).first()
+
+
+def dedupe_key(refund):
+    """The outbox key of a refund's message (a manager's retry adds a suffix)."""
+    return f"refund:{refund.idempotency_key}"
+
+
+def enqueue_refund(refund, rma, suffix=""):
+    """The outbox message that has a worker carry the refund out (in the caller's transaction)."""
+    return enqueue("refund", {"refund_id": refund.id}, dedupe_key(refund) + suffix, rma=rma)
+
+
+def start(refund_id, stale_after=STALE_AFTER):
+    """Step 1. The refund, now `processing` and owned by the caller, or None when there is
+    nothing to do (missing, already succeeded, failed, awaiting approval). Raises RefundBusy."""
+    with db.atomic():
+        refund = _lock(refund_id)
+        if refund is None:
+            return None
+        current = now()
+        if refund.status == PROCESSING:
+            started = refund.processing_started_at or current
+            age = (current - started).total_seconds()
+            if age < stale_after:
+                raise RefundBusy(stale_after - age)
+            log.warning("%s was processing for %.0fs: taking it over", about(refund), age)
+            event = "take_over"
+        elif refund.status == PENDING:
+            event = "start"
+        else:
+            return None
+        move([refund], event, refund.rma_id, payload={"attempt": refund.attempts + 1},
+             attempts=Refund.attempts + 1, processing_started_at=current)  # fmt: skip
+        refund.attempts += 1
+        return refund
+
+
+def _still_ours(refund):
+    """Compare-and-set condition: still processing under the claim this worker made."""
+    return Refund.processing_started_at == refund.processing_started_at
+
+
+def call_gateway(refund, config):
+    """Step 2: the only place a refund reaches a gateway. Returns the gateway's reference."""
+    payment = refund.payment
+    order = payment.order_id if payment is not None else refund.rma.order_id
+    gateway = payments.gateway_for(payment, config)
+    return gateway.refund(
+        payment, refund.amount, refund.currency, refund.idempotency_key,
+        order=order, method=refund.method,
+    )  # fmt: skip
+
+
+def succeed(refund_id, reference):
+    """Step 3: record the gateway's answer. Once only: a second call changes nothing.
+
+    Success wins over a failure recorded meanwhile: if the gateway said yes, the money moved."""
+    with db.atomic():
+        refund = _lock(refund_id)
+        if refund is None or not refund_states.can(refund.status, "succeed"):
+            return False
+        rma = Return.get_by_id(refund.rma_id)
+        move([refund], "succeed", rma, payload={
+            "currency": refund.currency, "method": refund.method, "reference": reference,
+            "attempts": refund.attempts,
+        }, gateway_reference=reference, settled_at=now(), last_error="")  # fmt: skip
+        if (
+            refund.method == "store_credit"
+            and not StoreCredit.select().where(StoreCredit.refund == refund.id).exists()
+        ):
+            StoreCredit.create(
+                customer=rma.order.customer_id or rma.requested_by_id,
+                email=rma.email,
+                currency=refund.currency,
+                amount=refund.amount,
+                refund=refund.id,
+                note=f"Refund for return {rma.reference}",
+            )
+        enqueue_email(
+            "refund_sent", rma.email, f"refund:{refund.id}:email:refund_sent", rma=rma,
+            context={"amount": refund.amount, "currency": refund.currency,
+                     "method": refund.method, "reference": reference},
+        )  # fmt: skip
+    log.info("%s succeeded: %s cents %s, reference %s, attempt %s", about(refund, rma),
+             refund.amount, refund.currency, reference, refund.attempts)  # fmt: skip
+    return True
+
+
+def defer(refund, error):
+    """A transient failure: pending again (if still ours), to be retried with the same key."""
+    with db.atomic():
+        move([refund], "defer", refund.rma_id, only_if=_still_ours(refund),
+             payload={"error": error}, last_error=error)  # fmt: skip
+
+
+def fail(refund_id, error, only_if=None):
+    """The refund is `failed` (staff can retry it) with a "refund_failed" event. `only_if` is a
+    condition the row must meet (our claim); without it, any pending/processing refund fails."""
+    with db.atomic():
+        refund = _lock(refund_id)
+        if refund is None or not refund_states.can(refund.status, "fail"):
+            return False
+        moved = move([refund], "fail", refund.rma_id, only_if=only_if,
+                     payload={"attempts": refund.attempts, "error": error},
+                     last_error=error)  # fmt: skip
+        if not moved:
+            return False
+    log.error("%s failed after %s attempts: %s", about(refund), refund.attempts, error)
+    return True
+
+
+def execute_refund(refund_id, config, stale_after=None):
+    """Carry out one refund. Returns what happened, as a word; raises RefundBusy,
+    RefundDeferred or RefundRefused for the outbox to reschedule or fail the message."""
+    if stale_after is None:
+        stale_after = float(config.get("REFUND_STALE_SECONDS") or STALE_AFTER)
+    refund = start(refund_id, stale_after)
+    if refund is None:
+        return "nothing to do"
+    label = about(refund)
+    log.info("%s: calling the %s gateway, attempt %s, key %s", label,
+             payments.gateway_name(refund.payment, config), refund.attempts,
+             refund.idempotency_key)  # fmt: skip
+    try:
+        reference = call_gateway(refund, config)
+    except payments.PermanentGatewayError as exc:
+        fail(refund.id, str(exc), only_if=_still_ours(refund))
+        raise RefundRefused(f"{label}: {exc}") from exc
+    except Exception as exc:  # transient, or unknown: the same key makes a retry safe
+        error = str(exc) or exc.__class__.__name__
+        defer(refund, error)
+        log.warning("%s attempt %s failed: %s", label, refund.attempts, error)
+        raise RefundDeferred(f"{label}: {error}") from exc
+    succeed(refund.id, reference)
+    return "succeeded"
+
+
+def retry_refund(refund, actor):
+    """A manager retries a failed refund: pending again with the SAME idempotency key (so the
+    gateway never pays twice), a fresh outbox message and a timeline event. Every retry path
+    (the return's page, the operations page, a failed outbox message) comes through here."""
+    require_staff(actor, "manager", "Only a manager can retry a refund.")
+    refund_id = getattr(refund, "id", refund)
+    found = Refund.select(Refund.rma).where(Refund.id == refund_id).first()
+    if found is None:
+        raise NotFound("That refund does not exist.")
+    with db.atomic():
+        rma = load(found.rma_id)
+        ensure_editable(rma, ReturnPolicy.current())
+        current = _lock(refund_id)
+        if current is None:
+            raise NotFound("That refund does not exist.")
+        if current.status != FAILED:
+            raise InvalidTransition("Only a failed refund can be retried.")
+        move([current], "retry", rma, actor, payload={"previous_error": current.last_error})
+        # Earlier messages for this refund are done with: the new one carries it.
+        tries = supersede_failed("refund", dedupe_key(current))
+        enqueue_refund(current, rma, suffix=f":retry-{tries}")
+    log.info("%s retried by %s", about(current, rma), actor.email)
+    return current

@@ -1,0 +1,143 @@
+"""Staff decisions on a return: approve, reject, cancel, hold and resume, assign the responsible
+staff member, internal notes. Each is one transaction through transitions.py."""
+
+import datetime
+
+from portal.db import db
+from portal.models import ReturnPolicy, User, now
+from portal.outbox.messages import enqueue_email
+from portal.returns.errors import DomainError, InvalidTransition
+from portal.returns.states import CANCELLED, REJECTED
+from portal.returns.transitions import (
+    change,
+    check_version,
+    ensure_editable,
+    load,
+    require_staff,
+    transition,
+)
+
+
+def approval_changes(policy, at):
+    """What approving writes on the return: when, and the date the parcel is due back by."""
+    changes = {"approved_at": at, "target_date": None}
+    if policy.expire_unshipped_days:
+        changes["target_date"] = at.date() + datetime.timedelta(days=policy.expire_unshipped_days)
+    return changes
+
+
+def notify_approved(rma, policy):
+    enqueue_email("return_approved", rma.email, f"return:{rma.id}:email:return_approved",
+                  rma=rma, context={"return_address": policy.return_address})  # fmt: skip
+
+
+def approve(rma, actor, version=None):
+    require_staff(actor, "manager", "Only managers can approve returns.")
+    with db.atomic():
+        current = load(rma)
+        check_version(current, version)
+        policy = ReturnPolicy.current()
+        ensure_editable(current, policy)
+        if policy.require_responsible and current.responsible_id is None:
+            raise DomainError(
+                "Assign a responsible staff member before approving: the store's policy "
+                "requires one."
+            )
+        transition(current, "approve", actor, changes=approval_changes(policy, now()))
+        notify_approved(current, policy)
+        return current
+
+
+def reject(rma, actor, reason, version=None):
+    """Reject a requested return. The reason is shown to the shopper."""
+    require_staff(actor, "manager", "Only managers can reject returns.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why the return is rejected; the shopper will read it.")
+    if len(reason) > 2000:
+        raise DomainError("Keep the rejection reason under 2000 characters.")
+    with db.atomic():
+        current = load(rma)
+        check_version(current, version)
+        ensure_editable(current, ReturnPolicy.current())
+        transition(current, "reject", actor, changes={"rejection_reason": reason}, reason=reason)
+        enqueue_email("return_rejected", current.email,
+                      f"return:{current.id}:email:return_rejected", rma=current,
+                      context={"rejection_reason": reason})  # fmt: skip
+        return current
+
+
+def cancel(rma, actor, reason, version=None):
+    """Staff cancel a return that has not received anything (e.g. the shopper phoned)."""
+    require_staff(actor, "manager", "Only managers can cancel returns.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why the return is cancelled; the shopper will read it.")
+    with db.atomic():
+        current = load(rma)
+        check_version(current, version)
+        ensure_editable(current, ReturnPolicy.current())
+        transition(current, "cancel", actor, reason=reason[:2000], by="staff")
+        enqueue_email("return_cancelled", current.email,
+                      f"return:{current.id}:email:return_cancelled", rma=current,
+                      context={"reason": reason[:2000]})  # fmt: skip
+        return current
+
+
+def hold(rma, actor, note="", version=None):
+    require_staff(actor)
+    with db.atomic():
+        current = load(rma)
+        check_version(current, version)
+        ensure_editable(current, ReturnPolicy.current())
+        held_from = current.status
+        transition(current, "hold", actor, held_from=held_from, note=(note or "")[:2000])
+        return current
+
+
+def resume(rma, actor, version=None):
+    require_staff(actor)
+    with db.atomic():
+        current = load(rma)
+        check_version(current, version)
+        transition(current, "resume", actor, status=current.held_from)
+        return current
+
+
+def assign_responsible(rma, actor, user, version=None):
+    """Make `user` (an active staff member, or None to clear) responsible for the return."""
+    require_staff(actor)
+    with db.atomic():
+        current = load(rma)
+        check_version(current, version)
+        ensure_editable(current, ReturnPolicy.current())
+        if current.status in (REJECTED, CANCELLED):
+            raise InvalidTransition("This return is closed; it needs no responsible member.")
+        member = None
+        if user is not None:
+            member = User.get_or_none(User.id == getattr(user, "id", user))
+            if member is None or not member.is_staff or not member.active:
+                raise DomainError("Choose an active staff member.")
+        change(
+            current, "assigned", actor, internal=True,
+            changes={"responsible": member.id if member else None},
+            responsible_id=member.id if member else None,
+            responsible=member.display_name if member else "",
+        )  # fmt: skip
+        return current
+
+
+def add_internal_note(rma, actor, text, version=None):
+    """A staff-only note on the timeline (never shown to the shopper)."""
+    require_staff(actor)
+    text = (text or "").strip()
+    if not text:
+        raise DomainError("Write the note first.")
+    if len(text) > 5000:
+        raise DomainError("Keep notes under 5000 characters.")
+    with db.atomic():
+        current = load(rma)
+        check_version(current, version)
+        ensure_editable(current, ReturnPolicy.current())
+        change(current, "note", actor, internal=True, text=text)
+        return current

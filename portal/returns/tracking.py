@@ -1,0 +1,161 @@
+"""What a shopper's tracking page shows about one return: the status in their words, the
+timeline events they may read, the lines with units refunded, the refund (or the estimate
+before there is one), and what happens next. One function, tracking_page(); the view renders
+what it returns."""
+
+from dataclasses import dataclass
+
+from portal.models import Refund, ReturnEvent, ReturnPhoto, ReturnPolicy
+from portal.returns import refund_states, requests, states, timeline
+from portal.returns.amounts import refund_for_return
+from portal.returns.facts import lines_of, refund_batches, refunded_units
+from portal.returns.money import format_money
+
+REFUND_WORDS = {
+    refund_states.AWAITING_APPROVAL: "being prepared",
+    refund_states.PENDING: "on its way",
+    refund_states.PROCESSING: "on its way",
+    refund_states.SUCCEEDED: "sent",
+    refund_states.FAILED: "delayed; we are on it",
+}
+BREAKDOWN_PARTS = ("items", "restocking", "return_shipping", "shipping", "additional")
+
+
+@dataclass
+class Tracking:
+    rma: object
+    order: object
+    lines: list  # ReturnLines with order line and reason
+    photos: dict  # {line_id: [ReturnPhoto]}
+    events: list  # [(ReturnEvent, text for the shopper)]
+    refunds: list  # Refund rows, not cancelled
+    refunded: dict  # {line_id: units refunded}
+    breakdown: dict | None  # the refund's parts summed over its batches, once there is one
+    estimate: object  # refund_calc.RefundBreakdown before any refund, else None
+    steps: list  # what happens next, in a few sentences
+    status_label: str
+    can_cancel: bool
+    resolution: str
+
+    @property
+    def refund_total(self):
+        return sum(r.amount for r in self.refunds)
+
+    def refund_word(self, refund):
+        return REFUND_WORDS.get(refund.status, refund.status.replace("_", " "))
+
+
+def refund_summary(batches):
+    """The refund's parts (items, fees, shipping, additional) summed over its batches."""
+    if not batches:
+        return None
+    return {
+        part: sum(int((b.get("breakdown") or {}).get(part) or 0) for b in batches)
+        for part in BREAKDOWN_PARTS
+    }
+
+
+def what_next(rma, lines, refunds, policy, events=()):
+    """What the shopper should expect or do now, in a few plain sentences."""
+    requested = sum(ln.quantity for ln in lines)
+    received = sum(ln.received_quantity for ln in lines)
+    address = policy.return_address.replace(chr(10), ", ")
+    send = f"Send the parcel to {address} and write {rma.reference} on it."
+    money = format_money(sum(r.amount for r in refunds), rma.currency)
+    status = rma.status
+    if status == states.REQUESTED:
+        return ["We're reviewing your request and will email you once it's approved. "
+                "Please don't send anything yet."]  # fmt: skip
+    if status == states.APPROVED:
+        steps = [send]
+        if rma.target_date:
+            steps.append(f"Please send it so that it reaches us by {rma.target_date:%d %b %Y}.")
+        return steps
+    if status == states.PARTIALLY_RECEIVED:
+        return [f"We received {received} of {requested} items.",
+                "Send the rest to " + send.removeprefix("Send the parcel to ")]  # fmt: skip
+    if status == states.ON_HOLD:
+        return ["Your return is on hold while we look into it. We'll email you when it moves on."]
+    if status == states.REJECTED:
+        reason = rma.rejection_reason or "no reason was given"
+        return [f"We couldn't accept this return: {reason}"]
+    if status == states.CANCELLED:
+        return _cancelled(events)
+    steps = []
+    if status == states.RECEIVED:
+        steps.append(f"We received all {received} items.")
+    if status == states.COMPLETED:
+        steps.append("This return is complete.")
+    statuses = {r.status for r in refunds}
+    if not refunds:
+        if status == states.RECEIVED:
+            steps.append("We're checking them and will refund you soon.")
+    elif refund_states.FAILED in statuses:
+        steps.append(f"Your refund of {money} is delayed; we are on it.")
+    elif statuses == {refund_states.SUCCEEDED}:
+        steps.append(f"We refunded {money}.")
+    else:
+        steps.append(f"Your refund of {money} is on its way.")
+    return steps
+
+
+def _cancelled(events):
+    again = "Its items can be returned again while their return window is open."
+    last = next((e for e in reversed(events) if e.kind in ("cancelled", "expired")), None)
+    payload = (last.payload or {}) if last else {}
+    if last is not None and last.kind == "expired":
+        return ["This return was cancelled because the parcel did not reach us in time.", again]
+    if payload.get("by") == "staff" and payload.get("reason"):
+        return [f"We cancelled this return: {payload['reason']}", again]
+    return ["This return was cancelled.", again]
+
+
+def shopper_status(rma, refunds):
+    """The status word a shopper reads: "Refunded" once every refund has gone through."""
+    settled = refunds and all(r.status == refund_states.SUCCEEDED for r in refunds)
+    if settled and rma.status in (states.PARTIALLY_RECEIVED, states.RECEIVED, states.COMPLETED):
+        return "Refunded"
+    return states.LABELS.get(rma.status, rma.status)
+
+
+def tracking_page(rma):
+    """Everything the shopper's page of `rma` shows (the caller checked they may see it)."""
+    policy = ReturnPolicy.current()
+    lines = lines_of(rma.id)
+    photos = {}
+    for photo in ReturnPhoto.select().where(ReturnPhoto.line.in_([ln.id for ln in lines])):
+        photos.setdefault(photo.line_id, []).append(photo)
+    events = list(
+        ReturnEvent.select()
+        .where(
+            (ReturnEvent.rma == rma.id)
+            & (ReturnEvent.internal == False)  # noqa: E712
+            & ReturnEvent.kind.in_(list(timeline.SHOPPER_TEXT))
+        )
+        .order_by(ReturnEvent.created_at, ReturnEvent.id)
+    )
+    batches = refund_batches(rma.id)
+    refunds = list(
+        Refund.select()
+        .where((Refund.rma == rma.id) & (Refund.status != refund_states.CANCELLED))
+        .order_by(Refund.id)
+    )
+    estimate = None
+    if not batches and rma.status not in (states.REJECTED, states.CANCELLED):
+        estimate = refund_for_return(rma, lines, {ln.id: ln.quantity for ln in lines})
+    received = sum(ln.received_quantity for ln in lines)
+    return Tracking(
+        rma=rma,
+        order=rma.order,
+        lines=lines,
+        photos=photos,
+        events=[(event, timeline.shopper_text(event)) for event in events],
+        refunds=refunds,
+        refunded=dict(refunded_units(batches)),
+        breakdown=refund_summary(batches),
+        estimate=estimate,
+        steps=what_next(rma, lines, refunds, policy, events),
+        status_label=shopper_status(rma, refunds),
+        can_cancel=states.shopper_can_cancel(rma.status, received),
+        resolution=requests.SHOPPER_RESOLUTIONS.get(rma.resolution, rma.resolution),
+    )

@@ -1,0 +1,104 @@
+"""What every page of the portal shares: htmx detection, the signed-in actor, the empty form of
+an action button, running an action, and (init_app) a database connection per request and the
+error pages.
+
+htmx detection reads htmx-flask's `request.htmx` (its Htmx extension is installed in
+create_app). htmx-flask 0.1.0 has one known mistake: a missing comma in its list of swaps makes
+`make_response(reswap="afterbegin")` and `reswap="beforebegin"` raise ValueError. The portal
+never asks for those two swaps and sets the HX-Reswap header itself where it needs one.
+"""
+
+from flask import render_template, request
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
+
+from portal.db import db
+from portal.returns.errors import DomainError
+
+CSRF_MESSAGE = (
+    "This form had expired or did not come from this site, so nothing was changed. "
+    "Go back, reload the page and try again."
+)
+
+
+def is_htmx():
+    """An htmx request that swaps part of a page (a history restore wants the whole page)."""
+    htmx = request.htmx
+    return bool(htmx) and not htmx.history_restore_request
+
+
+def actor():
+    """The signed-in user as a model object (None for a visitor), for domain calls."""
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+class EmptyForm(FlaskForm):
+    """A CSRF-protected button with nothing to fill in (microblog's EmptyForm)."""
+
+
+def first_error(form):
+    """The first validation message of `form`, prefixed with its field's label."""
+    for name, errors in form.errors.items():
+        for error in errors:
+            if isinstance(error, dict):  # a FieldList of sub-forms
+                for sub in error.values():
+                    if sub:
+                        return sub[0]
+            elif isinstance(error, list):
+                if error:
+                    return error[0]
+            else:
+                label = getattr(getattr(form, name, None), "label", None)
+                return error if name == "csrf_token" or label is None else f"{label.text}: {error}"
+    return "Check the form and try again."
+
+
+def run_action(form, call, refused, done):
+    """The one sequence of every action: validate `form`, run `call()` (a domain function that
+    opens its own transaction), then answer `done(result)`; an invalid form or a DomainError
+    answers `refused(message, error)` instead, and nothing was changed."""
+    if not form.validate_on_submit():
+        return refused(first_error(form), None)
+    try:
+        result = call()
+    except DomainError as exc:
+        return refused(str(exc), exc)
+    return done(result)
+
+
+def opens_own_connection(view):
+    """Mark a view that opens the database itself (lazily), e.g. a health check that must
+    answer 503 with a reason when the database is down."""
+    view.opens_own_connection = True
+    return view
+
+
+def init_app(app):
+    @app.before_request
+    def _open_connection():
+        view = app.view_functions.get(request.endpoint)
+        if not getattr(view, "opens_own_connection", False):
+            db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close_connection(exc):
+        if not db.is_closed():
+            db.close()
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        return render_template("errors/403.html"), 403
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return render_template("errors/404.html"), 404
+
+    @app.errorhandler(413)
+    def too_large(error):
+        return render_template("errors/413.html"), 413
+
+    @app.errorhandler(CSRFError)
+    def csrf_refused(error):
+        return render_template("errors/problem.html", title="Please try again",
+                               message=CSRF_MESSAGE), 400  # fmt: skip
