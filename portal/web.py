@@ -8,6 +8,8 @@ create_app). htmx-flask 0.1.0 has one known mistake: a missing comma in its list
 never asks for those two swaps and sets the HX-Reswap header itself where it needs one.
 """
 
+from urllib.parse import urlsplit
+
 from flask import render_template, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -26,6 +28,21 @@ def is_htmx():
     """An htmx request that swaps part of a page (a history restore wants the whole page)."""
     htmx = request.htmx
     return bool(htmx) and not htmx.history_restore_request
+
+
+def safe_local_url(target):
+    """A local path to go back to (after sign-in, after a bulk action), or None: never another
+    site (microblog's netloc check, and more)."""
+    if not target:
+        return None
+    # Browsers read a backslash as "/" and drop tabs and newlines, so "/<backslash>evil.example"
+    # or "/<tab>/evil.example" would become "//evil.example": refuse both outright.
+    if "\\" in target or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
 
 
 def actor():

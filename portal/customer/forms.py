@@ -18,7 +18,7 @@ from wtforms.fields import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Regexp
+from wtforms.validators import InputRequired, Length, NumberRange, Regexp, ValidationError
 from wtforms.widgets import HiddenInput
 
 from portal.form_fields import WholeNumberField
@@ -45,8 +45,10 @@ class LineForm(Form):
 
 class ResolutionField(RadioField):
     def pre_validate(self, form):
+        # ValidationError, not ValueError: WTForms only turns the former into a field error
+        # (a tampered value must be a 422 with this message, never a 500).
         if self.data not in SHOPPER_RESOLUTIONS:
-            raise ValueError("Choose a refund to your original payment or store credit.")
+            raise ValidationError("Choose a refund to your original payment or store credit.")
 
 
 class ReturnRequestForm(FlaskForm):

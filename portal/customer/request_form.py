@@ -144,7 +144,12 @@ class Flow:
             policy=self.policy,
             lines=self.lines,
             rows=[(e, entries[e.line.id]) for e in self.returnable],
-            blocked=[e for e in self.lines if e.returnable == 0],
+            blocked=[
+                e for e in self.lines if e.returnable == 0 and e.verdict.code != eligibility.BUNDLE
+            ],  # fmt: skip
+            bundle_titles={
+                e.line.id: e.line.title for e in self.lines if e.verdict.code == eligibility.BUNDLE
+            },  # fmt: skip
             tree=self.tree,
             form=form,
             errors=errors or Errors(),
