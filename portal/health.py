@@ -24,7 +24,7 @@ def check_redis(url):
         client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
         client.ping()
         return "ok"
-    except redis.RedisError as exc:
+    except (redis.RedisError, ValueError) as exc:  # ValueError: REDIS_URL isn't a redis:// URL
         return f"error: {exc.__class__.__name__}"
 
 

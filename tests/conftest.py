@@ -1,33 +1,159 @@
-"""Shared fixtures (flaskr style): a fresh app and SQLite file per test, real Redis, real SMTP,
-a real Celery worker, PostgreSQL when it answers, and headless Chromium for browser tests."""
+"""Shared fixtures (flaskr style): a fresh app and SQLite file per test.
 
-import contextlib
-import email
-import email.policy
+The suite is laid out by what a test needs (a test asking for more than its folder allows is
+refused at collection, see pytest_collection_modifyitems below):
+
+- tests/unit/     pure functions: no app, no database, no Redis, no worker.
+- tests/domain/   the domain, the outbox and the payment gateways called directly, in an app
+                  context (`ctx`), against a real SQLite file, or PostgreSQL for the `postgres`
+                  cases; no test client, no Redis. Commands run with the CLI runner alone
+                  (test_migrations.py: `db upgrade`, `db status`, `init-db`) are here too.
+- tests/web/      the pages through Flask's test client, and the CLI commands whose test signs
+                  in through it too (test_cli.py); SQLite or PostgreSQL; no Redis.
+- tests/workers/  Redis and a Celery worker (the `celery_worker` thread, or SIGKILLable worker
+                  and beat processes), SMTP (aiosmtpd) with the worker, /healthz (it pings
+                  Redis), outages and faults, the sign-in limit kept in Redis, the worker on
+                  PostgreSQL. tests/workers/conftest.py wires `app` and `pg_app` to Redis.
+- tests/browser/  headless Chromium against a live server (the journeys run a worker).
+
+The default `app` (and `pg_app`) needs no Redis: its Celery publishes to kombu's in-memory
+transport (tests/apps.py), so an outbox message written by a domain call or a page is published
+at once and stays there; nothing runs it unless a test delivers it itself. The session's
+redis-server (`redis_server`) starts only when a test asks for `redis_url`.
+
+Markers: `postgres` (needs the PostgreSQL at TEST_POSTGRES_URL, else skipped with a reason),
+`browser` (Chromium), `slow` (worker kills and races, outages, the 1,000-refund run, the bench
+store, the browser journeys with a worker): `pytest -m "not slow"` is the fast loop.
+
+Helpers: tests/apps.py (make_app, PostgreSQL databases), tests/factories.py (all test data; the
+`make` fixture), tests/pages.py (signing in, form posts, reading pages), tests/waiting.py
+(wait_until, broker_idle), tests/processes.py (worker and beat processes), tests/smtp.py,
+tests/fake_stripe.py, tests/hold_gateway.py, tests/worker_app.py, tests/querycount.py.
+"""
+
 import os
-import shutil
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from portal import create_app
-from portal.db import db
 from portal.local_redis import LocalRedis, free_port
-from tests import factories
+from tests import factories, smtp
+from tests.apps import (
+    PG_URL,
+    close_db,
+    drain_memory_broker,
+    emptied_postgres_app,
+    fresh_postgres,
+    make_app,
+    postgres_available,
+)
+from tests.fake_stripe import FakeStripe
+from tests.pages import login
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# --- the layout, checked -----------------------------------------------------------------------
+
+REDIS_FIXTURES = {"redis_server", "redis_url", "celery_worker"}
+APP_FIXTURES = {"app", "ctx", "client", "runner", "make", "pg_app", "any_app", "postgres_url",
+                "scratch_postgres", "fake_stripe", "smtp_server"} | REDIS_FIXTURES  # fmt: skip
+FORBIDDEN = {"unit": APP_FIXTURES, "domain": REDIS_FIXTURES, "web": REDIS_FIXTURES}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Refuse a test that asks for more than its folder allows (see the docstring above)."""
+    tests = Path(__file__).parent
+    wrong = []
+    for item in items:
+        try:
+            folder = Path(item.path).relative_to(tests).parts[0]
+        except ValueError:
+            continue
+        used = FORBIDDEN.get(folder, set()) & set(getattr(item, "fixturenames", ()))
+        if used:
+            wrong.append(f"{item.nodeid} uses {', '.join(sorted(used))}")
+    if wrong:
+        raise pytest.UsageError("tests in the wrong folder for what they need:\n" +
+                                "\n".join(wrong))  # fmt: skip
+
+
+# --- the app ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app(tmp_path):
+    """The app on its own SQLite file, Celery on the in-memory broker (no Redis)."""
+    app = make_app(tmp_path)
+    yield app
+    close_db()
+    drain_memory_broker()
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context on `app` for the whole test, for calling the domain directly."""
+    with app.app_context():
+        yield app
+    close_db()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make():
+    """Factories for users, orders, reasons, returns, refunds: tests.factories, bound to the
+    current database."""
+    return factories
+
+
+@pytest.fixture
+def auth():
+    return login
+
+
+@pytest.fixture
+def fake_stripe():
+    """A local stand-in for Stripe's refund endpoint (tests/fake_stripe.py)."""
+    fake = FakeStripe().start()
+    yield fake
+    fake.stop()
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh PostgreSQL database for this test session, or a skip that says why."""
+    if not postgres_available():
+        pytest.skip(f"PostgreSQL is not reachable at {PG_URL}; PostgreSQL-specific test skipped")
+    with fresh_postgres(f"portal_test_{os.getpid()}") as url:
+        yield url
+
+
+@pytest.fixture
+def scratch_postgres(postgres_url):
+    """An empty PostgreSQL database for one test (pg_app truncates the shared one)."""
+    with fresh_postgres(f"portal_scratch_{os.getpid()}") as url:
+        yield url
+
+
+@pytest.fixture
+def pg_app(tmp_path, postgres_url):
+    """The app on PostgreSQL with every table emptied, Celery in memory (no Redis)."""
+    app = emptied_postgres_app(tmp_path, postgres_url)
+    yield app
+    close_db()
+    drain_memory_broker()
+
+
+# --- Redis, the Celery worker, SMTP (tests/workers, tests/browser) --------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -45,239 +171,24 @@ def redis_url(redis_server):
     return redis_server.url
 
 
-_TEMPLATE_DB = {}
-
-
-def _migrated_sqlite_template(redis_url):
-    """Migrate one SQLite file per test session; each test starts from a copy of it."""
-    if "path" not in _TEMPLATE_DB:
-        import tempfile
-
-        folder = Path(tempfile.mkdtemp(prefix="portal-template-"))
-        path = folder / "template.db"
-        os.environ["PORTAL_INSTANCE"] = str(folder / "instance")
-        app = create_app({"DATABASE_URL": f"sqlite:///{path}", "REDIS_URL": redis_url,
-                          "SECRET_KEY": "test-secret", "TESTING": True})  # fmt: skip
-        from portal import migrate
-
-        with app.app_context():
-            migrate.upgrade()
-        db.close()  # the last connection out checkpoints the WAL into the file
-        _TEMPLATE_DB["path"] = path
-    return _TEMPLATE_DB["path"]
-
-
-def make_app(tmp_path, redis_url, database_url=None, **extra):
-    if database_url is None and not (tmp_path / "test.db").exists():
-        shutil.copyfile(_migrated_sqlite_template(redis_url), tmp_path / "test.db")
-    config = {
-        "TESTING": True,
-        "DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'test.db'}",
-        "REDIS_URL": redis_url,
-        "WTF_CSRF_ENABLED": False,
-        "SESSION_COOKIE_SECURE": False,
-        "REMEMBER_COOKIE_SECURE": False,
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "MAIL_DIR": str(tmp_path / "mail"),
-        "UPLOAD_DIR": str(tmp_path / "uploads"),
-        "SECRET_KEY": "test-secret",
-        # One cheap hash per factory user keeps the suite fast; production uses scrypt.
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        **extra,
-    }
-    os.environ["PORTAL_INSTANCE"] = str(tmp_path / "instance")
-    app = create_app(config)
-    from portal import migrate
-
-    with app.app_context():
-        migrate.upgrade()
-    db.close()
-    return app
-
-
-@pytest.fixture
-def app(tmp_path, redis_url):
-    app = make_app(tmp_path, redis_url)
-    yield app
-    if not db.is_closed():
-        db.close()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def runner(app):
-    return app.test_cli_runner()
-
-
-@pytest.fixture
-def make():
-    """Factories for users, orders, reasons: tests.factories, bound to the current database."""
-    return factories
-
-
-def login(client, email, password=factories.PASSWORD):
-    response = client.post("/login", data={"email": email, "password": password})
-    assert response.status_code == 302, response.data[:500]
-    return response
-
-
-@pytest.fixture
-def auth():
-    return login
-
-
-# --- PostgreSQL ----------------------------------------------------------------------------
-
-
-def _postgres_available():
-    try:
-        import psycopg2
-
-        psycopg2.connect(PG_URL, connect_timeout=2).close()
-        return True
-    except Exception:
-        return False
-
-
-@contextlib.contextmanager
-def fresh_postgres(name):
-    """A PostgreSQL database of its own, dropped with its connections afterwards."""
-    import psycopg2
-
-    admin = psycopg2.connect(PG_URL)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        if not db.is_closed():
-            db.close()
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
-@pytest.fixture(scope="session")
-def postgres_url():
-    """A fresh PostgreSQL database for this test session, or a skip that says why."""
-    if not _postgres_available():
-        pytest.skip(f"PostgreSQL is not reachable at {PG_URL}; PostgreSQL-specific test skipped")
-    with fresh_postgres(f"portal_test_{os.getpid()}") as url:
-        yield url
-
-
-@pytest.fixture
-def scratch_postgres(postgres_url):
-    """An empty PostgreSQL database for one test (pg_app truncates the shared one)."""
-    with fresh_postgres(f"portal_scratch_{os.getpid()}") as url:
-        yield url
-
-
-@pytest.fixture
-def pg_app(tmp_path, redis_url, postgres_url):
-    """The app on PostgreSQL, with every table emptied first. Its pool has room for the
-    racing threads of the concurrency tests plus the test's own connection."""
-    app = make_app(tmp_path, redis_url, database_url=postgres_url, DATABASE_POOL_SIZE=64)
-    from portal.models import ALL_MODELS
-
-    with app.app_context():
-        tables = ", ".join(f'"{m._meta.table_name}"' for m in ALL_MODELS)
-        db.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-    db.close()
-    yield app
-    if not db.is_closed():
-        db.close()
-
-
-# --- Celery worker, SMTP --------------------------------------------------------------------
-
-
 @pytest.fixture
 def celery_worker(app):
-    """A real Celery worker thread consuming from the test Redis."""
+    """A real Celery worker thread consuming from the broker of `app` (the test Redis: only
+    tests/workers and tests/browser use it, with an `app` wired to Redis)."""
     from celery.contrib.testing.worker import start_worker
 
     celery = app.extensions["celery"]
+    # BRPOP returns every 0.1 s instead of every 1 s, so the worker stops at once at teardown.
+    celery.conf.broker_transport_options = {**celery.conf.broker_transport_options,
+                                            "polling_interval": 0.1}  # fmt: skip
     with start_worker(celery, pool="solo", perform_ping_check=False, shutdown_timeout=30) as w:
         yield w
 
 
-class Mailbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(
-            (
-                envelope.mail_from,
-                list(envelope.rcpt_tos),
-                envelope.content.decode("utf8", "replace"),
-            )
-        )
-        return "250 Message accepted for delivery"
-
-    def parsed(self):
-        """Every message so far as email.message.EmailMessage objects."""
-        return [email.message_from_string(raw, policy=email.policy.default)
-                for _, _, raw in list(self.messages)]  # fmt: skip
-
-    def wait_for_match(self, predicate, timeout=30):
-        """The parsed messages for which predicate(message) holds, once there is at least one."""
-        deadline = time.monotonic() + timeout
-        while True:
-            found = [m for m in self.parsed() if predicate(m)]
-            if found or time.monotonic() > deadline:
-                return found
-            time.sleep(0.05)
-
-    def wait_for(self, count=1, timeout=15):
-        deadline = time.monotonic() + timeout
-        while len(self.messages) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return self.messages
-
-
 @pytest.fixture
 def smtp_server():
-    from aiosmtpd.controller import Controller
-
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
+    """A real SMTP server on a free port: (controller, mailbox)."""
+    mailbox = smtp.Mailbox()
+    controller = smtp.start(mailbox, free_port())
     yield controller, mailbox
     controller.stop()
-
-
-# --- Live server + browser ------------------------------------------------------------------
-
-
-@pytest.fixture
-def live_server(app):
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    if CHROMIUM is None:
-        pytest.skip("Chromium is not installed (make test installs it where apt-get can)")
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
-
-
-@pytest.fixture
-def artifacts_dir():
-    path = Path(os.environ.get("TEST_ARTIFACTS", "test-artifacts"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path

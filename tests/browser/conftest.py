@@ -1,10 +1,27 @@
-"""Browser-test fixtures: the demo store, with mail going to the test SMTP server."""
+"""Browser-test fixtures: headless Chromium, a live server, and the demo store with its Celery on
+the test Redis and mail going to the test SMTP server."""
+
+import os
+import shutil
+import threading
+from pathlib import Path
 
 import pytest
 
 from portal.db import db
 from portal.seed import seed_demo
-from tests.conftest import make_app
+from tests.apps import close_db, make_app
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture
@@ -16,5 +33,31 @@ def demo_app(request, tmp_path, redis_url, smtp_server):
     with app.app_context(), db.connection_context():
         seed_demo(orders=getattr(request.module, "DEMO_ORDERS", 12))
     yield app
-    if not db.is_closed():
-        db.close()
+    close_db()
+
+
+@pytest.fixture
+def live_server(app):
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    # A short poll interval: shutdown() waits for the serving loop to notice.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed (make test installs it where apt-get can)")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def artifacts_dir():
+    path = Path(os.environ.get("TEST_ARTIFACTS", "test-artifacts"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -13,9 +13,9 @@ from playwright.sync_api import expect
 from portal.db import db
 from portal.models import Order, OrderLine, Refund, Return, ReturnLine, ReturnReason, StockLevel
 from portal.seed import DEMO_PASSWORD
-from tests import merchant_factories as mf
+from tests import factories
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a live server, Chromium and a worker
 DEMO_ORDERS = 12
 MAX_CLICKS = 8
 
@@ -31,7 +31,7 @@ def shoppers_return(app, lines=None):
         order = Order.get(Order.number == str(100000 + DEMO_ORDERS))
         first = list(order.lines.order_by(OrderLine.id))[0]
         reason = ReturnReason.get(ReturnReason.code == "fit_small")
-        rma = mf.create_return(order, lines=lines or [(first, 3, reason)], reason=reason)
+        rma = factories.create_return(order, lines=lines or [(first, 3, reason)], reason=reason)
         return rma.reference, first
 
 

@@ -13,9 +13,9 @@ from portal.models import Order, OrderLine, Return, ReturnPhoto, ReturnReason
 from portal.returns.money import format_money
 from portal.returns.requests import Selection, estimate
 from portal.seed import DEMO_PASSWORD
-from tests import shopper_data as sd
+from tests import factories
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a live server, Chromium and a worker
 DEMO_ORDERS = 20
 
 
@@ -38,7 +38,7 @@ def test_shopper_requests_a_return(app, live_server, celery_worker, smtp_server,
         )
         expected_total = format_money(expected.total, order.currency)
     photo = tmp_path / "damage.png"
-    photo.write_bytes(sd.png(size=(64, 48), colour="orange"))
+    photo.write_bytes(factories.png(size=(64, 48), colour="orange"))
 
     page.goto(f"{live_server}/login")
     page.get_by_label("Email").fill("shopper@example.com")

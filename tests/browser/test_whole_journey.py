@@ -13,9 +13,9 @@ from playwright.sync_api import expect
 from portal.db import db
 from portal.models import LedgerTransaction, Order, OrderLine, Refund, Return, ReturnLine
 from portal.seed import DEMO_PASSWORD
-from tests import shopper_data as sd
+from tests import factories
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a live server, Chromium and a worker
 DEMO_ORDERS = 12
 
 
@@ -49,7 +49,7 @@ def test_whole_journey(app, live_server, celery_worker, smtp_server, browser, tm
     with app.app_context(), db.connection_context():
         first = Order.get(Order.number == number).lines.order_by(OrderLine.id).first()
     photo = tmp_path / "tag.png"
-    photo.write_bytes(sd.png(size=(80, 60), colour="green"))
+    photo.write_bytes(factories.png(size=(80, 60), colour="green"))
 
     # 1. The shopper asks to return 2 units, with a reason, a note and a photo.
     shopper = person(browser, live_server, "shopper@example.com")

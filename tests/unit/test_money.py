@@ -1,6 +1,7 @@
 """portal.returns.money: the one rounding rule, formatting and parsing of amounts."""
 
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
@@ -64,10 +65,24 @@ def test_percent_of_is_monotonic_in_the_rate(amount, a, b):
 
 
 @given(amounts, rates)
-def test_fee_and_remainder_add_up_to_the_amount(amount, bps):
+def test_the_fee_is_the_exact_share_rounded_half_up(amount, bps):
+    """Checked in exact rational arithmetic (Fraction: no Decimal context, no float): the fee is
+    within half a cent of amount * bps / 10000, a tie goes up, and it never exceeds the amount
+    (bps <= 10000), so the remainder refunded is never negative."""
     fee = percent_of(amount, bps)
-    assert fee + (amount - fee) == amount
-    assert amount - fee >= 0
+    exact = Fraction(amount * bps, 10_000)
+    assert abs(fee - exact) <= Fraction(1, 2)
+    if abs(fee - exact) == Fraction(1, 2):
+        assert fee > exact  # half-up
+    assert 0 <= fee <= amount
+
+
+@given(amounts, amounts, rates, rates)
+def test_the_fee_never_shrinks_when_the_amount_or_the_rate_grows(a, b, r, s):
+    low, high = sorted((a, b))
+    low_rate, high_rate = sorted((r, s))
+    assert percent_of(low, low_rate) <= percent_of(high, low_rate) <= percent_of(high, high_rate)
+    assert percent_of(low, low_rate) <= percent_of(low, high_rate) <= percent_of(high, high_rate)
 
 
 @pytest.mark.parametrize(("amount", "bps"), [(-1, 100), (100, -1), (-5, -5)])

@@ -1,0 +1,60 @@
+"""The default test app publishes outbox messages to kombu's in-memory broker (tests/apps.py):
+on commit, at once, without Redis and without a worker; publish() neither blocks nor fails."""
+
+import time
+
+import pytest
+
+from portal.db import db
+from portal.outbox.messages import DELIVER_TASK, enqueue_email, publish
+from tests.apps import drain_memory_broker
+
+
+@pytest.fixture
+def broker(ctx):
+    """What the app has published to the in-memory broker so far: [(task name, args)]."""
+    drain_memory_broker()  # only this test's tasks
+    celery = ctx.extensions["celery"]
+
+    def published():
+        found = []
+        with celery.connection_for_read() as connection:
+            queue = connection.SimpleQueue("celery")
+            try:
+                while True:
+                    try:
+                        message = queue.get(block=False)
+                    except queue.Empty:
+                        return found
+                    found.append((message.headers["task"], message.payload[0]))
+                    message.ack()
+            finally:
+                queue.close()
+
+    return published
+
+
+def test_the_test_app_has_no_redis(ctx):
+    celery = ctx.extensions["celery"]
+    assert celery.conf.broker_url.startswith("memory://")
+    assert celery.conf.result_backend == "cache+memory://"
+    assert not ctx.config["REDIS_URL"].startswith("redis")
+
+
+def test_a_message_is_published_on_commit_at_once(ctx, broker):
+    started = time.monotonic()
+    with db.atomic():
+        message = enqueue_email("refund_sent", "a@example.com", "test:publish")
+        assert broker() == []  # not before the commit
+    took = time.monotonic() - started
+    assert took < 0.5, f"publishing took {took:.2f}s"
+    assert broker() == [(DELIVER_TASK, [message.id])]
+
+
+def test_publish_neither_blocks_nor_fails(ctx, broker):
+    started = time.monotonic()
+    assert publish(41) is True
+    assert publish(42, countdown=30) is True  # a retry's delayed task
+    took = time.monotonic() - started
+    assert took < 0.5, f"publishing took {took:.2f}s"
+    assert broker() == [(DELIVER_TASK, [41]), (DELIVER_TASK, [42])]
