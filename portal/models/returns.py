@@ -63,9 +63,12 @@ class ReturnPolicy(BaseModel):
 
     @classmethod
     def current(cls):
+        """The policy row, created with the defaults on first use (by whichever of two racing
+        requests gets there first: the other reads it)."""
         policy = cls.get_or_none(cls.id == 1)
         if policy is None:
-            policy = cls.create(id=1)
+            cls.insert(id=1).on_conflict_ignore().execute()
+            policy = cls.get(cls.id == 1)
         return policy
 
 
