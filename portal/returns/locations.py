@@ -5,10 +5,18 @@ levels per SKU and location with the movements that made them. Every change is a
 import re
 from dataclasses import dataclass
 
-from peewee import IntegrityError, fn
+from peewee import JOIN, IntegrityError, fn
 
 from portal.db import db, locked
-from portal.models import InventoryLocation, ReturnPolicy, StockLevel, StockMovement
+from portal.models import (
+    InventoryLocation,
+    Return,
+    ReturnLine,
+    ReturnPolicy,
+    StockLevel,
+    StockMovement,
+    User,
+)
 from portal.returns import audit
 from portal.returns.errors import DomainError, NotFound
 from portal.returns.transitions import require_staff
@@ -66,11 +74,12 @@ def add_location(actor, name, kind="sellable", code=""):
             raise DomainError(f"The code {code} is already used by another location.") from None
         policy = _policy()
         default = "default_location" if kind == "sellable" else "default_quarantine_location"
+        after = audit.snapshot(location, FIELDS)
         if getattr(policy, f"{default}_id") is None:  # the first of its kind is the default
             setattr(policy, default, location)
             policy.save()
-        audit.record(actor, "location.added", f"location:{location.id}",
-                     after=audit.snapshot(location, FIELDS))  # fmt: skip
+            after[default] = location.id  # the policy changed too: the entry says so
+        audit.record(actor, "location.added", f"location:{location.id}", after=after)
         return location
 
 
@@ -102,6 +111,8 @@ def set_active(actor, location_id, active):
     require_staff(actor, "manager", MANAGERS)
     with db.atomic():
         location = _get(location_id)
+        if location.active == bool(active):  # nothing changes, so nothing is audited
+            return location
         if not active and _is_default(_policy(), location):
             raise DomainError(
                 f"“{location.name}” is a default location: make another one the default first."
@@ -124,6 +135,8 @@ def set_default(actor, location_id):
         policy = _policy()
         field = "default_location" if location.kind == "sellable" else "default_quarantine_location"
         before = getattr(policy, f"{field}_id")
+        if before == location.id:  # already the default: nothing changes, nothing is audited
+            return location
         setattr(policy, field, location)
         policy.save()
         audit.record(actor, "location.default", f"location:{location.id}", {field: before},
@@ -131,15 +144,50 @@ def set_default(actor, location_id):
         return location
 
 
-def in_use(location):
-    """Why the location can't be deleted ('' when it can): stock or movements, or a default."""
-    if StockMovement.select().where(StockMovement.location == location.id).exists():
+def _why_in_use(moved, levelled, default):
+    if moved:
         return "stock moved through it"
-    if StockLevel.select().where(StockLevel.location == location.id).exists():
+    if levelled:
         return "it holds stock levels"
-    if _is_default(ReturnPolicy.current(), location):
+    if default:
         return "it is a default location"
     return ""
+
+
+def in_use(location):
+    """Why the location can't be deleted ('' when it can): stock or movements, or a default."""
+    return _why_in_use(
+        StockMovement.select().where(StockMovement.location == location.id).exists(),
+        StockLevel.select().where(StockLevel.location == location.id).exists(),
+        _is_default(ReturnPolicy.current(), location),
+    )
+
+
+@dataclass
+class LocationRow:
+    location: object
+    default_for: str  # "sellable" (restocked units), "quarantine" (damaged ones) or ""
+    in_use: str  # why it can't be deleted, or "" (as in_use())
+
+
+def overview():
+    """Every location (active first, by name) with whether it is a default and why it can't be
+    deleted: four queries, whatever the number of locations."""
+    locations = all_locations()
+    policy = ReturnPolicy.current()
+    moved = {row[0] for row in StockMovement.select(StockMovement.location).distinct().tuples()}
+    levelled = {row[0] for row in StockLevel.select(StockLevel.location).distinct().tuples()}
+    defaults = {policy.default_location_id: "sellable",
+                policy.default_quarantine_location_id: "quarantine"}  # fmt: skip
+    defaults.pop(None, None)
+    return [
+        LocationRow(
+            location,
+            defaults.get(location.id, ""),
+            _why_in_use(location.id in moved, location.id in levelled, location.id in defaults),
+        )
+        for location in locations
+    ]
 
 
 def delete_location(actor, location_id):
@@ -181,12 +229,39 @@ def stock_levels(q="", limit=200):
     return [StockRow(level.sku, level.location, level.quantity) for level in query]
 
 
-def movements(sku, limit=100):
-    """The movements that made a SKU's stock levels, newest first."""
-    return list(
-        StockMovement.select(StockMovement, InventoryLocation)
+def sku_levels(sku):
+    """One SKU's stock per location (exactly that SKU), by location name: one query."""
+    query = (
+        StockLevel.select(StockLevel, InventoryLocation)
         .join(InventoryLocation)
+        .where(StockLevel.sku == sku)
+        .order_by(InventoryLocation.name)
+    )
+    return [StockRow(level.sku, level.location, level.quantity) for level in query]
+
+
+def movements(sku, limit=100):
+    """The movements that made a SKU's stock levels, newest first, each with its location, its
+    actor (None: the system) and `rma_reference`, the reference of the return it came from
+    (None when it came from no return): two queries, whatever the number of movements."""
+    rows = list(
+        StockMovement.select(StockMovement, InventoryLocation, User.id, User.email, User.name)
+        .join(InventoryLocation)
+        .switch(StockMovement)
+        .join(User, JOIN.LEFT_OUTER, on=(StockMovement.actor == User.id))
         .where(StockMovement.sku == sku)
         .order_by(StockMovement.created_at.desc(), StockMovement.id.desc())
         .limit(limit)
     )
+    line_ids = {row.return_line_id for row in rows if row.return_line_id}
+    references = {}
+    if line_ids:
+        references = dict(
+            ReturnLine.select(ReturnLine.id, Return.reference)
+            .join(Return)
+            .where(ReturnLine.id.in_(list(line_ids)))
+            .tuples()
+        )
+    for row in rows:
+        row.rma_reference = references.get(row.return_line_id)
+    return rows
