@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from peewee import JOIN, fn
 
-from portal.models import Invoice, Order, Payment, Refund, Return, ReturnPolicy, User
+from portal.models import Invoice, Order, Payment, Refund, Return, ReturnPolicy, User, now
 from portal.pagination import Page
 from portal.returns import eligibility, refund_states
 from portal.returns.quantities import units_by_line
@@ -110,6 +110,21 @@ def order_for_staff(number):
         returns=[(rma, refunded.get(rma.id, 0)) for rma in returns],
         policy=policy,
     )
+
+
+def override_units(staff_order, at=None):
+    """{order_line_id: units} a manager's override of the closed return window could still take,
+    for the lines whose window closed (every other rule still applies). No queries."""
+    terms = eligibility.terms_of(staff_order.policy)
+    at = at or now()
+    units = {}
+    for staff_line in staff_order.window_closed:
+        taken = staff_line.eligibility.verdict.taken
+        facts = eligibility.facts_of(staff_line.line, staff_order.order, taken)
+        verdict = eligibility.check_line(facts, terms, at, eligibility.PAST_WINDOW)
+        if verdict.returnable > 0:
+            units[staff_line.line.id] = verdict.returnable
+    return units
 
 
 def shopper_history(rma):
