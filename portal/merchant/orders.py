@@ -85,10 +85,9 @@ class OrderPage:
         self.user = actor()
         self.manager = self.user.has_role("manager")
         self.tree = requests.reason_tree()
-        # Reasons that need the shopper's photo can't be met here (staff upload none).
-        leaves = [r for r in self._leaves() if self.tree.is_choosable(r)]
-        self.reasons = [r for r in leaves if not r.requires_photo]
-        self.photo_reasons = [r for r in leaves if r.requires_photo]
+        # Every reason a shopper may pick; staff taking a return by phone need no photo (the
+        # domain checks photos for shoppers' own requests only).
+        self.reasons = [r for r in self._leaves() if self.tree.is_choosable(r)]
         self.override_units = staff_orders.override_units(self.staff_order) if self.manager else {}
         self.offered = {}  # order_line_id -> (units, only with an override)
         for staff_line in self.staff_order.lines:
@@ -194,7 +193,6 @@ class OrderPage:
             can_override=bool(self.override_units),
             manager=self.manager,
             reason_groups=self.reason_groups,
-            photo_reasons=self.photo_reasons,
             labels=LABELS,
             form=form,
             errors=errors or Errors(),

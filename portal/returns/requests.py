@@ -337,7 +337,9 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
         order_lines = list(
             locked(OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id))
         )
+        # Staff taking a return by phone have no photos to upload: theirs is the check.
         check = check_selections(order, selections, policy, at, lines=order_lines,
+                                 check_photos=staff is None,
                                  past_window=bool(override_reason))  # fmt: skip
         check.raise_first()
         if override_reason and not _window_closed(order, policy, at):
@@ -396,7 +398,7 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
             enqueue_email("staff_new_return", staff_email,
                           f"return:{rma.id}:email:staff_new_return", rma=rma, context=context)  # fmt: skip
         if staff is not None:
-            if policy.staff_returns_approved:
+            if _staff_approves(policy, staff, rma):
                 _approve(rma, policy, at, staff)
         elif auto_approves(policy, check.chosen, breakdown):
             _auto_approve(rma, policy, at)
@@ -407,6 +409,15 @@ def _auto_approve(rma, policy, at):
     transition(rma, "approve", None, changes=approval_changes(policy, at), at=at, auto=True,
                rule=policy.auto_approve)  # fmt: skip
     notify_approved(rma, policy)
+
+
+def _staff_approves(policy, staff, rma):
+    """A return staff create starts approved when the store says so and its creator may approve
+    it (a manager, with a responsible member where the store requires one); else a manager
+    reviews it like a shopper's."""
+    if not policy.staff_returns_approved or not staff.has_role("manager"):
+        return False
+    return not (policy.require_responsible and rma.responsible_id is None)
 
 
 def _approve(rma, policy, at, staff):

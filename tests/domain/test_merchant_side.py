@@ -199,19 +199,24 @@ def test_staff_create_a_return_with_the_same_rules_and_it_starts_approved(store)
     line = store.order.lines.get()
     rma = requests.request_return(store.order, store.shopper, store.order.email,
                                   [requests.Selection(line.id, 2, store.changed_mind.id)],
-                                  staff=store.agent)  # fmt: skip
+                                  staff=store.manager)  # fmt: skip
     assert rma.status == "approved"
     requested = ReturnEvent.get((ReturnEvent.rma == rma.id) & (ReturnEvent.kind == "requested"))
-    assert requested.payload["by"] == "staff" and requested.actor_id == store.agent.id
+    assert requested.payload["by"] == "staff" and requested.actor_id == store.manager.id
     assert {m.payload["template"] for m in emails(rma)} == {"return_requested", "return_approved"}
     with pytest.raises(QuantityExceeded):
         requests.request_return(store.order, store.shopper, store.order.email,
                                 [requests.Selection(line.id, 2, store.changed_mind.id)],
                                 staff=store.agent)  # fmt: skip
+    by_agent = requests.request_return(store.order, store.shopper, store.order.email,
+                                       [requests.Selection(line.id, 1, store.changed_mind.id)],
+                                       staff=store.agent)  # fmt: skip
+    assert by_agent.status == "requested"  # approving is a manager's
+    requests.cancel_return(by_agent, None)
     factories.policy(staff_returns_approved=False)
     other = requests.request_return(store.order, store.shopper, store.order.email,
                                     [requests.Selection(line.id, 1, store.changed_mind.id)],
-                                    staff=store.agent)  # fmt: skip
+                                    staff=store.manager)  # fmt: skip
     assert other.status == "requested"
 
 

@@ -283,6 +283,7 @@ def test_the_queue_shows_the_estimate_then_the_refund_and_the_age(app, client, s
         reference = rma.reference
     close_db()
     login(client, store.agent.email)
+
     def row():
         html = client.get("/merchant/returns").get_data(as_text=True)
         return text_of(re.search(rf">{reference}</a>.*?</tr>", html, re.S).group(0))

@@ -236,10 +236,25 @@ def test_visitors_are_sent_to_sign_in(client, shop):
 # --- creating a return ----------------------------------------------------------------------
 
 
-def test_an_agent_creates_an_approved_return_for_the_shopper(app, client, shop):
+def test_an_agents_return_waits_for_a_manager(app, client, shop):
+    """Approving is a manager's: a return an agent creates is requested, whatever the setting."""
+    store, order, lines = shop
+    login(client, store.agent.email)
+    html = text_of(client.get(f"/merchant/orders/{order.number}").get_data(as_text=True))
+    assert "waits for a manager's approval" in html
+    response = create(client, order.number, {lines["CAP"].id: (1, store.changed_mind.id, "")})
+    assert response.status_code == 303
+    with app.app_context():
+        rma = Return.get(Return.order == order.id)
+        assert rma.status == "requested"
+        requested = ReturnEvent.get((ReturnEvent.rma == rma.id) & (ReturnEvent.kind == "requested"))
+        assert requested.actor_id == store.agent.id
+
+
+def test_a_manager_creates_an_approved_return_for_the_shopper(app, client, shop):
     store, order, lines = shop
     tee, cap = lines["TEE-M"], lines["CAP"]
-    login(client, store.agent.email)
+    login(client, store.manager.email)
     response = create(client, order.number, {tee.id: (2, store.changed_mind.id, "Too big"),
                                              cap.id: (1, store.defective.id, "")},
                       resolution="store_credit", note="Called on the phone")  # fmt: skip
@@ -255,7 +270,7 @@ def test_an_agent_creates_an_approved_return_for_the_shopper(app, client, shop):
         assert got == {(tee.id, 2, store.changed_mind.id, "Too big"),
                        (cap.id, 1, store.defective.id, "")}  # fmt: skip
         requested = ReturnEvent.get((ReturnEvent.rma == rma.id) & (ReturnEvent.kind == "requested"))
-        assert requested.payload["by"] == "staff" and requested.actor_id == store.agent.id
+        assert requested.payload["by"] == "staff" and requested.actor_id == store.manager.id
         assert "override_reason" not in requested.payload
         approved = ReturnEvent.get((ReturnEvent.rma == rma.id) & (ReturnEvent.kind == "approved"))
         assert approved.payload["by"] == "staff"
@@ -307,7 +322,7 @@ def test_a_guest_order_gets_a_staff_return_too(app, client, store):
 @pytest.fixture
 def reasons(app):
     """A parent with a child (the parent isn't choosable), an inactive reason and one that needs
-    a photo (staff upload none)."""
+    a photo (offered to staff: taking a return by phone, they upload none)."""
     with app.app_context():
         parent = factories.reason("fit", "It doesn't fit")
         child = factories.reason("fit_small", "Too small", parent=parent)
@@ -332,8 +347,7 @@ def test_the_form_offers_leaf_reasons_grouped_by_parent(app, client, shop, reaso
     assert f'<option value="{reasons["child"].id}">Too small</option>' in select
     assert f'value="{reasons["parent"].id}"' not in select
     assert f'value="{reasons["inactive"].id}"' not in select
-    assert f'value="{reasons["photo"].id}"' not in select
-    assert "need the shopper's photos: Arrived damaged" in html
+    assert f'value="{reasons["photo"].id}"' in select
     assert '<label for="lines-0-reason">Reason' in html
     assert '<label for="lines-0-quantity">How many to return' in html
     assert '<label for="lines-0-note">Note' in html
@@ -358,11 +372,6 @@ BAD = {
     ),
     "an inactive reason": (
         lambda s, r, lines: {lines["CAP"].id: (1, r["inactive"].id, "")},
-        {},
-        "Choose a reason from the list.",
-    ),
-    "a reason needing a photo": (
-        lambda s, r, lines: {lines["CAP"].id: (1, r["photo"].id, "")},
         {},
         "Choose a reason from the list.",
     ),
@@ -637,3 +646,16 @@ def test_creating_a_return_with_more_lines_runs_no_more_page_queries(app, client
 
     refused("W-1")  # warm up
     assert refused("W-1") == refused("W-8") == 13
+
+
+def test_staff_take_a_return_whose_reason_needs_a_photo_without_one(app, client, shop, reasons):
+    """The shopper's photo is asked of shoppers' own requests; staff on the phone have none."""
+    store, order, lines = shop
+    login(client, store.manager.email)
+    response = create(client, order.number, {lines["CAP"].id: (1, reasons["photo"].id, "")})
+    assert response.status_code == 303
+    with app.app_context():
+        assert (
+            ReturnLine.get(ReturnLine.order_line == lines["CAP"].id).reason_id
+            == reasons["photo"].id
+        )
