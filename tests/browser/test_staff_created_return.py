@@ -98,7 +98,7 @@ def test_a_manager_creates_a_return_for_a_shopper(app, live_server, celery_worke
     expect(shopper.locator("#return-status")).to_have_text("Refunded")
     page = shopper.locator("main")
     expect(page).to_contain_text("Repair fee")
-    expect(page).to_contain_text(re.compile(rf"Repair fee\s*−\$5\.00"))
+    expect(page).to_contain_text(re.compile(r"Repair fee\s*−\$5\.00"))
     expect(page).to_contain_text(re.compile(rf"Total\s*\${expected / 100:.2f}"))
     expect(page).to_contain_text("Part of Weekend gift set")
     shopper.screenshot(path=str(artifacts_dir / "staff-return-shopper.png"), full_page=True)

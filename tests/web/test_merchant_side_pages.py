@@ -3,8 +3,8 @@ choice giving a 500, no location to restock into, a rejection the shopper never 
 email's button), extra lines on a return, and the queue's new columns and bulk actions."""
 
 import csv
-import html as htmllib
 import datetime
+import html as htmllib
 import importlib.util
 import io
 import re
