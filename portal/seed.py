@@ -70,14 +70,14 @@ GIFT_SET = {
     "components": [
         {
             "sku": "MUG-STONE",
-            "title": "Stoneware mug (gift set)",
+            "title": "Gift set mug",
             "quantity": 2,
             "unit_price": 1000,
             "unit_tax": 200,
         },
         {
             "sku": "CANDLE-GIFT",
-            "title": "Scented candle (gift set)",
+            "title": "Gift set candle",
             "quantity": 1,
             "unit_price": 3000,
             "unit_tax": 600,
