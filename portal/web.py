@@ -71,6 +71,31 @@ def first_error(form):
     return "Check the form and try again."
 
 
+class LineErrors:
+    """A form's messages per (order_line_id, field), and for the form as a whole: the return
+    forms (the shopper's request, a return staff create) show each beside its input."""
+
+    def __init__(self):
+        self.by_field = {}
+        self.general = []
+
+    def add(self, line_id, field, message):
+        if line_id is None or field is None:
+            if message not in self.general:
+                self.general.append(message)
+        elif message not in self.of(line_id, field):
+            self.by_field.setdefault((line_id, field), []).append(message)
+
+    def has(self, line_id, field):
+        return bool(self.by_field.get((line_id, field)))
+
+    def of(self, line_id, field):
+        return self.by_field.get((line_id, field), [])
+
+    def __bool__(self):
+        return bool(self.by_field or self.general)
+
+
 def run_action(form, call, refused, done):
     """The one sequence of every action: validate `form`, run `call()` (a domain function that
     opens its own transaction), then answer `done(result)`; an invalid form or a DomainError

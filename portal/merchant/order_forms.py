@@ -22,8 +22,8 @@ from wtforms.fields import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
-from portal.form_fields import WholeNumberField
-from portal.returns.requests import NOTE_MAX, Selection
+from portal.form_fields import WholeNumberField, line_selections
+from portal.returns.requests import NOTE_MAX
 
 RESOLUTIONS = {"refund": "Refund to the original payment", "store_credit": "Store credit"}
 OVERRIDE_MAX = 500
@@ -124,16 +124,4 @@ class StaffReturnForm(FlaskForm):
 
     def selections(self):
         """The lines the form could read, as domain Selections (quantity 0 included)."""
-        result = []
-        for entry in self.lines:
-            line = entry.form
-            if line.order_line_id.data is None or line.quantity.data is None:
-                continue
-            reason = (line.reason.data or "").strip()
-            reason_id = int(reason) if reason.isdigit() else (reason or None)
-            result.append(
-                Selection(
-                    line.order_line_id.data, line.quantity.data, reason_id, line.note.data or ""
-                )  # fmt: skip
-            )
-        return result
+        return line_selections(self.lines)

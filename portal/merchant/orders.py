@@ -24,7 +24,7 @@ from portal.merchant.order_forms import OrderSearchForm, StaffReturnForm
 from portal.pagination import page_number
 from portal.returns import eligibility, requests, staff_orders
 from portal.returns.states import APPROVED, LABELS
-from portal.web import actor, is_htmx, run_action
+from portal.web import LineErrors, actor, is_htmx, run_action
 
 OUT_OF_DATE = "The form is out of date; reload the page and try again."
 NEEDS_OVERRIDE = (
@@ -48,30 +48,6 @@ def orders():
     response = make_response(render_template("merchant/_order_results.html", **context))
     response.headers["HX-Push-Url"] = url_for("merchant.orders", **({"q": q} if q else {}))
     return response
-
-
-class Errors:
-    """The create-return form's messages: per (order_line_id, field), and for the whole form."""
-
-    def __init__(self):
-        self.by_field = {}
-        self.general = []
-
-    def add(self, line_id, field, message):
-        if line_id is None or field is None:
-            if message not in self.general:
-                self.general.append(message)
-        elif message not in self.of(line_id, field):
-            self.by_field.setdefault((line_id, field), []).append(message)
-
-    def has(self, line_id, field):
-        return bool(self.by_field.get((line_id, field)))
-
-    def of(self, line_id, field):
-        return self.by_field.get((line_id, field), [])
-
-    def __bool__(self):
-        return bool(self.by_field or self.general)
 
 
 class OrderPage:
@@ -133,7 +109,7 @@ class OrderPage:
 
     def check(self, form):
         """The form's errors, then the domain's problems for whatever the form could read."""
-        errors = Errors()
+        errors = LineErrors()
         form.validate()
         if getattr(form, "csrf_token", None) is not None and form.csrf_token.errors:
             errors.add(None, None, OUT_OF_DATE)
@@ -195,7 +171,7 @@ class OrderPage:
             reason_groups=self.reason_groups,
             labels=LABELS,
             form=form,
-            errors=errors or Errors(),
+            errors=errors or LineErrors(),
         )
         return render_template("merchant/order.html", **context), status
 
@@ -228,7 +204,7 @@ def create_return(number):
 
     def refused(message, error):
         fresh = OrderPage(number)  # quantities may have changed under us
-        found = Errors()
+        found = LineErrors()
         found.add(None, None, message)
         return fresh.render(fresh.form(), found, status=422)
 

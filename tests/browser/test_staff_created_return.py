@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from portal.db import db
 from portal.models import InventoryLocation, OrderLine, Refund, Return, StockMovement
-from portal.seed import DEMO_PASSWORD
+from tests.browser.conftest import person
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 DEMO_ORDERS = 12
@@ -20,16 +20,6 @@ DEMO_ORDERS = 12
 @pytest.fixture
 def app(demo_app):
     return demo_app
-
-
-def person(browser, live_server, email_address):
-    page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Email").fill(email_address)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name=re.compile("Sign out"))).to_be_visible()
-    return page
 
 
 def test_a_manager_creates_a_return_for_a_shopper(app, live_server, celery_worker, smtp_server,
