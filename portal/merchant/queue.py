@@ -88,6 +88,9 @@ def bulk_action():
     own, and the page says which did what."""
     ids = request.form.getlist("rma")
     action = request.form.get("action")
+    if action == "approve" and not current_user.has_role("manager"):
+        message = "Only managers can approve returns."
+        return render_template("merchant/forbidden.html", message=message), 403
     back = safe_local_url(request.form.get("back")) or url_for("merchant.queue")
     try:
         if action == "export":
