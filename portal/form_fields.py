@@ -4,6 +4,8 @@ import re
 
 from wtforms.fields import IntegerField
 
+from portal.returns.requests import Selection
+
 WHOLE = re.compile(r"[+-]?\d{1,6}")
 
 
@@ -24,3 +26,19 @@ class WholeNumberField(IntegerField):
             self.data = None
             raise ValueError(f"Enter a whole number of {self.noun}, like 1 or 2.")
         self.data = int(raw)
+
+
+def line_selections(entries, photos=None):
+    """Domain Selections from a FieldList of line sub-forms (order_line_id, quantity, reason,
+    note), for the lines the form could read; photos: {order_line_id: (PhotoRef, ...)}."""
+    photos = photos or {}
+    result = []
+    for entry in entries:
+        line = entry.form
+        if line.order_line_id.data is None or line.quantity.data is None:
+            continue
+        reason = (line.reason.data or "").strip()
+        reason_id = int(reason) if reason.isdigit() else (reason or None)
+        result.append(Selection(line.order_line_id.data, line.quantity.data, reason_id,
+                                line.note.data or "", photos.get(line.order_line_id.data, ())))  # fmt: skip
+    return result

@@ -94,6 +94,56 @@ def _list(obj, key, where):
     return value
 
 
+def _line(raw, lw, invoice_numbers, default_invoice=None):
+    if not isinstance(raw, dict):
+        raise RecordError(f"{lw}: must be an object.")
+    quantity = _require(raw, "quantity", int, lw)
+    if quantity <= 0:
+        raise RecordError(f"{lw}: 'quantity' must be at least 1.")
+    variant = raw.get("variant") or {}
+    if not isinstance(variant, dict):
+        raise RecordError(f"{lw}: 'variant' must be an object of attributes.")
+    invoice = raw.get("invoice", default_invoice)
+    if invoice is not None and invoice not in invoice_numbers:
+        raise RecordError(f"{lw}: invoice {invoice!r} is not among the order's invoices.")
+    return {
+        "sku": _require(raw, "sku", str, lw),
+        "title": _require(raw, "title", str, lw),
+        "quantity": quantity,
+        "unit_price": _cents(_require(raw, "unit_price", int, lw), lw, "unit_price"),
+        "unit_tax": _cents(raw.get("unit_tax", 0), lw, "unit_tax"),
+        "final_sale": _flag(raw, "final_sale", lw),
+        "category": _optional_text(raw, "category", lw),
+        "variant": {str(k): str(v) for k, v in variant.items()},
+        "invoice_number": invoice,
+    }
+
+
+def _components(raw, bundle, lw, invoice_numbers):
+    """A bundle's parts. Each part's `quantity` is per bundle; its unit_price and unit_tax are
+    the shop's allocation of the bundle's price, so the parts of one bundle add up to the
+    bundle's unit price and tax exactly (the portal never guesses an allocation)."""
+    if not isinstance(raw, list) or not raw:
+        raise RecordError(f"{lw}: 'components' must be a non-empty list.")
+    parts = []
+    for j, item in enumerate(raw, 1):
+        part = _line(item, f"{lw}, component {j}", invoice_numbers, bundle["invoice_number"])
+        if "components" in item:
+            raise RecordError(f"{lw}, component {j}: a component can't have components.")
+        parts.append(part)
+    price = sum(p["quantity"] * p["unit_price"] for p in parts)
+    tax = sum(p["quantity"] * p["unit_tax"] for p in parts)
+    if (price, tax) != (bundle["unit_price"], bundle["unit_tax"]):
+        raise RecordError(
+            f"{lw}: the components' prices add up to {price} cents and tax {tax} cents per "
+            f"bundle, but the bundle costs {bundle['unit_price']} and {bundle['unit_tax']}."
+        )
+    for part in parts:  # stored per order: a bundle of 2 with 3 socks each holds 6 socks
+        part["quantity"] *= bundle["quantity"]
+        part["final_sale"] = part["final_sale"] or bundle["final_sale"]
+    return parts
+
+
 def parse_order(obj):
     """Validate one decoded record; returns a dict ready for write_order()."""
     if not isinstance(obj, dict):
@@ -140,30 +190,11 @@ def parse_order(obj):
         raise RecordError(f"{where}: 'lines' must be a non-empty list.")
     for i, raw in enumerate(raw_lines, 1):
         lw = f"{where}, line {i}"
-        if not isinstance(raw, dict):
-            raise RecordError(f"{lw}: must be an object.")
-        quantity = _require(raw, "quantity", int, lw)
-        if quantity <= 0:
-            raise RecordError(f"{lw}: 'quantity' must be at least 1.")
-        variant = raw.get("variant") or {}
-        if not isinstance(variant, dict):
-            raise RecordError(f"{lw}: 'variant' must be an object of attributes.")
-        invoice = raw.get("invoice")
-        if invoice is not None and invoice not in invoice_numbers:
-            raise RecordError(f"{lw}: invoice {invoice!r} is not among the order's invoices.")
-        lines.append(
-            {
-                "sku": _require(raw, "sku", str, lw),
-                "title": _require(raw, "title", str, lw),
-                "quantity": quantity,
-                "unit_price": _cents(_require(raw, "unit_price", int, lw), lw, "unit_price"),
-                "unit_tax": _cents(raw.get("unit_tax", 0), lw, "unit_tax"),
-                "final_sale": _flag(raw, "final_sale", lw),
-                "category": _optional_text(raw, "category", lw),
-                "variant": {str(k): str(v) for k, v in variant.items()},
-                "invoice_number": invoice,
-            }
-        )
+        line = _line(raw, lw, invoice_numbers)
+        components = raw.get("components")
+        if components is not None:
+            line["components"] = _components(components, line, lw, invoice_numbers)
+        lines.append(line)
 
     payments = []
     for i, raw in enumerate(_list(obj, "payments", where), 1):
@@ -233,7 +264,11 @@ def write_order(record):
         for inv in record["invoices"]:
             Invoice.create(order=order, **inv)
         for line in record["lines"]:
-            OrderLine.create(order=order, **line)
+            parts = line.get("components") or []
+            bundle = OrderLine.create(order=order, **{k: v for k, v in line.items()
+                                                     if k != "components"})  # fmt: skip
+            for part in parts:
+                OrderLine.create(order=order, bundle=bundle, **part)
         for payment in record["payments"]:
             Payment.create(order=order, **payment)
     return order

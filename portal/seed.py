@@ -59,6 +59,32 @@ CATALOG = [
     ("CANDLE-CLR", "Scented candle (clearance)", "home", 900, {}, True),
 ]
 
+# A bundle: the shop allocates its price over its parts (they add up to the bundle's price).
+GIFT_SET = {
+    "sku": "GIFT-SET-WEEKEND",
+    "title": "Weekend gift set",
+    "category": "bundles",
+    "quantity": 1,
+    "unit_price": 5000,
+    "unit_tax": 1000,
+    "components": [
+        {
+            "sku": "MUG-STONE",
+            "title": "Gift set mug",
+            "quantity": 2,
+            "unit_price": 1000,
+            "unit_tax": 200,
+        },
+        {
+            "sku": "CANDLE-GIFT",
+            "title": "Gift set candle",
+            "quantity": 1,
+            "unit_price": 3000,
+            "unit_tax": 600,
+        },
+    ],
+}
+
 REASONS = [
     # code, label, parent code, merchant fault, requires note, requires photo
     ("changed_mind", "I changed my mind", None, False, False, False),
@@ -158,7 +184,9 @@ def seed_demo(orders=300, seed=7, today=None, hash_method=DEFAULT_HASH_METHOD):
             )
         main = InventoryLocation.create(code="MAIN", name="Main warehouse")
         InventoryLocation.create(code="STORE-1", name="Downtown store")
-        InventoryLocation.create(code="QUARANTINE", name="Damaged goods", kind="quarantine")
+        damaged = InventoryLocation.create(code="QUARANTINE", name="Damaged goods",
+                                           kind="quarantine")  # fmt: skip
+        ReturnPolicy.update(default_location=main, default_quarantine_location=damaged).execute()
 
     emails = [u.email for u in shoppers]
     weights = [30, 20, 12, 12, 10, 8]
@@ -178,6 +206,7 @@ def seed_demo(orders=300, seed=7, today=None, hash_method=DEFAULT_HASH_METHOD):
         placed_at = (today - datetime.timedelta(days=8)).replace(microsecond=0)
         rec = _order_record(rng, start + orders + j, email, placed_at, today, returnable, 3)
         rec["lines"][0]["quantity"] = 3
+        rec["lines"].append(dict(GIFT_SET, invoice=rec["lines"][0].get("invoice")))
         rec["payments"][0]["amount"] = (
             rec["shipping_total"]
             + sum(ln["quantity"] * (ln["unit_price"] + ln["unit_tax"]) for ln in rec["lines"])

@@ -8,6 +8,8 @@ create_app). htmx-flask 0.1.0 has one known mistake: a missing comma in its list
 never asks for those two swaps and sets the HX-Reswap header itself where it needs one.
 """
 
+from urllib.parse import urlsplit
+
 from flask import render_template, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -26,6 +28,21 @@ def is_htmx():
     """An htmx request that swaps part of a page (a history restore wants the whole page)."""
     htmx = request.htmx
     return bool(htmx) and not htmx.history_restore_request
+
+
+def safe_local_url(target):
+    """A local path to go back to (after sign-in, after a bulk action), or None: never another
+    site (microblog's netloc check, and more)."""
+    if not target:
+        return None
+    # Browsers read a backslash as "/" and drop tabs and newlines, so "/<backslash>evil.example"
+    # or "/<tab>/evil.example" would become "//evil.example": refuse both outright.
+    if "\\" in target or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
 
 
 def actor():
@@ -52,6 +69,31 @@ def first_error(form):
                 label = getattr(getattr(form, name, None), "label", None)
                 return error if name == "csrf_token" or label is None else f"{label.text}: {error}"
     return "Check the form and try again."
+
+
+class LineErrors:
+    """A form's messages per (order_line_id, field), and for the form as a whole: the return
+    forms (the shopper's request, a return staff create) show each beside its input."""
+
+    def __init__(self):
+        self.by_field = {}
+        self.general = []
+
+    def add(self, line_id, field, message):
+        if line_id is None or field is None:
+            if message not in self.general:
+                self.general.append(message)
+        elif message not in self.of(line_id, field):
+            self.by_field.setdefault((line_id, field), []).append(message)
+
+    def has(self, line_id, field):
+        return bool(self.by_field.get((line_id, field)))
+
+    def of(self, line_id, field):
+        return self.by_field.get((line_id, field), [])
+
+    def __bool__(self):
+        return bool(self.by_field or self.general)
 
 
 def run_action(form, call, refused, done):

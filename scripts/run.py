@@ -8,7 +8,8 @@
    them. If any of them dies, the others are stopped too.
 
 Settings come from the environment (and .env): PORT (5000), REDIS_URL, DATABASE_URL, FLASK_DEBUG
-(1 unless set, so the session cookie works on plain http), WEB_WORKERS (2), WORKER_CONCURRENCY (2).
+(1 unless set, so the session cookie works on plain http), WEB_WORKERS (2), WORKER_CONCURRENCY (2),
+PUBLIC_URL (the address links in emails use; default http://127.0.0.1:PORT).
 """
 
 import contextlib
@@ -190,11 +191,19 @@ def banner(port):
     print("\n".join(lines), flush=True)
 
 
-def main():
-    env = dict(os.environ)
+def child_env(environ):
+    """(environment for every process started, port): debug cookies on plain http, and links in
+    emails pointing at the address this run serves on (unless PUBLIC_URL is given)."""
+    env = dict(environ)
     env.setdefault("FLASK_DEBUG", "1")
     env.setdefault("PYTHONUNBUFFERED", "1")
     port = int(env.get("PORT") or 5000)
+    env.setdefault("PUBLIC_URL", f"http://127.0.0.1:{port}")
+    return env, port
+
+
+def main():
+    env, port = child_env(os.environ)
     INSTANCE.mkdir(parents=True, exist_ok=True)
 
     stopping = threading.Event()

@@ -42,6 +42,7 @@ from portal.models import (
 from portal.outbox.messages import enqueue
 from portal.returns import timeline
 from portal.returns.accounts import create_user
+from portal.returns.review import approval_changes
 from portal.seed import REASONS
 
 PASSWORD = "test-pass-1234"
@@ -254,8 +255,11 @@ def paid_order(amount, gateway=None, method="card", reference=None, customer=Non
 
 
 def make_return(order, status="received", approved_at=None, reference=None):
-    """A return on `order` (no lines: the refund worker only needs the return and its order)."""
+    """A return on `order` (no lines: the refund worker only needs the return and its order),
+    with the target date approval gives it under the store's policy."""
+    approved_at = approved_at if approved_at is not None else now()
     return Return.create(
+        target_date=approval_changes(ReturnPolicy.current(), approved_at)["target_date"],
         reference=reference or f"RMA-T-{next(_numbers):05d}",
         order=order,
         requested_by=order.customer_id,
@@ -265,7 +269,7 @@ def make_return(order, status="received", approved_at=None, reference=None):
         policy_window_days=30,
         policy_restocking_fee_bps=0,
         policy_return_shipping_fee=0,
-        approved_at=approved_at if approved_at is not None else now(),
+        approved_at=approved_at,
     )
 
 

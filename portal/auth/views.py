@@ -1,7 +1,6 @@
 """Sign in and sign out."""
 
 from functools import cache
-from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_limiter.errors import RateLimitExceeded
@@ -13,26 +12,13 @@ from portal.auth.forms import LoginForm
 from portal.auth.roles import home_for
 from portal.extensions import limiter
 from portal.models import User
+from portal.web import safe_local_url
 
 RATE_LIMITED = "Too many sign-in attempts. Please wait a minute and try again."
 
 
 def _login_limit():
     return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _safe_next(target):
-    """A local path to go back to after sign-in, or None (never another site)."""
-    if not target:
-        return None
-    # Browsers read a backslash as "/" and drop tabs and newlines, so "/<backslash>evil.example"
-    # or "/<tab>/evil.example" would become "//evil.example": refuse both outright.
-    if "\\" in target or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 @cache
@@ -65,7 +51,7 @@ def login():
             form.password.errors.append("That email and password don't match an active account.")
         else:
             login_user(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")) or url_for(home_for(user)))
+            return redirect(safe_local_url(request.args.get("next")) or url_for(home_for(user)))
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
 

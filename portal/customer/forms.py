@@ -18,11 +18,11 @@ from wtforms.fields import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Regexp
+from wtforms.validators import InputRequired, Length, NumberRange, Regexp, ValidationError
 from wtforms.widgets import HiddenInput
 
-from portal.form_fields import WholeNumberField
-from portal.returns.requests import NOTE_MAX, SHOPPER_RESOLUTIONS, Selection
+from portal.form_fields import WholeNumberField, line_selections
+from portal.returns.requests import NOTE_MAX, SHOPPER_RESOLUTIONS
 
 
 class LineForm(Form):
@@ -45,8 +45,10 @@ class LineForm(Form):
 
 class ResolutionField(RadioField):
     def pre_validate(self, form):
+        # ValidationError, not ValueError: WTForms only turns the former into a field error
+        # (a tampered value must be a 422 with this message, never a 500).
         if self.data not in SHOPPER_RESOLUTIONS:
-            raise ValueError("Choose a refund to your original payment or store credit.")
+            raise ValidationError("Choose a refund to your original payment or store credit.")
 
 
 class ReturnRequestForm(FlaskForm):
@@ -64,24 +66,7 @@ class ReturnRequestForm(FlaskForm):
 
     def selections(self, photos=None):
         """The chosen lines as domain Selections (photos: {order_line_id: (PhotoRef, ...)})."""
-        photos = photos or {}
-        result = []
-        for entry in self.lines:
-            line = entry.form
-            if line.order_line_id.data is None or line.quantity.data is None:
-                continue
-            reason = (line.reason.data or "").strip()
-            reason_id = int(reason) if reason.isdigit() else (reason or None)
-            result.append(
-                Selection(
-                    line.order_line_id.data,
-                    line.quantity.data,
-                    reason_id,
-                    line.note.data or "",
-                    photos.get(line.order_line_id.data, ()),
-                )
-            )
-        return result
+        return line_selections(self.lines, photos)
 
     def chosen_files(self):
         """{order_line_id: [FileStorage]} for lines with a quantity (other files are ignored)."""

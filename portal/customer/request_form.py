@@ -29,34 +29,10 @@ from portal.models import ReturnPolicy
 from portal.returns import eligibility, requests
 from portal.returns.errors import DomainError
 from portal.uploads import ALLOWED, InvalidUpload, delete_photos, store_photo
-from portal.web import is_htmx
+from portal.web import LineErrors, is_htmx
 
 PHOTO_ACCEPT = ",".join(content_type for content_type, _ in ALLOWED.values())
 CHANGED = "Your choices changed since the review. Check the new estimate, then submit again."
-
-
-class Errors:
-    """Messages for the page: per (order_line_id, field), and for the request as a whole."""
-
-    def __init__(self):
-        self.by_field = {}
-        self.general = []
-
-    def add(self, line_id, field, message):
-        if line_id is None or field is None:
-            if message not in self.general:
-                self.general.append(message)
-        else:
-            self.by_field.setdefault((line_id, field), []).append(message)
-
-    def has(self, line_id, field):
-        return bool(self.by_field.get((line_id, field)))
-
-    def of(self, line_id, field):
-        return self.by_field.get((line_id, field), [])
-
-    def __bool__(self):
-        return bool(self.by_field or self.general)
 
 
 @dataclass
@@ -101,7 +77,7 @@ class Flow:
 
     def check(self, form):
         """Form errors, then the domain's problems for whatever the form could parse."""
-        errors = Errors()
+        errors = LineErrors()
         form.validate()
         for field in (getattr(form, "csrf_token", None), form.resolution, form.shopper_note):
             for message in getattr(field, "errors", None) or []:
@@ -144,10 +120,15 @@ class Flow:
             policy=self.policy,
             lines=self.lines,
             rows=[(e, entries[e.line.id]) for e in self.returnable],
-            blocked=[e for e in self.lines if e.returnable == 0],
+            blocked=[
+                e for e in self.lines if e.returnable == 0 and e.verdict.code != eligibility.BUNDLE
+            ],  # fmt: skip
+            bundle_titles={
+                e.line.id: e.line.title for e in self.lines if e.verdict.code == eligibility.BUNDLE
+            },  # fmt: skip
             tree=self.tree,
             form=form,
-            errors=errors or Errors(),
+            errors=errors or LineErrors(),
             review=review,
             photo_accept=PHOTO_ACCEPT,
             max_photos=requests.MAX_PHOTOS_PER_LINE,

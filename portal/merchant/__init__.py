@@ -1,10 +1,21 @@
 """The merchant side, staff only: the returns queue (queue), a return's page (detail) and the
-actions on it (actions), the store's settings (settings), staff accounts (staff) and what the
-background workers are doing (operations). Every permission is checked on the server, per
+actions on it (actions), orders and the returns staff create on them (orders), the store's
+settings (settings), inventory locations and stock (locations), staff accounts (staff), the
+audit log (audit) and what the background workers are doing (operations). Every permission is checked on the server, per
 request (portal.auth.roles)."""
 
 from flask import Blueprint
 
 bp = Blueprint("merchant", __name__, url_prefix="/merchant")
 
-from portal.merchant import actions, detail, operations, queue, settings, staff  # noqa: E402, F401
+from portal.merchant import (  # noqa: E402, F401  (routes on bp)
+    actions,
+    audit,
+    detail,
+    locations,
+    operations,
+    orders,
+    queue,
+    settings,
+    staff,
+)

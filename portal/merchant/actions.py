@@ -16,6 +16,7 @@ from portal.merchant.detail import (
 )
 from portal.models import Refund
 from portal.returns import (
+    extras,
     finishing,
     inspection,
     receiving,
@@ -251,6 +252,25 @@ def retry_refund(reference, refund_id):
     return _act(reference, "refund_action", form,
                 lambda: refund_execution.retry_refund(refund, actor()),
                 "Refund queued again with the same idempotency key.")  # fmt: skip
+
+
+@bp.route("/returns/<reference>/extra-lines", methods=["POST"])
+@role_required("manager", extras.MANAGERS)
+def add_extra_line(reference):
+    rma, form = load_return(reference), f.ExtraLineForm(prefix="extra")
+    return _act(reference, "extra", form,
+                lambda: extras.add_extra_line(rma, actor(), form.description.data,
+                                              form.signed_cents, form.version.data),
+                lambda line: f"Extra line “{line.description}” added.")  # fmt: skip
+
+
+@bp.route("/returns/<reference>/extra-lines/<int:extra_id>/remove", methods=["POST"])
+@role_required("manager", extras.MANAGERS)
+def remove_extra_line(reference, extra_id):
+    rma, form = load_return(reference), f.ActionForm(prefix="extra_remove")
+    return _act(reference, "extra_remove", form,
+                lambda: extras.remove_extra_line(rma, actor(), extra_id, form.version.data),
+                "Extra line removed.")  # fmt: skip
 
 
 @bp.route("/returns/<reference>/finish", methods=["POST"])

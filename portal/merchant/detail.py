@@ -18,7 +18,8 @@ from portal.web import is_htmx
 SHOWN = ("rma", "order", "policy", "rows", "line_by_id", "unreceived", "covered", "photos",
          "refunds", "events", "shopper_kinds", "actions", "finish_blocker", "plan", "plan_rows",
          "plan_error", "payments", "responsible", "status_label", "fee_percent", "refund_failed",
-         "failed_refunds", "refund_being_sent")  # fmt: skip
+         "failed_refunds", "refund_being_sent", "extra_lines", "history", "no_locations",
+         "can_edit")  # fmt: skip
 
 
 def load_return(reference):
@@ -35,6 +36,13 @@ def responsible_choices(staff):
 def location_choices(locations, kind, blank=None):
     pairs = [(loc.id, f"{loc.name} ({loc.code})") for loc in locations if loc.kind == kind]
     return f.choices(([("", blank)] if blank else []) + pairs)
+
+
+def _default(locations, kind, default_id):
+    """The location a form starts on: the store's default for the kind, else the first."""
+    ids = [loc.id for loc in locations if loc.kind == kind]
+    chosen = default_id if default_id in ids else (ids[0] if ids else "")
+    return str(chosen)
 
 
 def _forms(d, bound):
@@ -56,6 +64,8 @@ def _forms(d, bound):
             ("note", f.NoteForm),
             ("refund_action", f.ActionForm),
             ("decline_refund", f.RefundDeclineForm),
+            ("extra", f.ExtraLineForm),
+            ("extra_remove", f.ActionForm),
         ]  # fmt: skip
     }
     forms["assign"] = make("assign", f.AssignForm, responsible=str(d.rma.responsible_id or ""))
@@ -68,12 +78,10 @@ def _forms(d, bound):
         {"line_id": ln.id, "decision": "accepted"}
         for ln, _ in d.rows if ln.received_quantity and ln.inspection == "pending"
     ])  # fmt: skip
-    sellable = [loc for loc in d.locations if loc.kind == "sellable"]
-    quarantine = [loc for loc in d.locations if loc.kind == "quarantine"]
     restock = make(
         "restock", f.RestockForm,
-        location=str(sellable[0].id) if sellable else "",
-        quarantine_location=str(quarantine[0].id) if quarantine else "",
+        location=_default(d.locations, "sellable", d.default_location_id),
+        quarantine_location=_default(d.locations, "quarantine", d.default_quarantine_location_id),
         lines=[
             {"line_id": ln.id,
              "quantity": lf.restockable if ln.inspection == "accepted" else 0}

@@ -214,6 +214,26 @@ class RefundForm(ActionForm):
     submit = SubmitField("Issue refund")
 
 
+EXTRA_KINDS = [("charge", "Charge the shopper (reduces the refund)"),
+               ("credit", "Credit the shopper (adds to the refund)")]  # fmt: skip
+
+
+class ExtraLineForm(ActionForm):
+    description = StringField(
+        "Description (the shopper reads it)",
+        validators=[DataRequired("Describe the extra line, e.g. “Repair fee”."), Length(max=200)],
+    )
+    kind = SelectField("Kind", choices=choices(EXTRA_KINDS), default="charge")
+    amount = MoneyField("Amount", validators=[DataRequired("Enter the amount, like 5.00.")])
+
+    @property
+    def signed_cents(self):
+        """The amount with its sign: a charge is negative, a credit positive (None if unread)."""
+        if self.amount.cents is None:
+            return None
+        return -self.amount.cents if self.kind.data == "charge" else self.amount.cents
+
+
 class RefundDeclineForm(ActionForm):
     reason = StringField("Why declined", validators=[DataRequired("Say why."), Length(max=2000)])
 
@@ -251,9 +271,15 @@ class PolicyForm(FlaskForm):
     require_return_invoice = BooleanField("Require a return invoice number with each refund")
     allow_edit_completed = BooleanField("Allow editing completed returns")
     expire_unshipped_days = IntegerField(
-        "Cancel approved returns not received after (days)",
-        validators=[InputRequired(), NumberRange(min=1, max=3650)],
+        "Cancel approved returns not received after (days; 0: never)",
+        validators=[InputRequired(), NumberRange(min=0, max=3650)],
     )
+    timezone = StringField(
+        "Store time zone (return windows count days in it)",
+        validators=[InputRequired(), Length(max=64)],
+    )
+    inventory_tracking = BooleanField("Track inventory here (restock returned units)")
+    staff_returns_approved = BooleanField("Returns staff create for a shopper start approved")
     return_address = TextAreaField(
         "Return address", validators=[DataRequired("Enter the return address."), Length(max=1000)]
     )
@@ -262,7 +288,11 @@ class PolicyForm(FlaskForm):
 class ReasonForm(FlaskForm):
     code = StringField("Code", validators=[DataRequired("Enter a code."), Length(max=40)])
     label = StringField("Label", validators=[DataRequired("Enter a label."), Length(max=120)])
-    parent = SelectField("Parent reason", choices=choices([("", "None (top level)")]), default="")
+    # The domain says why a parent is refused (reasons nest one level deep).
+    parent = SelectField(
+        "Parent reason", choices=choices([("", "None (top level)")]), default="",
+        validate_choice=False,
+    )  # fmt: skip
     merchant_fault = BooleanField("The store's fault (no fees, shipping refunded)")
     requires_note = BooleanField("Shopper must add a note")
     requires_photo = BooleanField("Shopper must add a photo")

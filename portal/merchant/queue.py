@@ -1,16 +1,31 @@
 """The returns queue: status tabs, filters, search, sorting and one page of rows. htmx swaps the
 results and pushes the tidy URL of the filters. The query is portal.returns.queue."""
 
-from flask import current_app, make_response, render_template, request, url_for
+import csv
+import io
+
+from flask import (
+    Response,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from portal.auth.roles import staff_required
 from portal.merchant import bp
 from portal.merchant.forms import QueueFilterForm, choices, reason_choices
+from portal.models import now
 from portal.pagination import page_number
+from portal.returns import bulk
 from portal.returns import queue as returns_queue
 from portal.returns.detail import active_staff
-from portal.web import is_htmx
+from portal.returns.errors import DomainError
+from portal.web import actor, is_htmx, safe_local_url
 
 
 def _filters(form):
@@ -36,9 +51,10 @@ def queue():
     """Returns by status tab, filtered, searched, sorted and paginated. htmx swaps the results."""
     form = QueueFilterForm(request.args)
     form.reason.choices = choices([("", "Any reason")] + reason_choices())
+    staff = active_staff()
     form.responsible.choices = choices(
         [("", "Anyone"), ("me", "Me"), ("none", "Nobody")]
-        + [(u.id, u.name or u.email) for u in active_staff()]
+        + [(u.id, u.name or u.email) for u in staff]
     )
     form.validate()
     filters = _filters(form)
@@ -54,10 +70,62 @@ def queue():
         "counts": counts,
         "tabs": returns_queue.TABS,
         "sorts": returns_queue.SORTS,
+        "staff": staff,
+        "now": now(),
     }
     if not is_htmx():
         return render_template("merchant/queue.html", **context)
     response = make_response(render_template("merchant/_queue_results.html", **context))
     # The address bar gets the tidy, bookmarkable URL of these filters (defaults left out).
     response.headers["HX-Push-Url"] = url_for("merchant.queue", **filters.args())
+    return response
+
+
+@bp.route("/returns/bulk", methods=["POST"])
+@staff_required
+def bulk_action():
+    """Approve (managers), assign or export the returns ticked on the queue; each changes on its
+    own, and the page says which did what."""
+    ids = request.form.getlist("rma")
+    action = request.form.get("action")
+    if action == "approve" and not current_user.has_role("manager"):
+        message = "Only managers can approve returns."
+        return render_template("merchant/forbidden.html", message=message), 403
+    back = safe_local_url(request.form.get("back")) or url_for("merchant.queue")
+    try:
+        if action == "export":
+            return _csv(bulk.export_rows(ids))
+        if action == "approve":
+            outcome = bulk.approve(ids, actor())
+            verb = "approved"
+        elif action == "assign":
+            assignee = request.form.get("assignee") or None
+            if assignee is not None and not assignee.isdigit():
+                raise DomainError("Choose a staff member to assign the returns to.")
+            outcome = bulk.assign(ids, actor(), int(assignee) if assignee else None)
+            verb = "assigned"
+        else:
+            raise DomainError("Choose what to do with the selected returns.")
+    except DomainError as exc:
+        flash(str(exc), "error")
+        return redirect(back, code=303)
+    if outcome.done:
+        flash(f"{len(outcome.done)} return(s) {verb}: {', '.join(outcome.done)}.", "success")
+    for reference, why in outcome.refused:
+        flash(f"{reference}: {why}", "error")
+    return redirect(back, code=303)
+
+
+def _csv(rows):
+    def lines():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for row in rows:
+            writer.writerow(row)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+
+    response = Response(lines(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="returns.csv"'
     return response

@@ -6,7 +6,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from portal.auth.roles import role_required
 from portal.merchant import bp
 from portal.merchant import forms as f
-from portal.merchant.forms import reason_choices
 from portal.models import ReturnPolicy, ReturnReason
 from portal.returns import settings
 from portal.web import EmptyForm, actor, run_action
@@ -31,6 +30,9 @@ def _policy_form(policy):
         allow_edit_completed=policy.allow_edit_completed,
         expire_unshipped_days=policy.expire_unshipped_days,
         return_address=policy.return_address,
+        timezone=policy.timezone,
+        inventory_tracking=policy.inventory_tracking,
+        staff_returns_approved=policy.staff_returns_approved,
     )
 
 
@@ -48,8 +50,10 @@ def _reason_form(formdata=True, reason=None):
         )  # fmt: skip
     else:
         form = f.ReasonForm(formdata=None, prefix=prefix)
-    choices = [(value, label) for value, label in reason_choices()
-               if reason is None or value != str(reason.id)]  # fmt: skip
+    # Reasons nest one level deep (as shoppers pick them): only top-level reasons are parents.
+    choices = [(r.id, r.label + ("" if r.active else " (inactive)"))
+               for r, depth in settings.reason_tree()
+               if depth == 0 and (reason is None or r.id != reason.id)]  # fmt: skip
     form.parent.choices = f.choices([("", "None (top level)")] + choices)
     return form
 
@@ -105,6 +109,9 @@ def policy_settings():
             allow_edit_completed=form.allow_edit_completed.data,
             expire_unshipped_days=form.expire_unshipped_days.data,
             return_address=form.return_address.data,
+            timezone=form.timezone.data,
+            inventory_tracking=form.inventory_tracking.data,
+            staff_returns_approved=form.staff_returns_approved.data,
         )
 
     def saved(policy):

@@ -1,4 +1,4 @@
-"""Staff accounts (admins): add one, deactivate and reactivate. The rules are in
+"""Staff accounts (admins): add one, deactivate and reactivate, change a role. The rules are in
 portal.returns.accounts."""
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -6,24 +6,36 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from portal.auth.roles import role_required
 from portal.merchant import bp
 from portal.merchant import forms as f
+from portal.merchant.admin_forms import RoleForm
 from portal.models import User
 from portal.returns import accounts
+from portal.returns.errors import NotFound
 from portal.web import EmptyForm, actor, run_action
 
 STAFF_ADMINS = "Only admins can manage staff accounts."
 
 
-def _staff_page(form=None, status=200, error=None):
+def _role_form(member, formdata=True):
+    """A member's role form, with its own field names (one per member on the page)."""
+    prefix = f"member{member if isinstance(member, int) else member.id}"
+    if formdata:
+        return RoleForm(prefix=prefix)
+    return RoleForm(formdata=None, prefix=prefix, role=member.role)
+
+
+def _staff_page(form=None, status=200, error=None, role_forms=None):
     members = list(
         User.select()
         .where(User.role != "shopper")
         .order_by(User.active.desc(), User.role, User.email)
     )
+    role_forms = role_forms or {}
     return render_template(
         "merchant/staff.html",
         members=members,
         form=form or f.StaffForm(formdata=None),
         toggle_form=EmptyForm(formdata=None),
+        role_forms={m.id: role_forms.get(m.id) or _role_form(m, False) for m in members},
         error=error,
     ), status
 
@@ -72,3 +84,22 @@ def toggle_staff(user_id, change):
         ),
         changed,
     )
+
+
+@bp.route("/staff/<int:user_id>/role", methods=["POST"])
+@role_required("admin", STAFF_ADMINS)
+def change_role(user_id):
+    """Change a staff member's role (agent, manager, admin); it applies from their next
+    request. An admin can't change their own."""
+    form = _role_form(user_id)
+
+    def changed(member):
+        flash(f"{member.email} is now {member.role}.", "success")
+        return redirect(url_for("merchant.staff"), code=303)
+
+    def refused(message, error):
+        status = 404 if isinstance(error, NotFound) else 422
+        return _staff_page(status=status, error=message, role_forms={user_id: form})
+
+    return run_action(form, lambda: accounts.change_role(actor(), user_id, form.role.data),
+                      refused, changed)  # fmt: skip

@@ -1,6 +1,7 @@
 """Every Peewee table of the portal. ALL_MODELS is the schema the migrations must produce."""
 
 from portal.models.accounts import ROLE_RANK, ROLES, User, now
+from portal.models.audit import AuditEntry
 from portal.models.inventory import InventoryLocation, StockLevel, StockMovement
 from portal.models.orders import Invoice, Order, OrderLine, Payment
 from portal.models.outbox import OutboxMessage
@@ -9,6 +10,7 @@ from portal.models.returns import (
     Counter,
     Return,
     ReturnEvent,
+    ReturnExtraLine,
     ReturnLine,
     ReturnPhoto,
     ReturnPolicy,
@@ -29,6 +31,7 @@ ALL_MODELS = [
     ReturnPolicy,
     Return,
     ReturnLine,
+    ReturnExtraLine,
     ReturnPhoto,
     ReturnEvent,
     ReturnStatusCount,
@@ -37,6 +40,7 @@ ALL_MODELS = [
     StoreCredit,
     LedgerTransaction,
     OutboxMessage,
+    AuditEntry,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [

@@ -49,6 +49,9 @@ class OrderLine(BaseModel):
     category = CharField(default="")
     # The sale invoice that covers this line; a line without one is not returnable yet.
     invoice_number = CharField(null=True)
+    # A bundle's component lines point at the bundle's line; the bundle's price is allocated
+    # over its components by the shop. Components are returned, the bundle line is not.
+    bundle = ForeignKeyField("self", null=True, backref="components", on_delete="CASCADE")
 
     @property
     def unit_total(self):

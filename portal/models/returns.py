@@ -13,6 +13,7 @@ from peewee import (
 
 from portal.db import BaseModel, JSONField
 from portal.models.accounts import User, now
+from portal.models.inventory import InventoryLocation
 from portal.models.orders import Order, OrderLine, check
 
 
@@ -45,15 +46,29 @@ class ReturnPolicy(BaseModel):
     allow_edit_completed = BooleanField(default=False)
     refund_approval_threshold = IntegerField(default=0)  # 0: no second approval needed
     require_return_invoice = BooleanField(default=False)
-    expire_unshipped_days = IntegerField(default=30)  # approved but never received
+    expire_unshipped_days = IntegerField(default=30)  # approved but never received; 0: never
     return_address = TextField(default="Returns Department\n1 Warehouse Road\nSpringfield")
+    # The store's time zone (a tz database name): the return window counts days in it.
+    timezone = CharField(default="UTC")
+    # Off: the store keeps no stock here, so restocking is never a next action.
+    inventory_tracking = BooleanField(default=True)
+    default_location = ForeignKeyField(InventoryLocation, null=True, on_delete="SET NULL",
+                                       backref="default_for")  # fmt: skip
+    default_quarantine_location = ForeignKeyField(
+        InventoryLocation, null=True, on_delete="SET NULL", backref="quarantine_default_for"
+    )
+    # Returns staff create for a shopper start approved (else requested, like a shopper's).
+    staff_returns_approved = BooleanField(default=True)
     updated_at = DateTimeField(default=now)
 
     @classmethod
     def current(cls):
+        """The policy row, created with the defaults on first use (by whichever of two racing
+        requests gets there first: the other reads it)."""
         policy = cls.get_or_none(cls.id == 1)
         if policy is None:
-            policy = cls.create(id=1)
+            cls.insert(id=1).on_conflict_ignore().execute()
+            policy = cls.get(cls.id == 1)
         return policy
 
 
@@ -81,6 +96,9 @@ class Return(BaseModel):
     policy_restocking_fee_bps = IntegerField()
     policy_return_shipping_fee = IntegerField()
     return_invoice_number = CharField(null=True, unique=True)
+    # The refund estimated when it was requested (every unit back as described): the queue
+    # shows it until the refund itself exists.
+    estimated_refund = IntegerField(null=True)
     version = IntegerField(default=1)
 
     class Meta:
@@ -117,6 +135,19 @@ class ReturnLine(BaseModel):
             SQL("CHECK (restocked_quantity >= 0)"),
             SQL("CHECK (restocked_quantity <= received_quantity - damaged_quantity)"),
         ]
+
+
+class ReturnExtraLine(BaseModel):
+    """A non-stock line staff add to a return (InvenTree's extra line items): a repair fee
+    charged (negative), a goodwill credit or a return-label cost refunded (positive). It enters
+    the next refund as its own breakdown row."""
+
+    rma = ForeignKeyField(Return, backref="extra_lines", on_delete="CASCADE")
+    description = CharField(max_length=200)
+    amount = IntegerField(constraints=check("amount <> 0"))  # signed cents: + to the shopper
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=now)
+    refund_batch = CharField(null=True, index=True)  # the refund that settled it
 
 
 class ReturnPhoto(BaseModel):

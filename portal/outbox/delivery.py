@@ -85,7 +85,7 @@ def deliver(message_id, config):
     except RetryLater as exc:
         return _reschedule(message, exc, config)
     except GiveUp as exc:
-        _fail(message, str(exc))
+        _fail(message, str(exc), config)
         log.error("%s failed: %s", describe(message), exc)
         return "failed"
     except Exception as exc:  # a bug or a database hiccup: retry with backoff, then fail
@@ -100,7 +100,7 @@ def _reschedule(message, exc, config):
     error = str(exc)
     attempts = message.attempts if exc.counts else message.attempts - 1
     if attempts >= int(config["OUTBOX_MAX_ATTEMPTS"]):
-        _fail(message, error)
+        _fail(message, error, config)
         log.error("%s gave up after %s attempts: %s", describe(message), attempts, error)
         return "failed"
     delay = exc.delay if exc.delay is not None else backoff(attempts, config)
@@ -114,12 +114,12 @@ def _reschedule(message, exc, config):
     return "retry"
 
 
-def _fail(message, error):
+def _fail(message, error, config):
     entry = HANDLERS.get(message.kind)
     with db.atomic():
         _mark(message, FAILED, error)
         if entry is not None and entry.on_failure is not None:
-            entry.on_failure(message, error)
+            entry.on_failure(message, error, config)
 
 
 def _mark(message, status, error=""):

@@ -16,7 +16,7 @@ from portal.returns.errors import NotFound, RefundBusy, RefundDeferred, RefundRe
 @dataclass(frozen=True)
 class Handler:
     run: object  # (message, config) -> None
-    on_failure: object = None  # (message, error) -> None, inside the failing transaction
+    on_failure: object = None  # (message, error, config) -> None, in the failing transaction
     on_retry: object = None  # (message, actor) -> int, replaces the plain reset
 
 
@@ -52,10 +52,10 @@ def carry_out_refund(message, config):
         raise GiveUp(str(exc)) from exc
 
 
-def refund_failed(message, error):
-    """The refund message failed for good: so does the refund (staff see it and can retry)."""
+def refund_failed(message, error, config):
+    """The refund message failed for good: so does the refund (staff are told and can retry)."""
     if _refund_id(message):
-        refund_execution.fail(_refund_id(message), error)
+        refund_execution.fail(_refund_id(message), error, staff_email=config.get("STAFF_EMAIL"))
 
 
 def retry_refund(message, actor):

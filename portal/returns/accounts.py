@@ -7,6 +7,7 @@ from peewee import IntegrityError
 from portal.db import db
 from portal.models import Order, User
 from portal.models.accounts import DEFAULT_HASH_METHOD
+from portal.returns import audit
 from portal.returns.errors import DomainError, NotAllowed, NotFound
 
 STAFF_ROLES = ("agent", "manager", "admin")
@@ -43,7 +44,11 @@ def add_staff(actor, email, name, role, password, hash_method=DEFAULT_HASH_METHO
     if User.by_email(email) is not None:
         raise DomainError(f"There is already an account for {email}.")
     try:
-        return create_user(email, password, (name or "").strip()[:120], role, hash_method)
+        with db.atomic():
+            user = create_user(email, password, (name or "").strip()[:120], role, hash_method)
+            audit.record(actor, "staff.added", f"user:{user.id}",
+                         after={"email": user.email, "role": user.role})  # fmt: skip
+            return user
     except IntegrityError:
         raise DomainError(f"There is already an account for {email}.") from None
 
@@ -57,6 +62,31 @@ def set_active(actor, user_id, active):
             raise NotFound("That staff account doesn't exist.")
         if user.id == actor.id and not active:
             raise DomainError("You can't deactivate your own account.")
-        user.active = bool(active)
-        user.save()
+        if user.active != bool(active):
+            user.active = bool(active)
+            user.save()
+            audit.record(actor, "staff.activated" if active else "staff.deactivated",
+                         f"user:{user.id}", {"active": not active, "email": user.email},
+                         {"active": bool(active), "email": user.email})  # fmt: skip
+        return user
+
+
+def change_role(actor, user_id, role):
+    """An admin changes a staff member's role (agent, manager, admin). It takes effect on their
+    next request. An admin can't lower their own role (someone must stay admin)."""
+    _admin(actor)
+    if role not in STAFF_ROLES:
+        raise DomainError("Choose agent, manager or admin.")
+    with db.atomic():
+        user = User.get_or_none(User.id == int(user_id))
+        if user is None or not user.is_staff:
+            raise NotFound("That staff account doesn't exist.")
+        if user.id == actor.id and role != user.role:
+            raise DomainError("You can't change your own role; ask another admin.")
+        if user.role != role:
+            before = user.role
+            user.role = role
+            user.save()
+            audit.record(actor, "staff.role_changed", f"user:{user.id}",
+                         {"role": before, "email": user.email}, {"role": role, "email": user.email})  # fmt: skip
         return user

@@ -4,7 +4,7 @@ estimate and the refund prefilled for staff both come from refund_for_return()."
 
 from peewee import fn
 
-from portal.models import Payment, Refund, Return, ReturnLine
+from portal.models import Payment, Refund, Return, ReturnExtraLine, ReturnLine
 from portal.returns.refund_calc import PaymentRoom, RefundLine, RefundTerms, calculate_refund
 from portal.returns.refund_states import HOLDS_MONEY
 
@@ -66,7 +66,18 @@ def line_refunded(order_line_ids, exclude_rma_id=None):
     return {row.order_line_id: int(row.total or 0) for row in query}
 
 
-def terms_for(rma, order, refund_shipping=None, additional=0, cap=True):
+def pending_extras(rma_id):
+    """The return's extra lines no refund has settled yet, oldest first."""
+    if rma_id is None or rma_id < 0:  # an estimate for a return not written yet
+        return []
+    return list(
+        ReturnExtraLine.select()
+        .where((ReturnExtraLine.rma == rma_id) & ReturnExtraLine.refund_batch.is_null())
+        .order_by(ReturnExtraLine.id)
+    )
+
+
+def terms_for(rma, order, refund_shipping=None, additional=0, cap=True, extra=0):
     return RefundTerms(
         restocking_fee_bps=rma.policy_restocking_fee_bps,
         return_shipping_fee=rma.policy_return_shipping_fee,
@@ -74,6 +85,7 @@ def terms_for(rma, order, refund_shipping=None, additional=0, cap=True):
         shipping_already_refunded=shipping_refunded(order, exclude_rma_id=rma.id),
         refund_shipping=refund_shipping,
         additional=additional,
+        extra=extra,
         order_refundable=order_refundable(order) if cap else None,
     )
 
@@ -96,15 +108,18 @@ def refund_lines(items, exclude_rma_id=None):
 
 
 def refund_for_return(rma, lines, quantities, overrides=None, refund_shipping=None,
-                      additional=0, cap=True):  # fmt: skip
-    """The breakdown for `lines` (ReturnLines of `rma`) with {line_id: units} to refund.
+                      additional=0, cap=True, extra=None):  # fmt: skip
+    """The breakdown for `lines` (ReturnLines of `rma`) with {line_id: units} to refund, and the
+    return's extra lines not settled yet (or `extra` cents).
 
     For the shopper's estimate pass the requested quantities; for staff, the accepted ones."""
+    if extra is None:
+        extra = sum(x.amount for x in pending_extras(rma.id))
     overrides = overrides or {}
     items = [
         (ln.order_line, quantities.get(ln.id, 0), ln.reason, overrides.get(ln.id)) for ln in lines
     ]
     return calculate_refund(
         refund_lines(items, exclude_rma_id=rma.id),
-        terms_for(rma, rma.order, refund_shipping, additional, cap),
+        terms_for(rma, rma.order, refund_shipping, additional, cap, extra),
     )

@@ -16,10 +16,11 @@ from portal.models import (
     ReturnPolicy,
     User,
 )
-from portal.returns import refund_states, refunding, states, timeline
+from portal.returns import extras, refund_states, refunding, states, timeline
 from portal.returns.errors import DomainError
 from portal.returns.facts import facts_for, lines_of, refund_batches, refunded_units
 from portal.returns.settings import bps_to_percent
+from portal.returns.staff_orders import shopper_history
 
 
 def active_staff():
@@ -57,7 +58,29 @@ class ReturnDetail:
     staff: list  # active staff, for the responsible picker
     locations: list  # active inventory locations, for restocking
     responsible: object
+    extra_lines: list  # ReturnExtraLine, settled or not
+    history: tuple  # (count, refunded cents) of the shopper's other returns
     shopper_kinds: set = field(default_factory=lambda: set(timeline.SHOPPER_TEXT))
+
+    @property
+    def default_location_id(self):
+        return self.policy.default_location_id
+
+    @property
+    def default_quarantine_location_id(self):
+        return self.policy.default_quarantine_location_id
+
+    @property
+    def can_edit(self):
+        """Whether anything on the return may still change (extra lines, notes)."""
+        if self.rma.status in (states.REJECTED, states.CANCELLED):
+            return False
+        return self.rma.status != states.COMPLETED or bool(self.policy.allow_edit_completed)
+
+    @property
+    def no_locations(self):
+        """Restocking can't happen: no active sellable location exists yet."""
+        return not any(loc.kind == "sellable" for loc in self.locations)
 
     @property
     def line_by_id(self):
@@ -109,7 +132,9 @@ def return_detail(rma, refund_inputs=None):
         .order_by(ReturnEvent.created_at, ReturnEvent.id)
     )
     batches = refund_batches(rma.id, events=events)
-    facts = facts_for(rma, lines, refunds, policy, batches)
+    extra_lines = extras.extra_lines(rma.id)
+    pending = [x for x in extra_lines if not x.refund_batch]
+    facts = facts_for(rma, lines, refunds, policy, batches, pending)
     actions = states.next_actions(facts)
     photos = {}
     for photo in ReturnPhoto.select().where(ReturnPhoto.line.in_([ln.id for ln in lines])):
@@ -149,4 +174,6 @@ def return_detail(rma, refund_inputs=None):
         staff=staff,
         locations=active_locations(),
         responsible=responsible,
+        extra_lines=extra_lines,
+        history=shopper_history(rma),
     )

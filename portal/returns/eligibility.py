@@ -6,7 +6,9 @@ no problem can return what was bought minus what returns already hold (rule 1, q
 """
 
 import datetime
+import zoneinfo
 from dataclasses import dataclass
+from functools import cache
 
 from portal.models import OrderLine, ReturnPolicy, now
 from portal.returns.quantities import taken_by_line
@@ -18,6 +20,7 @@ NOT_INVOICED = "not_invoiced"
 FINAL_SALE = "final_sale"
 WINDOW_PASSED = "window_passed"
 ALREADY_TAKEN = "already_taken"
+BUNDLE = "bundle"
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class LineFacts:
     final_sale: bool = False
     invoiced: bool = True
     delivered_at: datetime.datetime | None = None
+    bundle: bool = False  # a bundle's own line: its component lines are what is returned
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class Terms:
 
     returns_enabled: bool = True
     window_days: int = 30
+    timezone: str = "UTC"  # the store's: days of the window are counted in it
 
 
 @dataclass(frozen=True)
@@ -63,11 +68,23 @@ class Verdict:
         return self.problem.code if self.problem else None
 
 
-def last_day(delivered_at, window_days):
-    """The last day a delivered line may be returned: delivery day + window days (inclusive)."""
+@cache
+def zone(name):
+    return zoneinfo.ZoneInfo(name)
+
+
+def store_date(at, timezone="UTC"):
+    """The calendar day in the store's time zone at `at` (a naive UTC datetime)."""
+    return at.replace(tzinfo=datetime.UTC).astimezone(zone(timezone)).date()
+
+
+def last_day(delivered_at, window_days, timezone="UTC"):
+    """The last day a delivered line may be returned: the delivery day + window days, inclusive,
+    both counted in the store's time zone (a parcel delivered at 23:30 UTC on the 1st is
+    delivered on the 2nd in Berlin)."""
     if delivered_at is None:
         return None
-    return delivered_at.date() + datetime.timedelta(days=window_days)
+    return store_date(delivered_at, timezone) + datetime.timedelta(days=window_days)
 
 
 def _date(day):
@@ -80,6 +97,12 @@ def _date(day):
 def returns_enabled(facts, terms, at):
     if not terms.returns_enabled:
         return Problem(RETURNS_DISABLED, "Returns are switched off for this shop at the moment.")
+    return None
+
+
+def not_a_bundle(facts, terms, at):
+    if facts.bundle:
+        return Problem(BUNDLE, "A bundle: return the parts you want to send back, listed below.")
     return None
 
 
@@ -104,8 +127,8 @@ def not_final_sale(facts, terms, at):
 
 
 def within_window(facts, terms, at):
-    day = last_day(facts.delivered_at, terms.window_days)
-    if day is not None and at.date() > day:
+    day = last_day(facts.delivered_at, terms.window_days, terms.timezone)
+    if day is not None and store_date(at, terms.timezone) > day:
         return Problem(
             WINDOW_PASSED,
             f"The return window closed on {_date(day)} ({terms.window_days} days from delivery).",
@@ -120,12 +143,15 @@ def units_left(facts, terms, at):
     return None
 
 
-VALIDATORS = (returns_enabled, delivered, invoiced, not_final_sale, within_window, units_left)
+VALIDATORS = (returns_enabled, not_a_bundle, delivered, invoiced, not_final_sale, within_window,
+              units_left)  # fmt: skip
+# A manager may take a return after the window closed (with a reason in the timeline).
+PAST_WINDOW = tuple(v for v in VALIDATORS if v is not within_window)
 
 
 def check_line(facts, terms, at, validators=VALIDATORS):
     """The verdict for one line: the first validator's problem, or the units still returnable."""
-    day = last_day(facts.delivered_at, terms.window_days)
+    day = last_day(facts.delivered_at, terms.window_days, terms.timezone)
     for validator in validators:
         problem = validator(facts, terms, at)
         if problem is not None:
@@ -147,38 +173,64 @@ class LineEligibility:
 
 
 def terms_of(policy):
-    return Terms(returns_enabled=policy.returns_enabled, window_days=policy.window_days)
+    return Terms(returns_enabled=policy.returns_enabled, window_days=policy.window_days,
+                 timezone=policy.timezone or "UTC")  # fmt: skip
 
 
-def facts_of(line, order, taken):
+def facts_of(line, order, taken, bundle=False):
     return LineFacts(
         ordered=line.quantity,
         taken=taken,
         final_sale=line.final_sale,
         invoiced=bool(line.invoice_number),
         delivered_at=order.delivered_at,
+        bundle=bundle,
     )
 
 
-def for_lines(order, lines, policy=None, at=None, exclude_rma_id=None):
-    """{order_line_id: LineEligibility} for `lines` of `order` (taken counts read now)."""
+def for_lines(order, lines, policy=None, at=None, exclude_rma_id=None, past_window=False):
+    """{order_line_id: LineEligibility} for `lines` of `order` (taken counts read now).
+    `past_window`: a manager's override of a closed return window."""
     policy = policy or ReturnPolicy.current()
     at = at or now()
     terms = terms_of(policy)
     taken = taken_by_line([line.id for line in lines], exclude_rma_id=exclude_rma_id)
+    bundles = {line.bundle_id for line in lines if line.bundle_id}
+    validators = PAST_WINDOW if past_window else VALIDATORS
     return {
         line.id: LineEligibility(
-            line, check_line(facts_of(line, order, taken.get(line.id, 0)), terms, at)
+            line,
+            check_line(
+                facts_of(line, order, taken.get(line.id, 0), line.id in bundles),
+                terms,
+                at,
+                validators,
+            ),
         )  # fmt: skip
         for line in lines
     }
 
 
-def for_order(order, policy=None, at=None):
-    """Every line of `order` with its verdict, in line order."""
-    lines = list(OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id))
-    result = for_lines(order, lines, policy, at)
+def for_order(order, policy=None, at=None, past_window=False):
+    """Every line of `order` with its verdict, a bundle's parts right after the bundle."""
+    lines = order_lines(order)
+    result = for_lines(order, lines, policy, at, past_window=past_window)
     return [result[line.id] for line in lines]
+
+
+def order_lines(order):
+    """The order's lines in order, each bundle followed by its component lines."""
+    lines = list(OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id))
+    parts = {}
+    for line in lines:
+        if line.bundle_id:
+            parts.setdefault(line.bundle_id, []).append(line)
+    ordered = []
+    for line in lines:
+        if not line.bundle_id:
+            ordered += [line, *parts.get(line.id, [])]
+    known = {line.id for line in ordered}
+    return ordered + [line for line in lines if line.id not in known]
 
 
 def anything_returnable(eligibilities):

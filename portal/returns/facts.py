@@ -5,6 +5,7 @@ from collections import Counter
 
 from portal.models import OrderLine, Refund, ReturnEvent, ReturnLine, ReturnPolicy, ReturnReason
 from portal.returns import refund_states, states
+from portal.returns.amounts import pending_extras
 
 
 def lines_of(rma_id):
@@ -48,6 +49,20 @@ def refund_batches(rma_id, events=None):
     return [batch for batch in created if batch.get("batch") not in declined]
 
 
+BREAKDOWN_PARTS = ("items", "restocking", "return_shipping", "shipping", "extra", "additional")
+
+
+def refund_summary(batches):
+    """The refund's parts (items, fees, shipping, extra lines, additional) summed over its
+    batches, or None before the first refund."""
+    if not batches:
+        return None
+    return {
+        part: sum(int((b.get("breakdown") or {}).get(part) or 0) for b in batches)
+        for part in BREAKDOWN_PARTS
+    }
+
+
 def refunded_units(batches):
     """{line_id: units covered by refunds} from refund_batches()."""
     units = Counter()
@@ -70,14 +85,17 @@ def line_facts(line, refunded):
     )
 
 
-def facts_for(rma, lines=None, refunds=None, policy=None, batches=None):
-    """states.ReturnFacts for `rma` (lines in the given order)."""
+def facts_for(rma, lines=None, refunds=None, policy=None, batches=None, extras=None):
+    """states.ReturnFacts for `rma` (lines in the given order; extras: its unsettled extra
+    lines, read when not given)."""
     lines = lines_of(rma.id) if lines is None else lines
     if refunds is None:
         refunds = list(Refund.select(Refund.status).where(Refund.rma == rma.id))
     policy = policy or ReturnPolicy.current()
     covered = refunded_units(refund_batches(rma.id) if batches is None else batches)
     statuses = {r.status for r in refunds}
+    if extras is None:
+        extras = pending_extras(rma.id)
     return states.ReturnFacts(
         status=rma.status,
         lines=tuple(line_facts(ln, covered[ln.id]) for ln in lines),
@@ -85,6 +103,9 @@ def facts_for(rma, lines=None, refunds=None, policy=None, batches=None):
         refund_failed=refund_states.FAILED in statuses,
         refund_awaiting_approval=refund_states.AWAITING_APPROVAL in statuses,
         edit_completed=bool(policy.allow_edit_completed),
+        extras_pending=sum(x.amount for x in extras),
+        extras_unsettled=bool(extras),
+        inventory_tracking=bool(policy.inventory_tracking),
     )
 
 

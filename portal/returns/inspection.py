@@ -4,7 +4,8 @@ quarantine location (rule 2). Stock moves write a StockMovement and the StockLev
 
 from portal.db import db
 from portal.models import InventoryLocation, ReturnLine, ReturnPolicy, StockLevel, StockMovement
-from portal.returns.errors import DomainError, NotFound, QuantityExceeded
+from portal.outbox.messages import enqueue_email
+from portal.returns.errors import DomainError, InvalidTransition, NotFound, QuantityExceeded
 from portal.returns.facts import line_facts, line_name, lines_of, refund_batches, refunded_units
 from portal.returns.transitions import change, check_version, ensure_line_work, load, require_staff
 
@@ -51,6 +52,11 @@ def inspect(rma, actor, decisions, version=None):
         if not summary:
             raise DomainError("Choose accept or reject for at least one item.")
         change(current, "inspected", actor, lines=summary)
+        rejected = [s for s in summary if s["decision"] == "rejected"]
+        if rejected:  # the shopper reads why, by email and on their tracking page
+            enqueue_email("items_rejected", current.email,
+                          f"return:{current.id}:email:items_rejected:v{current.version}",
+                          rma=current, context={"lines": rejected})  # fmt: skip
         return current
 
 
@@ -68,6 +74,12 @@ def _location(value, kind, role):
             )
         raise DomainError(f"{location.name} is not a quarantine location.")
     return location
+
+
+NO_LOCATIONS = (
+    "There is no inventory location to restock into yet: a manager adds one under Settings, "
+    "Locations."
+)
 
 
 def _move_stock(location, sku, quantity, reason, line, actor):
@@ -88,7 +100,15 @@ def restock_lines(rma, actor, items, location, quarantine_location=None, version
     with db.atomic():
         current = load(rma)
         check_version(current, version)
-        ensure_line_work(current, ReturnPolicy.current(), "restock items")
+        policy = ReturnPolicy.current()
+        ensure_line_work(current, policy, "restock items")
+        if not policy.inventory_tracking:
+            raise InvalidTransition(
+                "The store doesn't track inventory in the portal (a setting), so nothing is "
+                "restocked here."
+            )
+        if not InventoryLocation.select().where(InventoryLocation.active == True).exists():  # noqa: E712
+            raise DomainError(NO_LOCATIONS)
         lines = {ln.id: ln for ln in lines_of(current.id)}
         sellable = quarantine = None
         summary = []

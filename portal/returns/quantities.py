@@ -6,13 +6,38 @@ received (units never received are released); cancelled and rejected returns cou
 from peewee import Case, fn
 
 from portal.models import Return, ReturnLine
-from portal.returns.states import COMPLETED, COUNTING
+from portal.returns.states import ACTIVE, COMPLETED, COUNTING, ON_HOLD
+
+OPEN = (*ACTIVE, ON_HOLD)
 
 COUNTED_UNITS = Case(
     None,
     [(Return.status == COMPLETED, ReturnLine.received_quantity)],
     ReturnLine.quantity,
 )
+
+
+def units_by_line(order_line_ids):
+    """{order_line_id: (returned, in_a_return)}: units received back by returns that count, and
+    units still on their way in open returns (requested, not received yet)."""
+    ids = list(order_line_ids)
+    if not ids:
+        return {}
+    open_units = Case(None, [(Return.status.in_(OPEN), ReturnLine.quantity)], 0)
+    query = (
+        ReturnLine.select(
+            ReturnLine.order_line,
+            fn.SUM(ReturnLine.received_quantity).alias("returned"),
+            fn.SUM(
+                open_units
+                - Case(None, [(Return.status.in_(OPEN), ReturnLine.received_quantity)], 0)
+            ).alias("on_way"),
+        )  # fmt: skip
+        .join(Return)
+        .where(ReturnLine.order_line.in_(ids) & Return.status.in_(COUNTING))
+        .group_by(ReturnLine.order_line)
+    )
+    return {row.order_line_id: (int(row.returned or 0), int(row.on_way or 0)) for row in query}
 
 
 def taken_by_line(order_line_ids, exclude_rma_id=None):

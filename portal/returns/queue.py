@@ -204,6 +204,17 @@ class Row:
     rma: object
     lines: list = field(default_factory=list)  # (requested, received, reason label)
     refund_statuses: set = field(default_factory=set)
+    refunds: int | None = None  # cents of the refunds prepared (not declined), once there are
+
+    @property
+    def refund_amount(self):
+        """(cents, "actual") once refunds exist, else (the request's estimate, "estimated")."""
+        if self.refunds is not None:
+            return self.refunds, "actual"
+        return self.rma.estimated_refund, "estimated"
+
+    def age_days(self, at):
+        return max((at - self.rma.created_at).days, 0)
 
     @property
     def requested(self):
@@ -287,13 +298,12 @@ def page_of(f, per_page, total=None):
             .tuples()
         ):
             by_id[rma_id].lines.append((qty, received, label))
-        for rma_id, status in (
-            Refund.select(Refund.rma, Refund.status)
-            .where(
-                Refund.rma.in_(ids)
-                & Refund.status.in_((refund_states.FAILED, refund_states.AWAITING_APPROVAL))
-            )
+        for rma_id, status, amount in (
+            Refund.select(Refund.rma, Refund.status, Refund.amount)
+            .where(Refund.rma.in_(ids) & (Refund.status != refund_states.CANCELLED))
             .tuples()
         ):
-            by_id[rma_id].refund_statuses.add(status)
+            row = by_id[rma_id]
+            row.refund_statuses.add(status)
+            row.refunds = (row.refunds or 0) + amount
     return Page(items=rows, number=number, per_page=per_page, total=total)

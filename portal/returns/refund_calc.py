@@ -4,8 +4,10 @@ items       = sum of accepted quantity x (unit_price + unit_tax), per line
 restocking  = restocking fee % x items of shopper-choice lines (rounded per line)
 return_ship = return shipping fee (0 if any line is merchant-fault)
 shipping    = original shipping (merchant-fault, or staff choice), at most once per order
+extra       = sum of the return's extra lines (InvenTree): + a credit, - a charge
 additional  = staff-entered additional value
-total       = items - restocking - return_ship + shipping + additional,
+total       = items - restocking - return_ship + shipping + extra + additional,
+              never below 0 (a charge can't take more than the refund) and
               capped at what is still refundable on the order
 """
 
@@ -33,6 +35,7 @@ class RefundTerms:
     shipping_already_refunded: bool = False
     refund_shipping: bool | None = None  # None: refund it when any line is merchant-fault
     additional: int = 0
+    extra: int = 0  # the extra lines settled by this refund, signed
     order_refundable: int | None = None  # captured minus refunds already committed
 
 
@@ -55,6 +58,7 @@ class RefundBreakdown:
     subtotal: int  # before the cap
     total: int
     capped_by: str = ""  # why total < subtotal, in words
+    extra: int = 0
 
     def as_dict(self):
         return {
@@ -62,6 +66,7 @@ class RefundBreakdown:
             "restocking": self.restocking,
             "return_shipping": self.return_shipping,
             "shipping": self.shipping,
+            "extra": self.extra,
             "additional": self.additional,
             "subtotal": self.subtotal,
             "total": self.total,
@@ -101,8 +106,11 @@ def calculate_refund(lines, terms):
     return_shipping = min(return_shipping, line_total)
     wants_shipping = merchant_fault if terms.refund_shipping is None else terms.refund_shipping
     shipping = terms.shipping_total if wants_shipping and not terms.shipping_already_refunded else 0
-    subtotal = line_total - return_shipping + shipping + terms.additional
+    subtotal = line_total - return_shipping + shipping + terms.extra + terms.additional
     total, capped_by = subtotal, ""
+    if total < 0:
+        total = 0
+        capped_by = "The charges are more than the refund: nothing is refunded."
     if terms.order_refundable is not None and total > terms.order_refundable:
         total = max(terms.order_refundable, 0)
         capped_by = (
@@ -116,6 +124,7 @@ def calculate_refund(lines, terms):
         return_shipping=return_shipping,
         shipping=shipping,
         additional=terms.additional,
+        extra=terms.extra,
         subtotal=subtotal,
         total=total,
         capped_by=capped_by,

@@ -140,9 +140,10 @@ def defer(refund, error):
              payload={"error": error}, last_error=error)  # fmt: skip
 
 
-def fail(refund_id, error, only_if=None):
-    """The refund is `failed` (staff can retry it) with a "refund_failed" event. `only_if` is a
-    condition the row must meet (our claim); without it, any pending/processing refund fails."""
+def fail(refund_id, error, only_if=None, staff_email=None):
+    """The refund is `failed` (a manager can retry it) with a "refund_failed" event, and staff
+    are told by email (to `staff_email`). `only_if` is a condition the row must meet (our
+    claim); without it, any pending/processing refund fails."""
     with db.atomic():
         refund = _lock(refund_id)
         if refund is None or not refund_states.can(refund.status, "fail"):
@@ -152,6 +153,13 @@ def fail(refund_id, error, only_if=None):
                      last_error=error)  # fmt: skip
         if not moved:
             return False
+        if staff_email:
+            rma = Return.get_by_id(refund.rma_id)
+            enqueue_email("staff_refund_failed", staff_email,
+                          f"refund:{refund.id}:email:staff_refund_failed:{refund.attempts}",
+                          rma=rma, context={"refund_id": refund.id, "amount": refund.amount,
+                                            "currency": refund.currency, "method": refund.method,
+                                            "error": error, "attempts": refund.attempts})  # fmt: skip
     log.error("%s failed after %s attempts: %s", about(refund), refund.attempts, error)
     return True
 
@@ -171,7 +179,9 @@ def execute_refund(refund_id, config, stale_after=None):
     try:
         reference = call_gateway(refund, config)
     except payments.PermanentGatewayError as exc:
-        fail(refund.id, str(exc), only_if=_still_ours(refund))
+        fail(
+            refund.id, str(exc), only_if=_still_ours(refund), staff_email=config.get("STAFF_EMAIL")
+        )
         raise RefundRefused(f"{label}: {exc}") from exc
     except Exception as exc:  # transient, or unknown: the same key makes a retry safe
         error = str(exc) or exc.__class__.__name__

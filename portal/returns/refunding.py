@@ -9,12 +9,12 @@ manager (maker-checker).
 """
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from peewee import fn
 
 from portal.db import db, locked
-from portal.models import Invoice, Order, Payment, Refund, ReturnLine, ReturnPolicy
+from portal.models import Invoice, Order, Payment, Refund, ReturnExtraLine, ReturnLine, ReturnPolicy
 from portal.returns import amounts, refund_states
 from portal.returns.errors import Conflict, DomainError, InvalidTransition, NotAllowed, NotFound
 from portal.returns.facts import facts_for, lines_of, refund_batches, refunded_units
@@ -45,6 +45,7 @@ class RefundPlan:
     breakdown: object  # refund_calc.RefundBreakdown
     rooms: list  # refund_calc.PaymentRoom per payment of the order
     first_batch: bool
+    extras: list = field(default_factory=list)  # ReturnExtraLines this refund settles
 
     @property
     def total(self):
@@ -80,12 +81,14 @@ def plan_refund(rma, lines=None, order=None, refund_shipping=None, additional=0,
         if ln.inspection == "accepted" and ln.received_quantity > covered[ln.id]
     }
     overrides = overrides or {}
+    extras = amounts.pending_extras(rma.id)
+    extra = sum(x.amount for x in extras)
     if not batches:
         breakdown = amounts.refund_for_return(rma, lines, quantities, overrides, refund_shipping,
-                                              additional)  # fmt: skip
+                                              additional, extra=extra)  # fmt: skip
     else:
         # A later refund on the same return: its fees and shipping were settled by the first.
-        terms = amounts.terms_for(rma, order, refund_shipping, additional)
+        terms = amounts.terms_for(rma, order, refund_shipping, additional, extra=extra)
         earlier = [b.get("breakdown") or {} for b in batches]
         terms = replace(
             terms,
@@ -100,7 +103,8 @@ def plan_refund(rma, lines=None, order=None, refund_shipping=None, additional=0,
             for ln in lines
         ]
         breakdown = calculate_refund(amounts.refund_lines(items, exclude_rma_id=rma.id), terms)
-    return RefundPlan(lines, quantities, breakdown, amounts.payment_rooms(order), not batches)
+    return RefundPlan(lines, quantities, breakdown, amounts.payment_rooms(order), not batches,
+                      extras)  # fmt: skip
 
 
 def _whole_cents(value, what):
@@ -224,7 +228,7 @@ def prepare_refund(rma, actor, refund_shipping=None, additional=0, additional_no
             raise InvalidTransition("A refund for this return failed: retry it instead.")
         plan = plan_refund(current, lines, order, refund_shipping, additional, override_cents,
                            batches)  # fmt: skip
-        if not plan.quantities:
+        if not plan.quantities and plan.breakdown.extra <= 0:
             raise DomainError("There is nothing to refund: no accepted units are waiting for one.")
         if set(override_cents) - set(plan.quantities):
             raise DomainError("Only the lines refunded now can have their amount overridden.")
@@ -251,6 +255,7 @@ def prepare_refund(rma, actor, refund_shipping=None, additional=0, additional_no
             "overrides": override_log,
             "additional_note": additional_note,
             "store_credit": bool(store_credit),
+            "extra_lines": [x.id for x in plan.extras],
         }
         created = [
             Refund.create(
@@ -273,11 +278,17 @@ def prepare_refund(rma, actor, refund_shipping=None, additional=0, additional_no
                 if line.id in notes:
                     updates["override_note"] = notes[line.id]
                 ReturnLine.update(**updates).where(ReturnLine.id == line.id).execute()
+        if plan.extras:
+            ReturnExtraLine.update(refund_batch=batch).where(
+                ReturnExtraLine.id.in_([x.id for x in plan.extras])
+            ).execute()
         change(
             current, "refund_created", actor, changes=changes,
             batch=batch, total=total, currency=current.currency,
             breakdown=plan.breakdown.as_dict(), line_units=line_units, line_amounts=line_amounts,
             overrides=override_log, additional=additional, additional_note=additional_note,
+            extra_lines=[{"id": x.id, "description": x.description, "amount": x.amount}
+                         for x in plan.extras],
             refund_shipping=refund_shipping, store_credit=bool(store_credit),
             awaiting_approval=over, capped_by=plan.breakdown.capped_by,
             return_invoice_number=changes.get("return_invoice_number"),
@@ -353,5 +364,8 @@ def decline_refund(refund, actor, reason, version=None):
                 ReturnLine.update(refund_amount=left if left > 0 else None).where(
                     ReturnLine.id == line.id
                 ).execute()
+        ReturnExtraLine.update(refund_batch=None).where(
+            ReturnExtraLine.refund_batch == stored.get("batch")
+        ).execute()
         touch(current)
         return group

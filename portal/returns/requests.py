@@ -29,11 +29,12 @@ from portal.returns.errors import (
     DomainError,
     Ineligible,
     InvalidTransition,
+    NotAllowed,
     NotFound,
     QuantityExceeded,
 )
 from portal.returns.review import approval_changes, notify_approved
-from portal.returns.transitions import load, transition
+from portal.returns.transitions import load, require_staff, transition
 
 SHOPPER_RESOLUTIONS = {"refund": "Refund to my original payment", "store_credit": "Store credit"}
 MAX_PHOTOS_PER_LINE = 3
@@ -144,18 +145,19 @@ def _whole(value):
 
 
 def check_selections(order, selections, policy=None, at=None, lines=None, tree=None,
-                     check_photos=True):  # fmt: skip
+                     check_photos=True, past_window=False):  # fmt: skip
     """Check `selections` against `order` now: every problem, and the lines that pass.
 
     `lines` lets a caller pass the order's lines it has locked; photos are checked only when
-    `check_photos` (the review step has none yet)."""
+    `check_photos` (the review step has none yet); `past_window` is a manager's override of a
+    closed return window."""
     policy = policy or ReturnPolicy.current()
     at = at or now()
     tree = tree or reason_tree()
     if lines is None:
         lines = list(OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id))
     by_id = {line.id: line for line in lines}
-    verdicts = eligibility.for_lines(order, lines, policy, at)
+    verdicts = eligibility.for_lines(order, lines, policy, at, past_window=past_window)
     result = Check()
     problem = result.problems.append
     seen = set()
@@ -309,23 +311,40 @@ def auto_approves(policy, chosen, breakdown):
 
 
 def request_return(order, requester, email, lines, resolution="refund", shopper_note="",
-                   staff_email=None, at=None):  # fmt: skip
+                   staff_email=None, at=None, staff=None, override_reason=""):  # fmt: skip
     """Create a return for `lines` [(order_line_id, quantity, reason_id, note, photos), ...].
 
     One transaction: lock the order's lines, re-check eligibility against what returns already
     hold (rule 1), take a reference, write the return, its lines and photos, the "requested"
     event, bump the order's version, queue the shopper's and staff's emails, then auto-approve
-    when the store's rule matches. Raises a DomainError (nothing written) when a rule says no."""
+    when the store's rule matches. Raises a DomainError (nothing written) when a rule says no.
+
+    `staff`: a staff member creating the return for the shopper (the same rules; the return
+    starts approved when the store's setting says so). With `override_reason` a manager takes
+    the return after the window closed; the reason is kept in the timeline."""
     at = at or now()
     selections = [s if isinstance(s, Selection) else Selection(*s) for s in lines]
     _check_request_fields(resolution, shopper_note)
+    override_reason = " ".join((override_reason or "").split())[:500]
+    if staff is not None:
+        require_staff(staff, message="Only staff can create returns for a shopper.")
+        if override_reason:
+            require_staff(staff, "manager", "Only a manager can take a return after its window.")
+    elif override_reason:
+        raise NotAllowed("Only a manager can take a return after its window.")
     with db.atomic():
         policy = ReturnPolicy.current()
         order_lines = list(
             locked(OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id))
         )
-        check = check_selections(order, selections, policy, at, lines=order_lines)
+        # Staff taking a return by phone have no photos to upload: theirs is the check.
+        check = check_selections(order, selections, policy, at, lines=order_lines,
+                                 check_photos=staff is None,
+                                 past_window=bool(override_reason))  # fmt: skip
         check.raise_first()
+        if override_reason and not _window_closed(order, policy, at):
+            raise DomainError("The return window is still open: no override is needed.")
+        breakdown = estimate_chosen(order, check.chosen, policy)
         rma = Return.create(
             reference=next_reference(policy.reference_pattern, at),
             order=order,
@@ -340,6 +359,7 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
             policy_window_days=policy.window_days,
             policy_restocking_fee_bps=policy.restocking_fee_bps,
             policy_return_shipping_fee=policy.return_shipping_fee,
+            estimated_refund=breakdown.total,
         )
         return_lines = []
         for c in check.chosen:
@@ -351,12 +371,15 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
                 ReturnPhoto.create(line=line, stored_name=photo.stored_name,
                                    content_type=photo.content_type, size=photo.size)  # fmt: skip
             return_lines.append(line)
+        by = "staff" if staff is not None else ("shopper" if requester is not None else "guest")
+        extra = {"override_reason": override_reason} if override_reason else {}
         timeline.record(
             rma,
             "requested",
-            actor=requester,
+            actor=staff or requester,
             resolution=resolution,
-            by="shopper" if requester is not None else "guest",
+            by=by,
+            **extra,
             lines=[
                 {
                     "order_line_id": c.line.id,
@@ -368,16 +391,16 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
             ],
         )
         Order.update(version=Order.version + 1).where(Order.id == order.id).execute()
-        breakdown = refund_for_return(
-            rma, return_lines, {ln.id: ln.quantity for ln in return_lines}
-        )
         context = {"estimate": breakdown.as_dict(), "order_number": order.number}
         enqueue_email("return_requested", rma.email, f"return:{rma.id}:email:return_requested",
                       rma=rma, context=context)  # fmt: skip
-        if staff_email:
+        if staff_email and staff is None:
             enqueue_email("staff_new_return", staff_email,
                           f"return:{rma.id}:email:staff_new_return", rma=rma, context=context)  # fmt: skip
-        if auto_approves(policy, check.chosen, breakdown):
+        if staff is not None:
+            if _staff_approves(policy, staff, rma):
+                _approve(rma, policy, at, staff)
+        elif auto_approves(policy, check.chosen, breakdown):
             _auto_approve(rma, policy, at)
     return rma
 
@@ -386,6 +409,27 @@ def _auto_approve(rma, policy, at):
     transition(rma, "approve", None, changes=approval_changes(policy, at), at=at, auto=True,
                rule=policy.auto_approve)  # fmt: skip
     notify_approved(rma, policy)
+
+
+def _staff_approves(policy, staff, rma):
+    """A return staff create starts approved when the store says so and its creator may approve
+    it (a manager, with a responsible member where the store requires one); else a manager
+    reviews it like a shopper's."""
+    if not policy.staff_returns_approved or not staff.has_role("manager"):
+        return False
+    return not (policy.require_responsible and rma.responsible_id is None)
+
+
+def _approve(rma, policy, at, staff):
+    """A return staff created starts approved (the store's setting)."""
+    transition(rma, "approve", staff, changes=approval_changes(policy, at), at=at,
+               by="staff")  # fmt: skip
+    notify_approved(rma, policy)
+
+
+def _window_closed(order, policy, at):
+    day = eligibility.last_day(order.delivered_at, policy.window_days, policy.timezone)
+    return day is not None and eligibility.store_date(at, policy.timezone) > day
 
 
 # --- Cancel ---------------------------------------------------------------------------------

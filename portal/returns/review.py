@@ -6,8 +6,9 @@ import datetime
 from portal.db import db
 from portal.models import ReturnPolicy, User, now
 from portal.outbox.messages import enqueue_email
+from portal.returns.eligibility import store_date
 from portal.returns.errors import DomainError, InvalidTransition
-from portal.returns.states import CANCELLED, REJECTED
+from portal.returns.states import CANCELLED, LABELS, REJECTED
 from portal.returns.transitions import (
     change,
     check_version,
@@ -22,7 +23,8 @@ def approval_changes(policy, at):
     """What approving writes on the return: when, and the date the parcel is due back by."""
     changes = {"approved_at": at, "target_date": None}
     if policy.expire_unshipped_days:
-        changes["target_date"] = at.date() + datetime.timedelta(days=policy.expire_unshipped_days)
+        today = store_date(at, policy.timezone)
+        changes["target_date"] = today + datetime.timedelta(days=policy.expire_unshipped_days)
     return changes
 
 
@@ -91,7 +93,11 @@ def hold(rma, actor, note="", version=None):
         check_version(current, version)
         ensure_editable(current, ReturnPolicy.current())
         held_from = current.status
-        transition(current, "hold", actor, held_from=held_from, note=(note or "")[:2000])
+        note = (note or "").strip()[:2000]
+        transition(current, "hold", actor, held_from=held_from, note=note)
+        enqueue_email("return_on_hold", current.email,
+                      f"return:{current.id}:email:return_on_hold:v{current.version}",
+                      rma=current, context={"note": note})  # fmt: skip
         return current
 
 
@@ -101,6 +107,9 @@ def resume(rma, actor, version=None):
         current = load(rma)
         check_version(current, version)
         transition(current, "resume", actor, status=current.held_from)
+        enqueue_email("return_resumed", current.email,
+                      f"return:{current.id}:email:return_resumed:v{current.version}",
+                      rma=current, context={"status_label": LABELS[current.status]})  # fmt: skip
         return current
 
 

@@ -4,14 +4,18 @@ Open returns keep the policy snapshot taken when they were requested, so changin
 changes an open return's money."""
 
 import re
+import zoneinfo
 from decimal import Decimal, InvalidOperation
 
 from portal.db import db, locked
 from portal.models import ReturnPolicy, ReturnReason, now
+from portal.returns import audit
 from portal.returns.errors import DomainError, NotAllowed, NotFound
 from portal.returns.references import validate_pattern
 
 AUTO_APPROVE = ("never", "always", "merchant_fault", "under_amount")
+REASON_FIELDS = ("code", "label", "parent_id", "merchant_fault", "requires_note", "requires_photo",
+                 "position", "active")  # fmt: skip
 CODE = re.compile(r"[a-z0-9_]{1,40}")
 
 
@@ -38,8 +42,11 @@ def percent_to_bps(text):
 
 
 def bps_to_percent(bps):
-    """1250 -> '12.5'; 1000 -> '10'."""
-    return f"{Decimal(bps) / 100:f}".rstrip("0").rstrip(".") if bps else "0"
+    """1250 -> '12.5'; 1000 -> '10'; 1005 -> '10.05'. The inverse of percent_to_bps()."""
+    whole, cents = divmod(int(bps), 100)
+    if not cents:
+        return str(whole)
+    return f"{whole}.{cents:02d}".rstrip("0")
 
 
 def _whole(value, low, high, what):
@@ -62,12 +69,15 @@ def update_policy(actor, **values):
         "require_responsible": bool,
         "require_return_invoice": bool,
         "allow_edit_completed": bool,
+        "inventory_tracking": bool,
+        "staff_returns_approved": bool,
+        "timezone": _timezone,
         "window_days": lambda v: _whole(v, 0, 3650, "The return window"),
         "restocking_fee_bps": lambda v: _whole(v, 0, 10000, "The restocking fee (basis points)"),
         "return_shipping_fee": lambda v: _cents(v, "The return shipping fee"),
         "auto_approve_max": lambda v: _cents(v, "The auto-approve amount"),
         "refund_approval_threshold": lambda v: _cents(v, "The refund approval threshold"),
-        "expire_unshipped_days": lambda v: _whole(v, 1, 3650, "The expiry"),
+        "expire_unshipped_days": lambda v: _whole(v, 0, 3650, "The expiry (0: never)"),
         "reference_pattern": lambda v: validate_pattern((v or "").strip()),
         "return_address": _address,
         "auto_approve": _auto_approve,
@@ -79,11 +89,26 @@ def update_policy(actor, **values):
     with db.atomic():
         ReturnPolicy.current()
         policy = locked(ReturnPolicy.select().where(ReturnPolicy.id == 1)).get()
+        before = audit.snapshot(policy, clean)
         for name, value in clean.items():
             setattr(policy, name, value)
         policy.updated_at = now()
         policy.save()
+        after = audit.snapshot(policy, clean)
+        if before != after:
+            audit.record(actor, "policy.updated", "policy", before, after)
         return policy
+
+
+def _timezone(value):
+    value = (value or "").strip()
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise DomainError(
+            f"{value!r} is not a time zone: use a name like Europe/Berlin or America/New_York."
+        ) from None
+    return value
 
 
 def _address(value):
@@ -105,19 +130,26 @@ def _auto_approve(value):
 
 
 def _parent(parent_id, reason_id=None):
+    """The parent for a reason: a top-level reason. Reasons nest one level deep, as deep as a
+    shopper picks (a first choice, then a more specific one)."""
     if parent_id in (None, ""):
         return None
     parent = ReturnReason.get_or_none(ReturnReason.id == int(parent_id))
     if parent is None:
         raise DomainError("Choose an existing parent reason.")
-    # No cycles: the parent can't be the reason itself or one of its descendants.
-    seen, node = set(), parent
-    while node is not None and node.id not in seen:
-        if reason_id is not None and node.id == reason_id:
-            raise DomainError("A reason can't be nested under itself or one of its own children.")
-        seen.add(node.id)
-        node = (
-            ReturnReason.get_or_none(ReturnReason.id == node.parent_id) if node.parent_id else None
+    if reason_id is not None and parent.id == reason_id:
+        raise DomainError("A reason can't be nested under itself or one of its own children.")
+    if parent.parent_id is not None:
+        raise DomainError(
+            f"“{parent.label}” is itself nested under another reason: reasons nest one level "
+            "deep (shoppers pick a reason, then a more specific one). Choose a top-level parent."
+        )
+    if (
+        reason_id is not None
+        and ReturnReason.select().where(ReturnReason.parent == reason_id).exists()
+    ):
+        raise DomainError(
+            "This reason has more specific reasons under it, so it stays at the top level."
         )
     return parent
 
@@ -143,12 +175,18 @@ def save_reason(actor, reason_id=None, *, code, label, parent_id=None, merchant_
         if clash is not None and (reason is None or clash.id != reason.id):
             raise DomainError(f"The code {code} is already used by “{clash.label}”.")
         parent = _parent(parent_id, reason.id if reason else None)
+        before = audit.snapshot(reason, REASON_FIELDS) if reason else None
         reason = reason or ReturnReason()
         reason.code, reason.label, reason.parent = code, label, parent
         reason.merchant_fault = bool(merchant_fault)
         reason.requires_note, reason.requires_photo = bool(requires_note), bool(requires_photo)
         reason.position = position or 0
         reason.save()
+        after = audit.snapshot(reason, REASON_FIELDS)
+        if before is None:
+            audit.record(actor, "reason.added", f"reason:{reason.id}", after=after)
+        elif before != after:
+            audit.record(actor, "reason.changed", f"reason:{reason.id}", before, after)
         return reason
 
 
@@ -159,8 +197,11 @@ def set_reason_active(actor, reason_id, active):
         reason = ReturnReason.get_or_none(ReturnReason.id == int(reason_id))
         if reason is None:
             raise NotFound("That reason doesn't exist.")
-        reason.active = bool(active)
-        reason.save()
+        if reason.active != bool(active):
+            reason.active = bool(active)
+            reason.save()
+            audit.record(actor, "reason.activated" if active else "reason.deactivated",
+                         f"reason:{reason.id}", {"active": not active}, {"active": bool(active)})  # fmt: skip
         return reason
 
 

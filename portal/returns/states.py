@@ -112,6 +112,9 @@ class ReturnFacts:
     refund_failed: bool = False
     refund_awaiting_approval: bool = False  # a second manager must approve a refund
     edit_completed: bool = False  # the store's policy lets staff edit completed returns
+    extras_pending: int = 0  # the signed sum of extra lines no refund has settled yet
+    extras_unsettled: bool = False  # some extra line is not settled by a refund yet
+    inventory_tracking: bool = True  # off: the store keeps no stock here, nothing to restock
 
 
 def finish_blocker(facts):
@@ -126,7 +129,25 @@ def finish_blocker(facts):
         return "Every received line must be accepted or rejected first."
     if not all(line.settled for line in facts.lines):
         return "Every accepted line must be refunded or credited first."
+    if facts.extras_unsettled:
+        return "An extra line isn't settled by a refund yet: refund it, or remove it."
     return None
+
+
+def _refundable(facts):
+    """A refund can be prepared: accepted units not refunded, or extra lines owing a credit."""
+    if facts.refund_pending:
+        return False
+    lines = facts.lines
+    waiting = any(line.inspection == "accepted" and not line.refunded for line in lines)
+    received = facts.status in (PARTIALLY_RECEIVED, RECEIVED, COMPLETED)
+    return waiting or (received and facts.extras_pending > 0)
+
+
+def _restockable(facts):
+    return facts.inventory_tracking and any(
+        line.inspection == "accepted" and line.restockable > 0 for line in facts.lines
+    )
 
 
 def next_actions(facts):
@@ -146,11 +167,9 @@ def next_actions(facts):
     lines = facts.lines
     if any(line.received and line.inspection == "pending" for line in lines):
         actions += ["inspect"]
-    if any(line.inspection == "accepted" and line.restockable > 0 for line in lines):
+    if _restockable(facts):
         actions += ["restock"]
-    if not facts.refund_pending and any(
-        line.inspection == "accepted" and not line.refunded for line in lines
-    ):
+    if _refundable(facts):
         actions += ["refund"]
     if facts.refund_failed:
         actions += ["retry_refund"]
@@ -170,11 +189,9 @@ def _line_actions(facts):
     actions = []
     if any(line.received and line.inspection == "pending" for line in lines):
         actions += ["inspect"]
-    if any(line.inspection == "accepted" and line.restockable > 0 for line in lines):
+    if _restockable(facts):
         actions += ["restock"]
-    if not facts.refund_pending and any(
-        line.inspection == "accepted" and not line.refunded for line in lines
-    ):
+    if _refundable(facts):
         actions += ["refund"]
     if facts.refund_awaiting_approval:
         actions += ["approve_refund"]

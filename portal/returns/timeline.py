@@ -19,6 +19,8 @@ SHOPPER_TEXT = {
     "released": "Units not received were released",
     "on_hold": "Return on hold",
     "resumed": "Return resumed",
+    "extra_line_added": "Extra line added",
+    "extra_line_removed": "Extra line removed",
 }
 
 

@@ -5,10 +5,10 @@ what it returns."""
 
 from dataclasses import dataclass
 
-from portal.models import Refund, ReturnEvent, ReturnPhoto, ReturnPolicy
-from portal.returns import refund_states, requests, states, timeline
+from portal.models import OrderLine, Refund, ReturnEvent, ReturnPhoto, ReturnPolicy
+from portal.returns import extras, refund_states, requests, states, timeline
 from portal.returns.amounts import refund_for_return
-from portal.returns.facts import lines_of, refund_batches, refunded_units
+from portal.returns.facts import lines_of, refund_batches, refund_summary, refunded_units
 from portal.returns.money import format_money
 
 REFUND_WORDS = {
@@ -18,7 +18,6 @@ REFUND_WORDS = {
     refund_states.SUCCEEDED: "sent",
     refund_states.FAILED: "delayed; we are on it",
 }
-BREAKDOWN_PARTS = ("items", "restocking", "return_shipping", "shipping", "additional")
 
 
 @dataclass
@@ -36,6 +35,13 @@ class Tracking:
     status_label: str
     can_cancel: bool
     resolution: str
+    extra_lines: list  # ReturnExtraLine: fees charged and credits, as staff added them
+    bundles: dict  # {order_line_id: the bundle's OrderLine} for lines that are a bundle's part
+
+    @property
+    def rejected(self):
+        """Lines not accepted at inspection, with the reason the shopper reads."""
+        return [ln for ln in self.lines if ln.inspection == "rejected"]
 
     @property
     def refund_total(self):
@@ -43,16 +49,6 @@ class Tracking:
 
     def refund_word(self, refund):
         return REFUND_WORDS.get(refund.status, refund.status.replace("_", " "))
-
-
-def refund_summary(batches):
-    """The refund's parts (items, fees, shipping, additional) summed over its batches."""
-    if not batches:
-        return None
-    return {
-        part: sum(int((b.get("breakdown") or {}).get(part) or 0) for b in batches)
-        for part in BREAKDOWN_PARTS
-    }
 
 
 def what_next(rma, lines, refunds, policy, events=()):
@@ -144,6 +140,10 @@ def tracking_page(rma):
     if not batches and rma.status not in (states.REJECTED, states.CANCELLED):
         estimate = refund_for_return(rma, lines, {ln.id: ln.quantity for ln in lines})
     received = sum(ln.received_quantity for ln in lines)
+    bundle_ids = {ln.order_line.bundle_id for ln in lines if ln.order_line.bundle_id}
+    bundle_lines = {}
+    if bundle_ids:
+        bundle_lines = {b.id: b for b in OrderLine.select().where(OrderLine.id.in_(bundle_ids))}
     return Tracking(
         rma=rma,
         order=rma.order,
@@ -158,4 +158,10 @@ def tracking_page(rma):
         status_label=shopper_status(rma, refunds),
         can_cancel=states.shopper_can_cancel(rma.status, received),
         resolution=requests.SHOPPER_RESOLUTIONS.get(rma.resolution, rma.resolution),
+        extra_lines=extras.extra_lines(rma.id),
+        bundles={
+            ln.order_line.id: bundle_lines[ln.order_line.bundle_id]
+            for ln in lines
+            if ln.order_line.bundle_id in bundle_lines
+        },  # fmt: skip
     )

@@ -2,14 +2,16 @@
 the test Redis and mail going to the test SMTP server."""
 
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from portal.db import db
-from portal.seed import seed_demo
+from portal.seed import DEMO_PASSWORD, seed_demo
 from tests.apps import close_db, make_app
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -61,3 +63,14 @@ def artifacts_dir():
     path = Path(os.environ.get("TEST_ARTIFACTS", "test-artifacts"))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def person(browser, live_server, email_address, viewport=(1200, 900)):
+    """A signed-in browser page of its own (separate cookies) for one demo login."""
+    page = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}).new_page()
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Email").fill(email_address)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name=re.compile("Sign out"))).to_be_visible()
+    return page

@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 
 from portal.db import db
 from portal.models import LedgerTransaction, Order, OrderLine, Refund, Return, ReturnLine
-from portal.seed import DEMO_PASSWORD
 from tests import factories
+from tests.browser.conftest import person
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a live server, Chromium and a worker
 DEMO_ORDERS = 12
@@ -22,17 +22,6 @@ DEMO_ORDERS = 12
 @pytest.fixture
 def app(demo_app):
     return demo_app
-
-
-def person(browser, live_server, email_address):
-    """A signed-in browser page of its own (separate cookies) for one demo login."""
-    page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Email").fill(email_address)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name=re.compile("Sign out"))).to_be_visible()
-    return page
 
 
 def test_whole_journey(app, live_server, celery_worker, smtp_server, browser, tmp_path,

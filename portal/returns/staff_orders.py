@@ -1,0 +1,139 @@
+"""What staff see of orders: a search (number, email or the shopper's name) and one order with,
+per line, what was bought, returned, is in a return and can still be returned (and why not),
+its payments, refunds, invoices and every return (VTEX's "Returned items"). Reads only, in a
+fixed number of queries whatever the number of rows."""
+
+import re
+from dataclasses import dataclass
+
+from peewee import JOIN, fn
+
+from portal.models import Invoice, Order, Payment, Refund, Return, ReturnPolicy, User, now
+from portal.pagination import Page
+from portal.returns import eligibility, refund_states
+from portal.returns.quantities import units_by_line
+
+FULL_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}")
+
+
+def search_orders(q, page=1, per_page=20):
+    """Orders whose number, email or shopper's name matches `q`, newest first, one page."""
+    q = (q or "").strip()
+    query = Order.select(Order, User).join(User, JOIN.LEFT_OUTER, on=(Order.customer == User.id))
+    if q:
+        term = q.lstrip("#")
+        if FULL_EMAIL.fullmatch(term):  # a whole address: the indexed equality
+            query = query.where(Order.email == term.lower())
+        else:
+            query = query.where(
+                (Order.number == term) | Order.number.contains(term) | Order.email.contains(term)
+                | User.name.contains(term)
+            )  # fmt: skip
+    total = query.count()
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    items = list(query.order_by(Order.placed_at.desc(), Order.id.desc()).paginate(page, per_page))
+    return Page(items=items, number=page, per_page=per_page, total=total)
+
+
+@dataclass
+class StaffLine:
+    eligibility: object  # eligibility.LineEligibility
+    returned: int  # units received back
+    in_return: int  # units requested in open returns, not received yet
+
+    @property
+    def line(self):
+        return self.eligibility.line
+
+    @property
+    def returnable(self):
+        return self.eligibility.returnable
+
+
+@dataclass
+class StaffOrder:
+    order: object
+    lines: list  # StaffLine, a bundle's parts right after it
+    payments: list
+    refunds: list  # every refund on the order's returns
+    invoices: list
+    returns: list  # (Return, refunded cents)
+    policy: object
+
+    @property
+    def refunded(self):
+        return sum(r.amount for r in self.refunds if r.status == refund_states.SUCCEEDED)
+
+    @property
+    def can_return(self):
+        return any(line.returnable > 0 for line in self.lines)
+
+    @property
+    def window_closed(self):
+        """Lines that only a manager's override could still take (the window closed)."""
+        return [
+            line
+            for line in self.lines
+            if line.eligibility.verdict.code == eligibility.WINDOW_PASSED
+        ]
+
+
+def order_for_staff(number):
+    """One order as staff see it, or None."""
+    order = Order.get_or_none(Order.number == number)
+    if order is None:
+        return None
+    policy = ReturnPolicy.current()
+    verdicts = eligibility.for_order(order, policy)
+    units = units_by_line([v.line.id for v in verdicts])
+    returns = list(
+        Return.select().where(Return.order == order.id).order_by(Return.created_at.desc())
+    )
+    refunds = list(
+        Refund.select(Refund, Return.reference.alias("rma_reference"))
+        .join(Return)
+        .where(Return.order == order.id)
+        .objects()
+        .order_by(Refund.id)
+    )
+    refunded = {}
+    for refund in refunds:
+        if refund.status == refund_states.SUCCEEDED:
+            refunded[refund.rma_id] = refunded.get(refund.rma_id, 0) + refund.amount
+    return StaffOrder(
+        order=order,
+        lines=[StaffLine(v, *units.get(v.line.id, (0, 0))) for v in verdicts],
+        payments=list(Payment.select().where(Payment.order == order.id).order_by(Payment.position)),
+        refunds=refunds,
+        invoices=list(Invoice.select().where(Invoice.order == order.id).order_by(Invoice.id)),
+        returns=[(rma, refunded.get(rma.id, 0)) for rma in returns],
+        policy=policy,
+    )
+
+
+def override_units(staff_order, at=None):
+    """{order_line_id: units} a manager's override of the closed return window could still take,
+    for the lines whose window closed (every other rule still applies). No queries."""
+    terms = eligibility.terms_of(staff_order.policy)
+    at = at or now()
+    units = {}
+    for staff_line in staff_order.window_closed:
+        taken = staff_line.eligibility.verdict.taken
+        facts = eligibility.facts_of(staff_line.line, staff_order.order, taken)
+        verdict = eligibility.check_line(facts, terms, at, eligibility.PAST_WINDOW)
+        if verdict.returnable > 0:
+            units[staff_line.line.id] = verdict.returnable
+    return units
+
+
+def shopper_history(rma):
+    """(count, refunded cents) of the shopper's other returns: by their email, any order."""
+    others = Return.select(Return.id).where((Return.email == rma.email) & (Return.id != rma.id))
+    count = others.count()
+    refunded = (
+        Refund.select(fn.COALESCE(fn.SUM(Refund.amount), 0))
+        .where(Refund.rma.in_(others) & (Refund.status == refund_states.SUCCEEDED))
+        .scalar()
+    )
+    return count, int(refunded or 0)
