@@ -6,6 +6,7 @@ Orders go through the same importer the shop platform uses, so demo data obeys t
 import datetime
 import random
 
+from portal.carriers.builtin import BuiltinCarrier
 from portal.db import db
 from portal.importer import parse_order, write_order
 from portal.models import (
@@ -19,7 +20,6 @@ from portal.models import (
     now,
 )
 from portal.models.accounts import DEFAULT_HASH_METHOD
-from portal.carriers.builtin import BuiltinCarrier
 from portal.returns import receiving, requests, review, shipping
 from portal.returns.accounts import create_user
 
