@@ -87,10 +87,11 @@ GIFT_SET = {
 }
 
 # name, price (cents), kind, countries ("" = all), free for merchant-fault reasons
+# The first one a parcel's country can use is preselected on the request form.
 SHIPPING_METHODS = [
+    ("Ship it yourself", 0, "ship_yourself", "", True),
     ("Prepaid label", 495, "prepaid_label", "US CA", True),
     ("QR drop-off", 350, "qr_dropoff", "US", True),
-    ("Ship it yourself", 0, "ship_yourself", "", True),
 ]
 NAMES = dict(SHOPPERS)
 STREETS = ["Elm Street", "Maple Avenue", "Harbour Road", "Station Lane", "Mill Road"]
