@@ -26,7 +26,7 @@ def _when(value):
     return value.strftime("%d %b %Y %H:%M") if value else "—"
 
 
-def _head(rma, order, title):
+def _head(rma, order):
     facts = [("Order", f"#{order.number} · placed {order.placed_at:%d %b %Y}"),
              ("Shopper", rma.email), ("Requested", _when(rma.created_at)),
              ("Status", states.LABELS.get(rma.status, rma.status))]  # fmt: skip
@@ -46,7 +46,7 @@ def packing_slip(rma):
     policy = ReturnPolicy.current()
     return Sheet(
         "Packing slip", rma.reference,
-        [*_head(rma, order, "Packing slip"), ("From", ", ".join(order.ship_address) or "—"),
+        [*_head(rma, order), ("From", ", ".join(order.ship_address) or "—"),
          ("To", ", ".join(policy.return_address.splitlines()))],
         [Section("In this parcel", ("SKU", "Item", "Variant", "Reason", "Units"), rows,
                  numeric=(4,), total=("", "", "", "Total units", sum(r[4] for r in rows)))],
@@ -88,7 +88,7 @@ def return_report(rma):
                    timeline.shopper_text(e) + (" (staff only)" if e.internal else ""),
                    _event_detail(e)) for e in events]  # fmt: skip
     return Sheet(
-        "Return report", rma.reference, _head(rma, order, "Return report"),
+        "Return report", rma.reference, _head(rma, order),
         [Section("Lines", ("SKU", "Item", "Reason", "Req.", "Rec.", "Dmg.", "Restocked",
                            "Inspection", "Refunded"), line_rows, numeric=(3, 4, 5, 6, 8)),
          *_refund_sections(rma, refunds, batches, rma.currency),

@@ -481,3 +481,33 @@ def test_the_calendar_feed_lives_at_a_secret_url_that_can_be_reset(app, client, 
     gone = client.get(path)
     assert gone.status_code == 404 and "reset or never existed" in gone.get_data(as_text=True)
     assert client.get("/merchant/calendar/made-up-token.ics").status_code == 404
+
+
+# --- staff-created returns ---------------------------------------------------------------------------
+
+
+def test_staff_create_a_return_with_the_stores_default_method_or_another(app, client, shop):
+    login(client, shop.manager.email)
+    page = client.get("/merchant/orders/US-1").get_data(as_text=True)
+    select = re.search(r'<select[^>]*name="shipping_method".*?</select>', page, re.S).group(0)
+    assert re.search(rf'<option selected value="{shop.label.id}">Prepaid label \(\$4\.95\)', select)
+    assert "Paket" not in select
+    indexes = pages.line_indexes(page)
+    data = {"resolution": "refund", "note": "", "override_reason": "",
+            "shipping_method": str(shop.germany.id)}  # fmt: skip
+    for line_id, index in indexes.items():
+        data.update({f"lines-{index}-order_line_id": str(line_id), f"lines-{index}-quantity": "1",
+                     f"lines-{index}-reason": str(shop.changed_mind.id), f"lines-{index}-note": ""})  # fmt: skip
+    refused = client.post("/merchant/orders/US-1/returns", data=data)
+    assert refused.status_code == 422
+    assert "isn&#39;t available for parcels from US" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert not Return.select().exists()
+    made = client.post("/merchant/orders/US-1/returns",
+                       data={**data, "shipping_method": str(shop.qr.id)})  # fmt: skip
+    assert made.status_code == 303
+    with app.app_context():
+        rma = Return.get()
+        assert (rma.shipping_method_name, rma.policy_return_shipping_fee) == ("QR drop-off", 350)
+        assert rma.status == "approved"  # staff-created returns start approved (the store's rule)
+        assert shipping.needs_label(rma)
