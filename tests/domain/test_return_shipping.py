@@ -594,3 +594,28 @@ def test_a_reset_calendar_token_stops_working_at_once(shop):
         shop.agent.save()
     with pytest.raises(NotFound):
         calendars.user_for(second)
+
+
+def test_labels_updates_and_return_invoices_on_both_databases(any_app):
+    """The same path on SQLite and PostgreSQL: a label through the outbox, a carrier update and
+    its replay (the unique event id, whichever arrives second), a return invoice number."""
+    with any_app.app_context():
+        store = factories.store()
+        method = factories.method("Prepaid label", 495, "prepaid_label", "US")
+        order = factories.order(customer=store.shopper, lines=[TEE], country="US")
+        rma = request_return(order, store.shopper, store.shopper.email,
+                             [Selection(order.lines.get().id, 3, store.changed_mind.id)],
+                             shipping_method_id=method.id)  # fmt: skip
+        review.approve(rma, store.manager)
+        assert deliver_all(any_app, "label") == ["sent"]
+        rma = Return.get_by_id(rma.id)
+        shipping.record_carrier_update("evt_pg", rma.tracking_number, "delivered")
+        with pytest.raises(shipping.Duplicate):
+            shipping.record_carrier_update("evt_pg", rma.tracking_number, "delivered")
+        receiving.receive(rma, store.agent, {ln.id: (ln.quantity, 0) for ln in rma.lines})
+        [refund] = refunding.prepare_refund(Return.get_by_id(rma.id), store.manager)
+        execute_refund(refund.id, {"PAYMENT_GATEWAY": "ledger"})
+        rma = Return.get_by_id(rma.id)
+        assert rma.return_invoice_number.startswith("CN-")
+        assert kinds(rma).count("carrier_delivered") == 1
+        assert refund.amount == 3 * 2400 - 495
