@@ -2,7 +2,7 @@
 time), and the calendar of target dates at a secret URL per staff member (ICS), with the page
 that makes and resets that URL."""
 
-from flask import Response, render_template, request, stream_with_context, url_for
+from flask import Response, current_app, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 
 from portal.auth.roles import staff_required
@@ -32,7 +32,9 @@ def calendar():
                                made=calendars.token_of(current_user))  # fmt: skip
 
     def shown(token):
-        url = url_for("merchant.calendar_feed", token=token, _external=True)
+        # The address calendar apps reach the portal at (PUBLIC_URL), like the emails' links.
+        url = current_app.config["PUBLIC_URL"].rstrip("/") + url_for("merchant.calendar_feed",
+                                                                      token=token)  # fmt: skip
         return render_template("merchant/calendar.html", form=EmptyForm(formdata=None),
                                token=token, url=url, made=calendars.token_of(current_user))  # fmt: skip
 
@@ -52,7 +54,7 @@ def calendar_feed(token):
     except DomainError as exc:
         return Response(str(exc) + "\n", status=404, mimetype="text/plain")
     include = request.args.get("include_completed", "").lower() in ("true", "1", "yes")
-    lines = exports.calendar_lines(request.host_url, include_completed=include)
+    lines = exports.calendar_lines(current_app.config["PUBLIC_URL"], include_completed=include)
     response = Response(stream_with_context(lines), mimetype="text/calendar")
     response.headers["Cache-Control"] = "private, max-age=300"
     response.headers["Content-Disposition"] = 'inline; filename="returns.ics"'

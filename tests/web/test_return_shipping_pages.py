@@ -7,6 +7,7 @@ import base64
 import json
 import re
 import time
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -15,6 +16,7 @@ from portal.carriers.signing import sign
 from portal.models import (
     AuditEntry,
     OrderLine,
+    OutboxMessage,
     Return,
     ReturnEvent,
     ReturnLine,
@@ -468,11 +470,15 @@ def test_the_calendar_feed_lives_at_a_secret_url_that_can_be_reset(app, client, 
     login(client, shop.agent.email)
     made = client.post("/merchant/calendar").get_data(as_text=True)
     url = re.search(r'id="calendar-url" readonly value="([^"]+)"', made).group(1)
-    path = url.split("localhost", 1)[1]
+    assert url.startswith(app.config["PUBLIC_URL"] + "/merchant/calendar/")
+    path = urlsplit(url).path
     client.post("/logout")  # a calendar app has no session: the secret is the key
     feed = client.get(path)
     assert feed.status_code == 200 and feed.mimetype == "text/calendar"
     assert rma.reference in feed.get_data(as_text=True)
+    assert f"URL:{app.config['PUBLIC_URL']}/merchant/returns/{rma.reference}" in feed.get_data(
+        as_text=True
+    )
     login(client, shop.agent.email)
     page = client.get("/merchant/calendar").get_data(as_text=True)
     assert "Reset my calendar address" in page and path not in page  # shown once only
@@ -511,3 +517,23 @@ def test_staff_create_a_return_with_the_stores_default_method_or_another(app, cl
         assert (rma.shipping_method_name, rma.policy_return_shipping_fee) == ("QR drop-off", 350)
         assert rma.status == "approved"  # staff-created returns start approved (the store's rule)
         assert shipping.needs_label(rma)
+
+
+def test_a_failed_label_shows_on_the_operations_page_and_a_manager_retries_it(app, client, shop):
+    rma = make_return(app, shop, shop.label, label=False)
+    with app.app_context():
+        message = OutboxMessage.get(OutboxMessage.kind == "label")
+        OutboxMessage.update(status="failed", attempts=8,
+                             last_error="creating the shipment: carrier refused (422): bad address",
+                             ).where(OutboxMessage.id == message.id).execute()  # fmt: skip
+    login(client, shop.agent.email)
+    page = client.get("/merchant/operations").get_data(as_text=True)
+    row = re.search(rf'<tr id="message-{message.id}">.*?</tr>', page, re.S).group(0)
+    assert "the return label, from the carrier" in row and rma.reference in row
+    assert "carrier refused (422): bad address" in row
+    client.post("/logout")
+    login(client, shop.manager.email)
+    response = client.post(f"/merchant/operations/messages/{message.id}/retry")
+    assert response.status_code == 302
+    with app.app_context():
+        assert OutboxMessage.get_by_id(message.id).status == "pending"
