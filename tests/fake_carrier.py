@@ -17,6 +17,7 @@ API_KEY = "carrier_test_key"
 class FakeCarrier:
     def __init__(self):
         self.requests = []  # (method, path, key, body)
+        self.authorizations = []  # the Authorization header of each label download
         self.shipments = {}  # idempotency key -> shipment
         self.fail_next = 0  # the next N shipment requests answer fail_status
         self.fail_status = 503
@@ -82,6 +83,7 @@ class FakeCarrier:
     def label(self, http):
         with self.lock:
             self.requests.append(("GET", http.path, None, b""))
+            self.authorizations.append(http.headers.get("Authorization"))
         shipment = next((s for s in self.shipments.values()
                          if s["label"]["url"] == http.path), None)  # fmt: skip
         if not self._authorised(http) or shipment is None:

@@ -38,7 +38,10 @@ class HttpLabelCarrier(Carrier):
         self.timeout = timeout
 
     def _call(self, request, what):
-        request.add_header("Authorization", f"Bearer {self.api_key}")
+        # The key goes to the API's own host only: a label stored elsewhere (a signed storage
+        # URL) is fetched without it.
+        if urlsplit(request.full_url).netloc == urlsplit(self.api_base).netloc:
+            request.add_header("Authorization", f"Bearer {self.api_key}")
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return response.status, response.headers.get("Content-Type", ""), response.read(

@@ -5,11 +5,13 @@ API: retried, failed, retried by staff), tracking numbers and signed carrier upd
 invoice number, the documents of a 20-line return, scan to receive, and the exports."""
 
 import datetime
+import urllib.request
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from portal.carriers import PermanentCarrierError
 from portal.carriers.builtin import BuiltinCarrier
 from portal.db import db
 from portal.documents import sheet_pdf
@@ -619,3 +621,19 @@ def test_labels_updates_and_return_invoices_on_both_databases(any_app):
         assert rma.return_invoice_number.startswith("CN-")
         assert kinds(rma).count("carrier_delivered") == 1
         assert refund.amount == 3 * 2400 - 495
+
+
+def test_the_api_key_never_goes_to_a_label_host_other_than_the_apis(fake_carrier):
+    """A label stored on another host (a signed storage URL) is fetched without the bearer key."""
+    from portal.carriers.http_api import HttpLabelCarrier
+
+    storage = FakeCarrier().start()
+    try:
+        carrier = HttpLabelCarrier(fake_carrier.url, API_KEY, timeout=5)
+        for fake in (fake_carrier, storage):
+            with pytest.raises(PermanentCarrierError, match="404"):
+                carrier._call(urllib.request.Request(fake.url + "/labels/none.pdf"), "label")
+        assert fake_carrier.authorizations == [f"Bearer {API_KEY}"]
+        assert storage.authorizations == [None]
+    finally:
+        storage.stop()
