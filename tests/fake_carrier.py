@@ -7,14 +7,14 @@ label. It checks the API key, records every request, and can be told to fail.
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from portal.documents import LabelData, label_pdf
+from tests.local_server import LocalServer
 
 API_KEY = "carrier_test_key"
 
 
-class FakeCarrier:
+class FakeCarrier(LocalServer):
     def __init__(self):
         self.requests = []  # (method, path, key, body)
         self.authorizations = []  # the Authorization header of each label download
@@ -22,34 +22,12 @@ class FakeCarrier:
         self.fail_next = 0  # the next N shipment requests answer fail_status
         self.fail_status = 503
         self.lock = threading.Lock()
-        self.server = None
 
-    def start(self):
-        fake = self
+    def on_post(self, http):
+        self.create(http)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                fake.create(self)
-
-            def do_GET(self):
-                fake.label(self)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
-        return self
-
-    def stop(self):
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.server.server_port}"
+    def on_get(self, http):
+        self.label(http)
 
     def _authorised(self, http):
         return http.headers.get("Authorization") == f"Bearer {API_KEY}"

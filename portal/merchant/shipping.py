@@ -2,15 +2,14 @@
 are portal.returns.shipping; each POST calls one of its functions, which owns its transaction
 and writes the audit entry."""
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request
 
 from portal.auth.roles import role_required
 from portal.merchant import bp
 from portal.merchant.admin_forms import ShippingMethodForm
 from portal.merchant.forms import amount_text
 from portal.returns import shipping
-from portal.returns.errors import NotFound
-from portal.web import EmptyForm, actor, run_action
+from portal.web import EmptyForm, actor, flash_done, page_refusal, run_action
 
 NOT_CHECKED = "That request could not be checked; try again."
 
@@ -43,19 +42,11 @@ def _page(add_form=None, edit_forms=None, status=200, error=None):
 
 
 def _refused(invalid, **bound):
-    def refused(message, error):
-        status = 404 if isinstance(error, NotFound) else 422
-        return _page(status=status, error=message if error else invalid, **bound)
-
-    return refused
+    return page_refusal(_page, invalid, **bound)
 
 
 def _done(message):
-    def done(method):
-        flash(message.format(name=method.name), "success")
-        return redirect(url_for("merchant.shipping_settings"), code=303)
-
-    return done
+    return flash_done(message, "merchant.shipping_settings")
 
 
 def _save(form, method_id=None):

@@ -5,9 +5,14 @@ from peewee import *
 
 from portal.db import JSONField
 
-# Columns added to "order" and "return" are NOT NULL with a DEFAULT in their DDL, so SQLite adds
-# them in place: its migrator would otherwise rebuild the table, which the search triggers of
-# migration 0005 (they name "order") refuse.
+EMPTY = SQL("DEFAULT ''")
+
+
+def _in_place(migrator, table, name, field):
+    """Columns added to "order" and "return" are NOT NULL with a DEFAULT in their DDL, so SQLite
+    adds them in place: its migrator would otherwise rebuild the table, which the search
+    triggers of migration 0005 (they name "order") refuse."""
+    migrator.migrate(migrator.add_column(table, name, field, allow_not_null=True))
 
 
 def up(migrator, db):
@@ -78,46 +83,10 @@ def up(migrator, db):
 
     db.create_tables([ReturnLabel])
 
-    migrator.migrate(
-        migrator.add_column(
-            "order",
-            "ship_name",
-            CharField(default="", constraints=[SQL("DEFAULT ''")]),
-            allow_not_null=True,
-        )
-    )
-    migrator.migrate(
-        migrator.add_column(
-            "order",
-            "ship_lines",
-            CharField(default="", constraints=[SQL("DEFAULT ''")]),
-            allow_not_null=True,
-        )
-    )
-    migrator.migrate(
-        migrator.add_column(
-            "order",
-            "ship_city",
-            CharField(default="", constraints=[SQL("DEFAULT ''")]),
-            allow_not_null=True,
-        )
-    )
-    migrator.migrate(
-        migrator.add_column(
-            "order",
-            "ship_postcode",
-            CharField(default="", constraints=[SQL("DEFAULT ''")]),
-            allow_not_null=True,
-        )
-    )
-    migrator.migrate(
-        migrator.add_column(
-            "order",
-            "ship_country",
-            CharField(max_length=2, default="", constraints=[SQL("DEFAULT ''")]),
-            allow_not_null=True,
-        )
-    )
+    for name in ("ship_name", "ship_lines", "ship_city", "ship_postcode"):
+        _in_place(migrator, "order", name, CharField(default="", constraints=[EMPTY]))
+    _in_place(migrator, "order", "ship_country",
+              CharField(max_length=2, default="", constraints=[EMPTY]))  # fmt: skip
     migrator.migrate(
         migrator.add_column(
             "return",
@@ -127,46 +96,12 @@ def up(migrator, db):
             ),
         )
     )
-    migrator.migrate(
-        migrator.add_column(
-            "return",
-            "shipping_method_name",
-            CharField(default="", constraints=[SQL("DEFAULT ''")]),
-            allow_not_null=True,
-        )
-    )
-    migrator.migrate(
-        migrator.add_column(
-            "return",
-            "shipping_method_kind",
-            CharField(default="", constraints=[SQL("DEFAULT ''")]),
-            allow_not_null=True,
-        )
-    )
-    migrator.migrate(
-        migrator.add_column(
-            "return",
-            "policy_return_shipping_free_merchant_fault",
-            BooleanField(default=True, constraints=[SQL("DEFAULT TRUE")]),
-            allow_not_null=True,
-        )
-    )
-    migrator.migrate(
-        migrator.add_column(
-            "return",
-            "carrier",
-            CharField(default="", constraints=[SQL("DEFAULT ''")]),
-            allow_not_null=True,
-        )
-    )
-    migrator.migrate(
-        migrator.add_column(
-            "return",
-            "tracking_number",
-            CharField(index=True, default="", constraints=[SQL("DEFAULT ''")]),
-            allow_not_null=True,
-        )
-    )
+    for name in ("shipping_method_name", "shipping_method_kind", "carrier"):
+        _in_place(migrator, "return", name, CharField(default="", constraints=[EMPTY]))
+    _in_place(migrator, "return", "policy_return_shipping_free_merchant_fault",
+              BooleanField(default=True, constraints=[SQL("DEFAULT TRUE")]))  # fmt: skip
+    _in_place(migrator, "return", "tracking_number",
+              CharField(index=True, default="", constraints=[EMPTY]))  # fmt: skip
 
 
 def down(migrator, db):
