@@ -53,7 +53,8 @@ def create_app(test_config=None):
     from portal.customer import bp as customer_bp
     from portal.health import bp as health_bp
     from portal.merchant import bp as merchant_bp
+    from portal.webhooks import bp as webhooks_bp
 
-    for blueprint in (auth_bp, customer_bp, merchant_bp, health_bp):
+    for blueprint in (auth_bp, customer_bp, merchant_bp, health_bp, webhooks_bp):
         app.register_blueprint(blueprint)
     return app

@@ -114,4 +114,15 @@ def load(instance_path):
         # A refund `processing` for longer than this is taken over by another worker.
         "REFUND_STALE_SECONDS": _float("REFUND_STALE_SECONDS", 300),
         "STRIPE_TIMEOUT": _float("STRIPE_TIMEOUT", 30),
+        # Return labels (issue 14): the carrier that makes them (builtin: offline, the
+        # default; http: an EasyPost/Shippo-style label API at CARRIER_API_BASE), the page
+        # size (a4 or 4x6 label stock), and the secret that signs carriers' status updates
+        # to POST /webhooks/carrier (unset: every update is refused) with its time tolerance.
+        "CARRIER": os.environ.get("CARRIER", "builtin"),
+        "CARRIER_API_KEY": os.environ.get("CARRIER_API_KEY", ""),
+        "CARRIER_API_BASE": os.environ.get("CARRIER_API_BASE", ""),
+        "CARRIER_TIMEOUT": _float("CARRIER_TIMEOUT", 30),
+        "LABEL_SIZE": os.environ.get("LABEL_SIZE", "a4"),
+        "CARRIER_WEBHOOK_SECRET": os.environ.get("CARRIER_WEBHOOK_SECRET", ""),
+        "CARRIER_WEBHOOK_TOLERANCE": _int("CARRIER_WEBHOOK_TOLERANCE", 300),
     }

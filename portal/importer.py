@@ -144,6 +144,33 @@ def _components(raw, bundle, lw, invoice_numbers):
     return parts
 
 
+def _shipping_address(obj, where):
+    """The optional shipping address: where a return parcel comes from; its country decides
+    which return shipping methods the shopper can choose."""
+    raw = obj.get("shipping_address")
+    if raw is None:
+        return {}
+    aw = f"{where}, shipping_address"
+    if not isinstance(raw, dict):
+        raise RecordError(f"{aw}: must be an object.")
+    lines = raw.get("lines", [])
+    if not isinstance(lines, list) or not all(isinstance(x, str) for x in lines):
+        raise RecordError(f"{aw}: 'lines' must be a list of strings.")
+    country = _optional_text(raw, "country", aw).upper()
+    if country and not (len(country) == 2 and country.isascii() and country.isalpha()):
+        raise RecordError(f"{aw}: 'country' must be an ISO 3166 alpha-2 code like US or DE.")
+    address = {
+        "ship_name": _optional_text(raw, "name", aw),
+        "ship_lines": "\n".join(x.strip() for x in lines if x.strip()),
+        "ship_city": _optional_text(raw, "city", aw),
+        "ship_postcode": _optional_text(raw, "postcode", aw),
+        "ship_country": country,
+    }
+    if any(len(v) > 255 for v in address.values()):
+        raise RecordError(f"{aw}: a part is longer than 255 characters.")
+    return address
+
+
 def parse_order(obj):
     """Validate one decoded record; returns a dict ready for write_order()."""
     if not isinstance(obj, dict):
@@ -237,6 +264,7 @@ def parse_order(obj):
         "lines": lines,
         "payments": payments,
         "invoices": invoices,
+        "shipping_address": _shipping_address(obj, where),
     }
 
 
@@ -260,6 +288,7 @@ def write_order(record):
             placed_at=record["placed_at"],
             delivered_at=record["delivered_at"],
             shipping_total=record["shipping_total"],
+            **record.get("shipping_address", {}),
         )
         for inv in record["invoices"]:
             Invoice.create(order=order, **inv)

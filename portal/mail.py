@@ -25,7 +25,8 @@ def render(template, **context):
     return subject.strip(), body.lstrip("\n"), html
 
 
-def build(to, subject, text, html, message_id=None):
+def build(to, subject, text, html, message_id=None, attachments=()):
+    """The email; attachments: [(file name, bytes, maintype, subtype)]."""
     config = current_app.config
     msg = EmailMessage()
     msg["From"] = config["MAIL_FROM"]
@@ -35,6 +36,8 @@ def build(to, subject, text, html, message_id=None):
     msg["Message-ID"] = message_id or make_msgid(domain="returns.portal")
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
+    for filename, data, maintype, subtype in attachments:
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return msg
 
 

@@ -6,6 +6,7 @@ Orders go through the same importer the shop platform uses, so demo data obeys t
 import datetime
 import random
 
+from portal.carriers.builtin import BuiltinCarrier
 from portal.db import db
 from portal.importer import parse_order, write_order
 from portal.models import (
@@ -19,7 +20,7 @@ from portal.models import (
     now,
 )
 from portal.models.accounts import DEFAULT_HASH_METHOD
-from portal.returns import receiving, requests, review
+from portal.returns import receiving, requests, review, shipping
 from portal.returns.accounts import create_user
 
 DEMO_PASSWORD = "demo-pass-1234"
@@ -85,6 +86,16 @@ GIFT_SET = {
     ],
 }
 
+# name, price (cents), kind, countries ("" = all), free for merchant-fault reasons
+# The first one a parcel's country can use is preselected on the request form.
+SHIPPING_METHODS = [
+    ("Ship it yourself", 0, "ship_yourself", "", True),
+    ("Prepaid label", 495, "prepaid_label", "US CA", True),
+    ("QR drop-off", 350, "qr_dropoff", "US", True),
+]
+NAMES = dict(SHOPPERS)
+STREETS = ["Elm Street", "Maple Avenue", "Harbour Road", "Station Lane", "Mill Road"]
+
 REASONS = [
     # code, label, parent code, merchant fault, requires note, requires photo
     ("changed_mind", "I changed my mind", None, False, False, False),
@@ -145,6 +156,14 @@ def _order_record(rng, number, email, placed_at, today, catalog=CATALOG, line_co
     return {
         "number": str(number),
         "email": email,
+        "shipping_address": {
+            "name": NAMES.get(email, "Guest Shopper"),
+            # From the number, not `rng`: the same seed keeps giving the same orders as before.
+            "lines": [f"{number % 197 + 1} {STREETS[number % len(STREETS)]}"],
+            "city": "Toronto" if number % 10 == 3 else "Springfield",
+            "postcode": "M5V 2T6" if number % 10 == 3 else f"6270{number % 10}",
+            "country": "CA" if number % 10 == 3 else "US",
+        },
         "currency": "USD",
         "status": status,
         "placed_at": placed_at.isoformat(),
@@ -187,6 +206,10 @@ def seed_demo(orders=300, seed=7, today=None, hash_method=DEFAULT_HASH_METHOD):
         damaged = InventoryLocation.create(code="QUARANTINE", name="Damaged goods",
                                            kind="quarantine")  # fmt: skip
         ReturnPolicy.update(default_location=main, default_quarantine_location=damaged).execute()
+    manager = User.get(User.email == "manager@example.com")
+    for position, (name, price, kind, countries, free) in enumerate(SHIPPING_METHODS):
+        shipping.save_method(manager, name=name, price=price, kind=kind, countries=countries,
+                             free_for_merchant_fault=free, position=position)  # fmt: skip
 
     emails = [u.email for u in shoppers]
     weights = [30, 20, 12, 12, 10, 8]
@@ -226,7 +249,9 @@ def seed_demo(orders=300, seed=7, today=None, hash_method=DEFAULT_HASH_METHOD):
 
 def seed_returns(rng, today, exclude=(), count=14):
     """A queue to work: returns made through the same domain calls shoppers and staff use,
-    left in several states (requested, approved, partially received, received)."""
+    left in several states (requested, approved, partially received, received), sent back with
+    each of the store's shipping methods in turn; approved ones have their labels (made here
+    with the built-in carrier, as the worker would)."""
 
     manager = User.get(User.email == "manager@example.com")
     agent = User.get(User.email == "agent@example.com")
@@ -250,10 +275,15 @@ def seed_returns(rng, today, exclude=(), count=14):
         reason = rng.choice(reasons)
         note = "Demo: please check the seams." if reason.requires_note else ""
         selection = requests.Selection(line.id, rng.randint(1, line.quantity), reason.id, note)
-        rma = requests.request_return(order, order.customer, order.email, [selection])
+        methods = shipping.methods_for(order)
+        method = methods[made % len(methods)] if methods else None
+        rma = requests.request_return(order, order.customer, order.email, [selection],
+                                      shipping_method_id=method.id if method else None)  # fmt: skip
         stage = made % 4  # 0 requested, 1 approved, 2 partially received, 3 received
         if stage >= 1:
             review.approve(rma, manager)
+            if shipping.needs_label(rma):
+                shipping.create_label(rma.id, BuiltinCarrier())
         if stage >= 2:
             return_line = rma.lines.get()
             units = return_line.quantity if stage == 3 else max(return_line.quantity - 1, 0)

@@ -10,13 +10,13 @@ never asks for those two swaps and sets the HX-Reswap header itself where it nee
 
 from urllib.parse import urlsplit
 
-from flask import render_template, request
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 
 from portal.db import db
-from portal.returns.errors import DomainError
+from portal.returns.errors import DomainError, NotFound
 
 CSRF_MESSAGE = (
     "This form had expired or did not come from this site, so nothing was changed. "
@@ -107,6 +107,29 @@ def run_action(form, call, refused, done):
     except DomainError as exc:
         return refused(str(exc), exc)
     return done(result)
+
+
+def page_refusal(page, invalid, **bound):
+    """`refused` for run_action() on a settings page: `page(status, error, **bound)` again, 404
+    when the row is gone, else 422, with `invalid` for a form that didn't validate (its fields
+    say why) or the domain's message."""
+
+    def refused(message, error):
+        status = 404 if isinstance(error, NotFound) else 422
+        return page(status=status, error=message if error else invalid, **bound)
+
+    return refused
+
+
+def flash_done(message, endpoint):
+    """`done` for run_action() on a settings page: flash `message` (with {name} of the row the
+    action returned) and go back to `endpoint`."""
+
+    def done(row):
+        flash(message.format(name=row.name), "success")
+        return redirect(url_for(endpoint), code=303)
+
+    return done
 
 
 def opens_own_connection(view):

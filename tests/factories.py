@@ -36,6 +36,7 @@ from portal.models import (
     ReturnPhoto,
     ReturnPolicy,
     ReturnReason,
+    ReturnShippingMethod,
     User,
     now,
 )
@@ -64,8 +65,9 @@ def staff(role="manager", email=None):
 
 
 def order(customer=None, email=None, lines=None, days_ago=10, delivered=True, shipping=500,
-          payments=None, number=None, invoiced=True, currency="USD"):  # fmt: skip
-    """An order with sensible defaults; lines are dicts (sku, quantity, unit_price, unit_tax, ...)."""
+          payments=None, number=None, invoiced=True, currency="USD", country=None):  # fmt: skip
+    """An order with sensible defaults; lines are dicts (sku, quantity, unit_price, unit_tax, ...).
+    `country`: a shipping address in that country (ISO alpha-2); None: no address."""
     placed_at = now().replace(microsecond=0) - datetime.timedelta(days=days_ago)
     number = number or f"T{next(_numbers):06d}"
     email = email or (customer.email if customer else "guest@example.com")
@@ -95,6 +97,10 @@ def order(customer=None, email=None, lines=None, days_ago=10, delivered=True, sh
         "payments": payments,
         "invoices": [{"number": f"INV-{number}", "kind": "sale"}] if invoiced else [],
     }
+    if country is not None:
+        record["shipping_address"] = {"name": "Sam Shopper", "lines": ["12 Elm Street"],
+                                      "city": "Springfield", "postcode": "62701",
+                                      "country": country}  # fmt: skip
     return write_order(parse_order(record))
 
 
@@ -114,6 +120,14 @@ def policy(**values):
         setattr(p, key, value)
     p.save()
     return p
+
+
+def method(name="Prepaid label", price=495, kind="prepaid_label", countries="",
+           free_for_merchant_fault=True, position=0):  # fmt: skip
+    """A return shipping method (issue 14)."""
+    return ReturnShippingMethod.create(name=name, price=price, kind=kind, countries=countries,
+                                       free_for_merchant_fault=free_for_merchant_fault,
+                                       position=position)  # fmt: skip
 
 
 def location(code="MAIN", kind="sellable"):

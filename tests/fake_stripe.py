@@ -11,13 +11,14 @@ import collections
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
+
+from tests.local_server import LocalServer
 
 API_KEY = "sk_test_portal_fake"
 
 
-class FakeStripe:
+class FakeStripe(LocalServer):
     def __init__(self):
         self.requests = []
         self.executions = []
@@ -35,31 +36,12 @@ class FakeStripe:
 
     # --- control -------------------------------------------------------------------------
 
-    def start(self):
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                fake.handle(self)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        # A short poll interval: stop() (server.shutdown) waits for the loop to notice.
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
-        return self
+    def on_post(self, http):
+        self.handle(http)
 
     def stop(self):
         self.release.set()
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.server.server_port}"
+        super().stop()
 
     def executions_per_key(self):
         return collections.Counter(self.executions)

@@ -69,6 +69,17 @@ def return_or_404(reference):
     return rma
 
 
+def return_for_owner_or_staff(reference):
+    """A return's files (photos, label, credit note) are for the shopper or guest who owns it
+    and for staff; anyone else gets a 404."""
+    if current_user.is_authenticated and current_user.is_staff:
+        rma = Return.get_or_none(Return.reference == reference)
+        if rma is None:
+            abort(404)
+        return rma
+    return return_or_404(reference)
+
+
 def requester():
     """The account making a request (None for a guest)."""
     return current_user._get_current_object() if is_shopper() else None

@@ -63,6 +63,9 @@ class ReturnRequestForm(FlaskForm):
         validators=[Length(max=2 * NOTE_MAX, message="Keep your note under 2000 characters.")],
     )
     reviewed = HiddenField()
+    # How the parcel comes back (portal.returns.shipping checks the id: active, serving the
+    # order's country); templates/customer/_shipping_method.html shows the choices.
+    shipping_method = StringField("How will you send it back?")
 
     def selections(self, photos=None):
         """The chosen lines as domain Selections (photos: {order_line_id: (PhotoRef, ...)})."""
@@ -82,8 +85,19 @@ class ReturnRequestForm(FlaskForm):
         chosen = sorted(
             (s.order_line_id, s.quantity, str(s.reason_id)) for s in self.selections() if s.quantity
         )
-        raw = json.dumps([chosen, self.resolution.data], sort_keys=True)
+        raw = json.dumps([chosen, self.resolution.data, self.shipping_method.data or ""],
+                         sort_keys=True)  # fmt: skip
         return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+class TrackingForm(FlaskForm):
+    """The carrier and tracking number of a parcel the shopper sent themselves."""
+
+    carrier = StringField("Carrier", validators=[InputRequired("Enter the carrier."),
+                                                 Length(max=60)])  # fmt: skip
+    tracking_number = StringField(
+        "Tracking number", validators=[InputRequired("Enter the tracking number."), Length(max=40)]
+    )
 
 
 def _strip(value):

@@ -26,7 +26,7 @@ from portal.customer.access import (
 )
 from portal.customer.forms import ReturnRequestForm
 from portal.models import ReturnPolicy
-from portal.returns import eligibility, requests
+from portal.returns import eligibility, requests, shipping
 from portal.returns.errors import DomainError
 from portal.uploads import ALLOWED, InvalidUpload, delete_photos, store_photo
 from portal.web import LineErrors, is_htmx
@@ -42,6 +42,7 @@ class Review:
     photo_fields: dict  # order_line_id -> the file input's name
     digest: str
     resolution: str
+    method: object = None  # the ReturnShippingMethod chosen, if the store offers any
 
 
 class Flow:
@@ -53,6 +54,11 @@ class Flow:
         self.lines = eligibility.for_order(self.order, self.policy)
         self.returnable = [e for e in self.lines if e.returnable > 0]
         self.tree = requests.reason_tree()
+        self.methods = shipping.methods_for(self.order)
+
+    def method(self, form):
+        """The shipping method chosen (None when none is offered); DomainError when invalid."""
+        return shipping.choose_method(self.order, form.shipping_method.data, self.methods)
 
     def form(self):
         if request.method == "POST":
@@ -91,6 +97,10 @@ class Flow:
                 for message in getattr(line, name).errors:
                     errors.add(line_id, name, message)
         check = self.domain_check(form)
+        try:
+            self.method(form)
+        except DomainError as exc:
+            errors.add("shipping", "method", str(exc))
         for problem in check.problems:
             if problem.order_line_id is None and problem.field is None and errors.by_field:
                 continue  # "choose at least one item" while a quantity can't even be read
@@ -105,12 +115,14 @@ class Flow:
 
     def review(self, form, chosen):
         fields = {entry.form.order_line_id.data: entry.form.photos.name for entry in form.lines}
+        method = self.method(form)
         return Review(
-            breakdown=requests.estimate_chosen(self.order, chosen, self.policy),
+            breakdown=requests.estimate_chosen(self.order, chosen, self.policy, method),
             chosen=chosen,
             photo_fields={c.line.id: fields[c.line.id] for c in chosen},
             digest=form.digest(),
             resolution=requests.SHOPPER_RESOLUTIONS[form.resolution.data],
+            method=method,
         )
 
     def render(self, form, errors=None, review=None, status=200, template=None):
@@ -127,6 +139,7 @@ class Flow:
                 e.line.id: e.line.title for e in self.lines if e.verdict.code == eligibility.BUNDLE
             },  # fmt: skip
             tree=self.tree,
+            methods=self.methods,
             form=form,
             errors=errors or LineErrors(),
             review=review,
@@ -214,6 +227,7 @@ def _confirm(flow, form):
             form.resolution.data,
             form.shopper_note.data or "",
             staff_email=config["STAFF_EMAIL"],
+            shipping_method_id=form.shipping_method.data or None,
         )
     except DomainError as exc:
         delete_photos(stored, config["UPLOAD_DIR"])

@@ -3,10 +3,16 @@ return's photos (to its owner and to staff only). What the page shows comes from
 portal.returns.tracking."""
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_login import current_user
 
 from portal.customer import bp
-from portal.customer.access import requester, return_or_404, return_query, viewer_required
+from portal.customer.access import (
+    requester,
+    return_for_owner_or_staff,
+    return_or_404,
+    return_query,
+    viewer_required,
+)
+from portal.customer.forms import TrackingForm
 from portal.models import Return, ReturnLine, ReturnPhoto
 from portal.pagination import page_number, paginate
 from portal.returns import requests
@@ -32,7 +38,7 @@ def return_detail(reference):
     """Status, the timeline in plain words, the lines, the refund, and what happens next."""
     page = tracking_page(return_or_404(reference))
     return render_template("customer/return.html", page=page, rma=page.rma, order=page.order,
-                           cancel_form=EmptyForm())  # fmt: skip
+                           cancel_form=EmptyForm(), tracking_form=TrackingForm())  # fmt: skip
 
 
 @bp.route("/returns/<reference>/cancel", methods=["POST"])
@@ -54,18 +60,13 @@ def cancel_return(reference):
 @viewer_required
 def return_photo(reference, photo_id):
     """A return's photo: to the shopper (or guest) who owns the return, and to staff."""
-    if current_user.is_authenticated and current_user.is_staff:
-        rma = Return.get_or_none(Return.reference == reference)
-    else:
-        rma = return_or_404(reference)
-    photo = None
-    if rma is not None:
-        photo = (
-            ReturnPhoto.select()
-            .join(ReturnLine)
-            .where((ReturnPhoto.id == photo_id) & (ReturnLine.rma == rma.id))
-            .get_or_none()
-        )
+    rma = return_for_owner_or_staff(reference)
+    photo = (
+        ReturnPhoto.select()
+        .join(ReturnLine)
+        .where((ReturnPhoto.id == photo_id) & (ReturnLine.rma == rma.id))
+        .get_or_none()
+    )
     path = photo and photo_path(current_app.config["UPLOAD_DIR"], photo.stored_name)
     if not path or not path.is_file():
         abort(404)

@@ -4,13 +4,14 @@ forms read the fields and refuse what can't be read. A choice posted outside a s
 is a field error (WTForms' ValidationError), never a crash."""
 
 from flask_wtf import FlaskForm
-from wtforms.fields import DateField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.fields import BooleanField, DateField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from portal.merchant.forms import choices
+from portal.merchant.forms import MoneyField, choices
 from portal.returns.accounts import STAFF_ROLES
 from portal.returns.audit import ACTIONS
 from portal.returns.locations import KINDS
+from portal.returns.shipping import KINDS as METHOD_KINDS
 
 # --- inventory locations ------------------------------------------------------------------------
 
@@ -34,6 +35,25 @@ class AddLocationForm(LocationForm):
         default="sellable",
         validators=[DataRequired("Choose sellable stock or quarantine.")],
     )
+
+
+# --- return shipping methods --------------------------------------------------------------------
+
+
+class ShippingMethodForm(FlaskForm):
+    """A return shipping method; the domain checks the countries and the price's range."""
+
+    name = StringField("Name (shoppers read it)",
+                       validators=[DataRequired("Enter the method's name."), Length(max=80)])  # fmt: skip
+    price = MoneyField("Price charged to the shopper",
+                       validators=[DataRequired("Enter the price, like 4.95 (0 for free).")])  # fmt: skip
+    kind = SelectField("Kind", choices=choices(METHOD_KINDS.items()), default="prepaid_label")
+    countries = StringField(
+        "Countries it serves (ISO codes like US CA; empty: all)",
+        validators=[Optional(), Length(max=300)],
+    )
+    free_for_merchant_fault = BooleanField("Free when a line is the store's fault", default=True)
+    position = IntegerField("Position", default=0, validators=[Optional(), NumberRange(0, 9999)])
 
 
 # --- the audit log ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ SHOWN = ("rma", "order", "policy", "rows", "line_by_id", "unreceived", "covered"
          "refunds", "events", "shopper_kinds", "actions", "finish_blocker", "plan", "plan_rows",
          "plan_error", "payments", "responsible", "status_label", "fee_percent", "refund_failed",
          "failed_refunds", "refund_being_sent", "extra_lines", "history", "no_locations",
-         "can_edit")  # fmt: skip
+         "can_edit", "has_label")  # fmt: skip
 
 
 def load_return(reference):

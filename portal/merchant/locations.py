@@ -9,8 +9,7 @@ from portal.auth.roles import role_required, staff_required
 from portal.merchant import bp
 from portal.merchant.admin_forms import AddLocationForm, LocationForm
 from portal.returns import locations as inventory
-from portal.returns.errors import NotFound
-from portal.web import EmptyForm, actor, run_action
+from portal.web import EmptyForm, actor, flash_done, page_refusal, run_action
 
 MANAGERS = "Only managers can change inventory locations."
 NOT_CHECKED = "That request could not be checked; try again."
@@ -44,21 +43,11 @@ def _locations_page(add_form=None, edit_forms=None, status=200, error=None):
 
 
 def _refused(invalid, **bound):
-    """The page again, 422: `invalid` when the form didn't validate, else the domain's message."""
-
-    def refused(message, error):
-        status = 404 if isinstance(error, NotFound) else 422
-        return _locations_page(status=status, error=message if error else invalid, **bound)
-
-    return refused
+    return page_refusal(_locations_page, invalid, **bound)
 
 
 def _done(message):
-    def done(location):
-        flash(message.format(name=location.name), "success")
-        return redirect(url_for("merchant.locations"), code=303)
-
-    return done
+    return flash_done(message, "merchant.locations")
 
 
 @bp.route("/settings/locations", methods=["GET", "POST"])

@@ -16,6 +16,7 @@ from wtforms.fields import (
     RadioField,
     SearchField,
     SelectChoice,
+    SelectField,
     StringField,
     TextAreaField,
 )
@@ -97,6 +98,8 @@ class StaffReturnForm(FlaskForm):
             Length(max=2 * NOTE_MAX, message=f"Keep the note under {2 * NOTE_MAX} characters.")
         ],  # fmt: skip
     )
+    # The domain checks the method (active, serving the order's country) and says what is wrong.
+    shipping_method = SelectField("Return shipping", choices=[], validate_choice=False)
     override_reason = StringField(
         "Why override the closed return window?",
         validators=[

@@ -17,12 +17,15 @@ from flask import (
     request,
     url_for,
 )
+from wtforms.fields import SelectChoice
 
 from portal.auth.roles import staff_required
 from portal.merchant import bp
 from portal.merchant.order_forms import OrderSearchForm, StaffReturnForm
 from portal.pagination import page_number
-from portal.returns import eligibility, requests, staff_orders
+from portal.returns import eligibility, requests, shipping, staff_orders
+from portal.returns.errors import DomainError
+from portal.returns.money import format_money
 from portal.returns.states import APPROVED, LABELS
 from portal.web import LineErrors, actor, is_htmx, run_action
 
@@ -61,6 +64,7 @@ class OrderPage:
         self.user = actor()
         self.manager = self.user.has_role("manager")
         self.tree = requests.reason_tree()
+        self.methods = shipping.methods_for(self.order)
         # Every reason a shopper may pick; staff taking a return by phone need no photo (the
         # domain checks photos for shoppers' own requests only).
         self.reasons = [r for r in self._leaves() if self.tree.is_choosable(r)]
@@ -99,8 +103,13 @@ class OrderPage:
             form = StaffReturnForm(
                 reasons=reasons,
                 manager=self.manager,
-                data={"lines": [{"order_line_id": i, "quantity": 0} for i in self.offered]},
-            )
+                data={"lines": [{"order_line_id": i, "quantity": 0} for i in self.offered],
+                      "shipping_method": str(self.methods[0].id) if self.methods else ""},
+            )  # fmt: skip
+        form.shipping_method.choices = [
+            SelectChoice(str(m.id), f"{m.name} ({format_money(m.price, self.order.currency)})")
+            for m in self.methods
+        ]
         present = {entry.form.order_line_id.data for entry in form.lines}
         for line_id in self.offered:
             if line_id not in present:
@@ -124,6 +133,11 @@ class OrderPage:
                     # A line without inputs on the page (not returnable) says so in the summary.
                     errors.add(line_id if line_id in self.offered else None, name, message)
         fields_invalid = any(f.errors for f in (form.resolution, form.note, form.override_reason))
+        try:
+            shipping.choose_method(self.order, form.shipping_method.data, self.methods)
+        except DomainError as exc:
+            form.shipping_method.errors = [*form.shipping_method.errors, str(exc)]
+            fields_invalid = True
         override = bool(form.override_text) and self.manager
         selections = form.selections()
         check = requests.check_selections(
@@ -200,6 +214,7 @@ def create_return(number):
             order, order.customer, order.email, [s for s in form.selections() if s.quantity],
             form.resolution.data, form.note.data or "", staff=page.user,
             override_reason=form.override_text,
+            shipping_method_id=form.shipping_method.data or None,
         )  # fmt: skip
 
     def refused(message, error):

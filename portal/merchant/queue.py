@@ -12,6 +12,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    stream_with_context,
     url_for,
 )
 from flask_login import current_user
@@ -28,7 +29,19 @@ from portal.returns.errors import DomainError
 from portal.web import actor, is_htmx, safe_local_url
 
 
-def _filters(form):
+def filter_form(staff):
+    """The queue's filter form read from the query string and validated."""
+    form = QueueFilterForm(request.args)
+    form.reason.choices = choices([("", "Any reason")] + reason_choices())
+    form.responsible.choices = choices(
+        [("", "Anyone"), ("me", "Me"), ("none", "Nobody")]
+        + [(u.id, u.name or u.email) for u in staff]
+    )
+    form.validate()
+    return form
+
+
+def filters_of(form):
     """Queue filters from the validated form; invalid values are dropped (and shown)."""
     data = {name: (None if field.errors else field.data) for name, field in form._fields.items()}
     status = request.args.get("status", "open")
@@ -49,15 +62,9 @@ def _filters(form):
 @staff_required
 def queue():
     """Returns by status tab, filtered, searched, sorted and paginated. htmx swaps the results."""
-    form = QueueFilterForm(request.args)
-    form.reason.choices = choices([("", "Any reason")] + reason_choices())
     staff = active_staff()
-    form.responsible.choices = choices(
-        [("", "Anyone"), ("me", "Me"), ("none", "Nobody")]
-        + [(u.id, u.name or u.email) for u in staff]
-    )
-    form.validate()
-    filters = _filters(form)
+    form = filter_form(staff)
+    filters = filters_of(form)
     counts = returns_queue.tab_counts(filters)
     page = returns_queue.page_of(
         filters, current_app.config["PER_PAGE"], total=counts.get(filters.status)
@@ -94,7 +101,7 @@ def bulk_action():
     back = safe_local_url(request.form.get("back")) or url_for("merchant.queue")
     try:
         if action == "export":
-            return _csv(bulk.export_rows(ids))
+            return csv_response(bulk.export_rows(ids))
         if action == "approve":
             outcome = bulk.approve(ids, actor())
             verb = "approved"
@@ -116,7 +123,10 @@ def bulk_action():
     return redirect(back, code=303)
 
 
-def _csv(rows):
+def csv_response(rows, filename="returns.csv"):
+    """A CSV download of `rows`, written a line at a time as it streams (never the whole file
+    in memory); the request context stays open for the queries behind `rows`."""
+
     def lines():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -126,6 +136,6 @@ def _csv(rows):
             buffer.seek(0)
             buffer.truncate()
 
-    response = Response(lines(), mimetype="text/csv")
-    response.headers["Content-Disposition"] = 'attachment; filename="returns.csv"'
+    response = Response(stream_with_context(lines()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

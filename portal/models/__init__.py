@@ -3,6 +3,7 @@
 from portal.models.accounts import ROLE_RANK, ROLES, User, now
 from portal.models.audit import AuditEntry
 from portal.models.inventory import InventoryLocation, StockLevel, StockMovement
+from portal.models.labels import CalendarToken, CarrierEvent, ReturnLabel
 from portal.models.orders import Invoice, Order, OrderLine, Payment
 from portal.models.outbox import OutboxMessage
 from portal.models.refunds import LedgerTransaction, Refund, StoreCredit
@@ -17,6 +18,7 @@ from portal.models.returns import (
     ReturnReason,
     ReturnStatusCount,
 )
+from portal.models.shipping import METHOD_KINDS, ReturnShippingMethod
 
 ALL_MODELS = [
     User,
@@ -41,10 +43,15 @@ ALL_MODELS = [
     LedgerTransaction,
     OutboxMessage,
     AuditEntry,
+    ReturnShippingMethod,
+    ReturnLabel,
+    CarrierEvent,
+    CalendarToken,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [
     "ALL_MODELS",
+    "METHOD_KINDS",
     "ROLES",
     "ROLE_RANK",
     "now",

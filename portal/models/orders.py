@@ -31,9 +31,23 @@ class Order(BaseModel):
     # Incremented whenever a return is requested or received on this order (as Medusa does).
     version = IntegerField(default=1)
     created_at = DateTimeField(default=now)
+    # Where the parcel comes back from (optional for orders imported before issue 14); the
+    # country (ISO 3166 alpha-2) decides which return shipping methods can be chosen.
+    ship_name = CharField(default="")
+    ship_lines = CharField(default="")  # street lines, "\n"-separated
+    ship_city = CharField(default="")
+    ship_postcode = CharField(default="")
+    ship_country = CharField(default="", max_length=2)
 
     class Meta:
         indexes = ((("customer", "placed_at"), False),)
+
+    @property
+    def ship_address(self):
+        """The shipping address as lines (empty when the order has none)."""
+        city = " ".join(p for p in (self.ship_postcode, self.ship_city) if p)
+        parts = [self.ship_name, *self.ship_lines.splitlines(), city, self.ship_country]
+        return [p for p in parts if p]
 
 
 class OrderLine(BaseModel):

@@ -15,6 +15,7 @@ from portal.db import BaseModel, JSONField
 from portal.models.accounts import User, now
 from portal.models.inventory import InventoryLocation
 from portal.models.orders import Order, OrderLine, check
+from portal.models.shipping import ReturnShippingMethod
 
 
 class ReturnReason(BaseModel):
@@ -100,6 +101,15 @@ class Return(BaseModel):
     # shows it until the refund itself exists.
     estimated_refund = IntegerField(null=True)
     version = IntegerField(default=1)
+    # How the parcel comes back (issue 14): the method chosen, snapshot with its price (in
+    # policy_return_shipping_fee) and whether it is free for merchant-fault reasons; the
+    # carrier and tracking number from its label, or typed in by the shopper.
+    shipping_method = ForeignKeyField(ReturnShippingMethod, null=True, on_delete="SET NULL")
+    shipping_method_name = CharField(default="")
+    shipping_method_kind = CharField(default="")  # "" (none chosen) or a METHOD_KINDS value
+    policy_return_shipping_free_merchant_fault = BooleanField(default=True)
+    carrier = CharField(default="")
+    tracking_number = CharField(default="", index=True)
 
     class Meta:
         # The queue lists one status newest first and counts returns per status; both read

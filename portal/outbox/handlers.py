@@ -2,14 +2,15 @@
 
 A handler runs with the message and the app's config. It raises RetryLater or GiveUp; the
 domain's refund errors are mapped to them here, so the domain knows nothing of the outbox's
-retries. Webhooks will be one more entry."""
+retries. Webhooks will be one more entry. `label` asks the carrier for an approved return's
+label (portal.carriers), and maps the carrier's errors the same way."""
 
 from dataclasses import dataclass
 
-from portal import mail
-from portal.models import Refund, Return
+from portal import carriers, mail
+from portal.models import Refund, Return, ReturnLabel
 from portal.outbox.errors import GiveUp, RetryLater
-from portal.returns import refund_execution
+from portal.returns import refund_execution, shipping
 from portal.returns.errors import NotFound, RefundBusy, RefundDeferred, RefundRefused
 
 
@@ -26,8 +27,15 @@ def send_email(message, config):
     if payload.get("rma_id"):
         context["rma"] = Return.get_or_none(Return.id == payload["rma_id"])
     subject, text, html = mail.render(payload["template"], **context)
+    attachments = []
+    if context.get("label") and payload.get("rma_id"):  # the return label, as it was stored
+        label = ReturnLabel.get_or_none(ReturnLabel.rma == payload["rma_id"])
+        if label is not None:
+            name = f"return-label-{context['rma'].reference}.pdf"
+            attachments.append((name, bytes(label.pdf), "application", "pdf"))
     msg = mail.build(payload["to"], subject, text, html,
-                     message_id=f"<outbox-{message.id}@returns.portal>")  # fmt: skip
+                     message_id=f"<outbox-{message.id}@returns.portal>",
+                     attachments=attachments)  # fmt: skip
     try:
         mail.send(msg)
     except mail.MailError as exc:
@@ -66,7 +74,31 @@ def retry_refund(message, actor):
     return 1
 
 
+def _rma_id(message):
+    return (message.payload or {}).get("rma_id")
+
+
+def make_label(message, config):
+    """The carrier makes the approved return's label (shipping.create_label)."""
+    if not _rma_id(message):
+        raise GiveUp("label message without an rma_id")
+    try:
+        shipping.create_label(_rma_id(message), carriers.carrier_for(config),
+                              config.get("LABEL_SIZE") or "a4")  # fmt: skip
+    except carriers.TransientCarrierError as exc:
+        raise RetryLater(str(exc)) from exc
+    except (carriers.PermanentCarrierError, NotFound) as exc:
+        raise GiveUp(str(exc)) from exc
+
+
+def label_failed(message, error, config):
+    """No label for good: the shopper still gets the approval email; staff can retry."""
+    if _rma_id(message):
+        shipping.label_failed(_rma_id(message), error)
+
+
 HANDLERS = {
     "email": Handler(send_email),
     "refund": Handler(carry_out_refund, on_failure=refund_failed, on_retry=retry_refund),
+    "label": Handler(make_label, on_failure=label_failed),
 }

@@ -81,6 +81,7 @@ def terms_for(rma, order, refund_shipping=None, additional=0, cap=True, extra=0)
     return RefundTerms(
         restocking_fee_bps=rma.policy_restocking_fee_bps,
         return_shipping_fee=rma.policy_return_shipping_fee,
+        return_shipping_free_merchant_fault=rma.policy_return_shipping_free_merchant_fault,
         shipping_total=order.shipping_total,
         shipping_already_refunded=shipping_refunded(order, exclude_rma_id=rma.id),
         refund_shipping=refund_shipping,

@@ -5,7 +5,7 @@ only ever added (the database refuses to change or delete them)."""
 import datetime
 from dataclasses import dataclass
 
-from portal.models import AuditEntry, InventoryLocation, ReturnReason, User
+from portal.models import AuditEntry, InventoryLocation, ReturnReason, ReturnShippingMethod, User
 
 ACTIONS = {
     "policy.updated": "Return policy changed",
@@ -23,6 +23,11 @@ ACTIONS = {
     "staff.activated": "Staff account activated",
     "staff.deactivated": "Staff account deactivated",
     "staff.role_changed": "Staff role changed",
+    "shipping_method.added": "Return shipping method added",
+    "shipping_method.changed": "Return shipping method changed",
+    "shipping_method.activated": "Return shipping method activated",
+    "shipping_method.deactivated": "Return shipping method deactivated",
+    "shipping_method.deleted": "Return shipping method deleted",
 }
 
 
@@ -117,7 +122,7 @@ def describe(pairs):
     """`entries()` in words: what was done, what it was about (names read in at most three
     queries, whatever the number of entries) and each changed field's before and after. A row
     deleted since is named by what the entries themselves kept of it."""
-    ids = {"location": set(), "user": set(), "reason": set()}
+    ids = {"location": set(), "user": set(), "reason": set(), "shipping_method": set()}
     kept = {}  # (kind, id): the newest name an entry kept
     for entry, _ in pairs:  # newest first
         for kind, found in ids.items():
@@ -134,7 +139,9 @@ def describe(pairs):
     names = {}
     for kind, model, field in (("location", InventoryLocation, InventoryLocation.name),
                                ("user", User, User.email),
-                               ("reason", ReturnReason, ReturnReason.label)):  # fmt: skip
+                               ("reason", ReturnReason, ReturnReason.label),
+                               ("shipping_method", ReturnShippingMethod,
+                                ReturnShippingMethod.name)):  # fmt: skip
         if ids[kind]:
             query = model.select(model.id, field).where(model.id.in_(list(ids[kind]))).tuples()
             names.update({(kind, number): name for number, name in query})
@@ -169,10 +176,10 @@ def _named(kind, number, names, kept):
 def _subject_words(subject, names, kept):
     if subject == "policy":
         return "return policy"
-    for kind in ("location", "user", "reason"):
+    for kind in ("location", "user", "reason", "shipping_method"):
         number = _subject_id(subject, kind)
         if number is not None:
-            return f"{kind} {_named(kind, number, names, kept)}"
+            return f"{kind.replace('_', ' ')} {_named(kind, number, names, kept)}"
     return subject or ""
 
 

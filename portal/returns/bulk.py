@@ -4,9 +4,10 @@ on its page, so one refusal never holds up the others; the outcome says which di
 
 from dataclasses import dataclass
 
-from portal.models import Order, Refund, Return, ReturnLine
-from portal.returns import refund_states, review
+from portal.models import Return
+from portal.returns import review
 from portal.returns.errors import DomainError
+from portal.returns.exports import EXPORT_HEADER, export_values
 from portal.returns.transitions import require_staff
 
 MAX_SELECTED = 200
@@ -50,40 +51,7 @@ def assign(ids, actor, user_id):
     return _each(ids, lambda rma: review.assign_responsible(rma, actor, user_id))
 
 
-EXPORT_HEADER = ("reference", "order", "email", "status", "requested_at", "units", "received",
-                 "refund_cents", "refund_kind", "currency")  # fmt: skip
-
-
 def export_rows(ids):
     """The selected returns as CSV rows (the header first)."""
-    rows = _selected(ids)
-    by_id = {rma.id: rma for rma in rows}
-    units = {rma_id: [0, 0] for rma_id in by_id}
-    for rma_id, qty, received in (
-        ReturnLine.select(ReturnLine.rma, ReturnLine.quantity, ReturnLine.received_quantity)
-        .where(ReturnLine.rma.in_(list(by_id)))
-        .tuples()
-    ):
-        units[rma_id][0] += qty
-        units[rma_id][1] += received
-    refunded = {}
-    for rma_id, amount in (
-        Refund.select(Refund.rma, Refund.amount)
-        .where(Refund.rma.in_(list(by_id)) & (Refund.status != refund_states.CANCELLED))
-        .tuples()
-    ):
-        refunded[rma_id] = refunded.get(rma_id, 0) + amount
-    numbers = dict(
-        Order.select(Order.id, Order.number)
-        .where(Order.id.in_([rma.order_id for rma in rows]))
-        .tuples()
-    )
     yield EXPORT_HEADER
-    for rma in rows:
-        amount = refunded.get(rma.id)
-        kind = "actual" if amount is not None else "estimated"
-        if amount is None:
-            amount = rma.estimated_refund
-        yield (rma.reference, numbers.get(rma.order_id, ""), rma.email, rma.status,
-               rma.created_at.isoformat(), *units[rma.id], "" if amount is None else amount, kind,
-               rma.currency)  # fmt: skip
+    yield from export_values(_selected(ids))

@@ -12,6 +12,7 @@ from portal.models import (
     Payment,
     Refund,
     ReturnEvent,
+    ReturnLabel,
     ReturnPhoto,
     ReturnPolicy,
     User,
@@ -60,6 +61,7 @@ class ReturnDetail:
     responsible: object
     extra_lines: list  # ReturnExtraLine, settled or not
     history: tuple  # (count, refunded cents) of the shopper's other returns
+    has_label: bool = False  # the carrier made the return's label
     shopper_kinds: set = field(default_factory=lambda: set(timeline.SHOPPER_TEXT))
 
     @property
@@ -176,4 +178,5 @@ def return_detail(rma, refund_inputs=None):
         responsible=responsible,
         extra_lines=extra_lines,
         history=shopper_history(rma),
+        has_label=ReturnLabel.select().where(ReturnLabel.rma == rma.id).exists(),
     )

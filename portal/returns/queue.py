@@ -161,6 +161,12 @@ def _filtered(query, f):
     return query
 
 
+def matching(f, query=None):
+    """`query` (default: every return) narrowed to the filters and the status tab of `f`: the
+    returns the queue lists, for an export."""
+    return _by_status(_filtered(query if query is not None else Return.select(), f), f.status)
+
+
 def _failed_refund_returns():
     return Refund.select(Refund.rma).where(Refund.status == refund_states.FAILED)
 

@@ -2,7 +2,9 @@
 
 items       = sum of accepted quantity x (unit_price + unit_tax), per line
 restocking  = restocking fee % x items of shopper-choice lines (rounded per line)
-return_ship = return shipping fee (0 if any line is merchant-fault)
+return_ship = the price of the return shipping method chosen (the policy's single fee for a
+              return without one), snapshot on the return; 0 when the method is free for
+              merchant-fault reasons and a line is merchant-fault
 shipping    = original shipping (merchant-fault, or staff choice), at most once per order
 extra       = sum of the return's extra lines (InvenTree): + a credit, - a charge
 additional  = staff-entered additional value
@@ -32,6 +34,8 @@ class RefundTerms:
     restocking_fee_bps: int
     return_shipping_fee: int
     shipping_total: int = 0
+    # The method is free when a line is the store's fault (the policy's single fee always is).
+    return_shipping_free_merchant_fault: bool = True
     shipping_already_refunded: bool = False
     refund_shipping: bool | None = None  # None: refund it when any line is merchant-fault
     additional: int = 0
@@ -102,7 +106,8 @@ def calculate_refund(lines, terms):
     items = sum(a.items for a in amounts)
     restocking = sum(a.restocking for a in amounts)
     line_total = sum(a.amount for a in amounts)
-    return_shipping = 0 if merchant_fault or line_total == 0 else terms.return_shipping_fee
+    free = merchant_fault and terms.return_shipping_free_merchant_fault
+    return_shipping = 0 if free or line_total == 0 else terms.return_shipping_fee
     return_shipping = min(return_shipping, line_total)
     wants_shipping = merchant_fault if terms.refund_shipping is None else terms.refund_shipping
     shipping = terms.shipping_total if wants_shipping and not terms.shipping_already_refunded else 0

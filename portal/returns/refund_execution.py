@@ -21,7 +21,7 @@ from portal import payments
 from portal.db import db, locked
 from portal.models import Refund, Return, ReturnPolicy, StoreCredit, now
 from portal.outbox.messages import enqueue, enqueue_email, supersede_failed
-from portal.returns import refund_states
+from portal.returns import refund_states, return_invoices
 from portal.returns.errors import (
     InvalidTransition,
     NotFound,
@@ -188,7 +188,8 @@ def execute_refund(refund_id, config, stale_after=None):
         defer(refund, error)
         log.warning("%s attempt %s failed: %s", label, refund.attempts, error)
         raise RefundDeferred(f"{label}: {error}") from exc
-    succeed(refund.id, reference)
+    if succeed(refund.id, reference):
+        return_invoices.issue(refund.rma_id)  # the credit note's number, if staff gave none
     return "succeeded"
 
 

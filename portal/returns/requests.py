@@ -23,7 +23,7 @@ from portal.models import (
     now,
 )
 from portal.outbox.messages import enqueue_email
-from portal.returns import eligibility, references, states, timeline
+from portal.returns import eligibility, references, shipping, states, timeline
 from portal.returns.amounts import refund_for_return
 from portal.returns.errors import (
     DomainError,
@@ -244,19 +244,20 @@ def _check_request_fields(resolution, shopper_note):
 # --- Estimate -------------------------------------------------------------------------------
 
 
-def _snapshot(order, policy):
-    """An unsaved Return carrying the policy values a new request would snapshot."""
+def _snapshot(order, policy, method=None):
+    """An unsaved Return carrying the policy values a new request would snapshot (with the
+    return shipping method's price, when one is chosen)."""
     return Return(
         order=order,
         currency=order.currency,
         policy_window_days=policy.window_days,
         policy_restocking_fee_bps=policy.restocking_fee_bps,
-        policy_return_shipping_fee=policy.return_shipping_fee,
+        **shipping.snapshot_fields(policy, method),
     )
 
 
-def estimate_chosen(order, chosen, policy):
-    rma = _snapshot(order, policy)
+def estimate_chosen(order, chosen, policy, method=None):
+    rma = _snapshot(order, policy, method)
     # Unsaved lines get stand-in ids (negative: never a real row) to key their quantities.
     lines = [
         ReturnLine(id=-i, rma=rma, order_line=c.line, quantity=c.quantity, reason=c.reason)
@@ -265,7 +266,7 @@ def estimate_chosen(order, chosen, policy):
     return refund_for_return(rma, lines, {ln.id: ln.quantity for ln in lines})
 
 
-def estimate(order, selections, policy=None):
+def estimate(order, selections, policy=None, shipping_method_id=None):
     """The refund a shopper can expect for `selections` if every unit arrives as described.
 
     It is refund_for_return() on an unsaved Return with the policy snapshot, so it equals the
@@ -273,7 +274,8 @@ def estimate(order, selections, policy=None):
     policy = policy or ReturnPolicy.current()
     check = check_selections(order, selections, policy, check_photos=False)
     check.raise_first()
-    return estimate_chosen(order, check.chosen, policy)
+    method = shipping.choose_method(order, shipping_method_id)
+    return estimate_chosen(order, check.chosen, policy, method)
 
 
 # --- Request --------------------------------------------------------------------------------
@@ -311,7 +313,8 @@ def auto_approves(policy, chosen, breakdown):
 
 
 def request_return(order, requester, email, lines, resolution="refund", shopper_note="",
-                   staff_email=None, at=None, staff=None, override_reason=""):  # fmt: skip
+                   staff_email=None, at=None, staff=None, override_reason="",
+                   shipping_method_id=None):  # fmt: skip
     """Create a return for `lines` [(order_line_id, quantity, reason_id, note, photos), ...].
 
     One transaction: lock the order's lines, re-check eligibility against what returns already
@@ -321,7 +324,11 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
 
     `staff`: a staff member creating the return for the shopper (the same rules; the return
     starts approved when the store's setting says so). With `override_reason` a manager takes
-    the return after the window closed; the reason is kept in the timeline."""
+    the return after the window closed; the reason is kept in the timeline.
+
+    `shipping_method_id`: how the parcel comes back (shipping.choose_method: required when the
+    store offers methods for the order's country); its price is snapshot as the return
+    shipping fee."""
     at = at or now()
     selections = [s if isinstance(s, Selection) else Selection(*s) for s in lines]
     _check_request_fields(resolution, shopper_note)
@@ -344,7 +351,8 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
         check.raise_first()
         if override_reason and not _window_closed(order, policy, at):
             raise DomainError("The return window is still open: no override is needed.")
-        breakdown = estimate_chosen(order, check.chosen, policy)
+        method = shipping.choose_method(order, shipping_method_id)
+        breakdown = estimate_chosen(order, check.chosen, policy, method)
         rma = Return.create(
             reference=next_reference(policy.reference_pattern, at),
             order=order,
@@ -358,7 +366,7 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
             currency=order.currency,
             policy_window_days=policy.window_days,
             policy_restocking_fee_bps=policy.restocking_fee_bps,
-            policy_return_shipping_fee=policy.return_shipping_fee,
+            **shipping.snapshot_fields(policy, method),
             estimated_refund=breakdown.total,
         )
         return_lines = []
@@ -373,6 +381,8 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
             return_lines.append(line)
         by = "staff" if staff is not None else ("shopper" if requester is not None else "guest")
         extra = {"override_reason": override_reason} if override_reason else {}
+        if method is not None:
+            extra["shipping_method"] = method.name
         timeline.record(
             rma,
             "requested",

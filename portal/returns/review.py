@@ -6,6 +6,7 @@ import datetime
 from portal.db import db
 from portal.models import ReturnPolicy, User, now
 from portal.outbox.messages import enqueue_email
+from portal.returns import shipping
 from portal.returns.eligibility import store_date
 from portal.returns.errors import DomainError, InvalidTransition
 from portal.returns.states import CANCELLED, LABELS, REJECTED
@@ -29,6 +30,10 @@ def approval_changes(policy, at):
 
 
 def notify_approved(rma, policy):
+    """The approval email; for a return whose method has a label, a worker makes the label
+    first and sends the email with it (shipping.create_label)."""
+    if shipping.enqueue_label(rma):
+        return
     enqueue_email("return_approved", rma.email, f"return:{rma.id}:email:return_approved",
                   rma=rma, context={"return_address": policy.return_address})  # fmt: skip
 

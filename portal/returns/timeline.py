@@ -21,6 +21,11 @@ SHOPPER_TEXT = {
     "resumed": "Return resumed",
     "extra_line_added": "Extra line added",
     "extra_line_removed": "Extra line removed",
+    "label_created": "Return label ready",
+    "tracking_added": "Tracking number added",
+    "carrier_in_transit": "Parcel in transit to us",
+    "carrier_delivered": "Parcel delivered to our warehouse",
+    "return_invoice_issued": "Credit note issued",
 }
 
 

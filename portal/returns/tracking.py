@@ -5,8 +5,8 @@ what it returns."""
 
 from dataclasses import dataclass
 
-from portal.models import OrderLine, Refund, ReturnEvent, ReturnPhoto, ReturnPolicy
-from portal.returns import extras, refund_states, requests, states, timeline
+from portal.models import OrderLine, Refund, ReturnEvent, ReturnLabel, ReturnPhoto, ReturnPolicy
+from portal.returns import extras, refund_states, requests, shipping, states, timeline
 from portal.returns.amounts import refund_for_return
 from portal.returns.facts import lines_of, refund_batches, refund_summary, refunded_units
 from portal.returns.money import format_money
@@ -37,6 +37,17 @@ class Tracking:
     resolution: str
     extra_lines: list  # ReturnExtraLine: fees charged and credits, as staff added them
     bundles: dict  # {order_line_id: the bundle's OrderLine} for lines that are a bundle's part
+    label: object = None  # the ReturnLabel (without its PDF) once the carrier made it
+    inbound: str = ""  # the carrier's last word on the parcel ("Parcel in transit to us")
+
+    @property
+    def can_add_tracking(self):
+        """A shopper shipping it themselves tells us the carrier and tracking number."""
+        return self.rma.status in states.RECEIVING and not shipping.needs_label(self.rma)
+
+    @property
+    def shows_qr(self):
+        return self.rma.shipping_method_kind == "qr_dropoff" and self.rma.status in states.RECEIVING
 
     @property
     def rejected(self):
@@ -51,12 +62,25 @@ class Tracking:
         return REFUND_WORDS.get(refund.status, refund.status.replace("_", " "))
 
 
-def what_next(rma, lines, refunds, policy, events=()):
+def _how_to_send(rma, address, label):
+    """The sentence that says how the parcel comes back, by the return's shipping method."""
+    kind = rma.shipping_method_kind
+    if kind == "prepaid_label" and label is not None:
+        return (f"Print your return label (below), stick it on the parcel and drop it off with "
+                f"{label.carrier}. It goes to {address}.")  # fmt: skip
+    if kind == "qr_dropoff" and label is not None:
+        return f"Show the QR code below at a drop-off point. The parcel goes to {address}."
+    if kind in shipping.LABEL_KINDS:
+        return "Your return label is being prepared: it appears on this page in a moment."
+    return f"Send the parcel to {address} and write {rma.reference} on it."
+
+
+def what_next(rma, lines, refunds, policy, events=(), label=None):
     """What the shopper should expect or do now, in a few plain sentences."""
     requested = sum(ln.quantity for ln in lines)
     received = sum(ln.received_quantity for ln in lines)
     address = policy.return_address.replace(chr(10), ", ")
-    send = f"Send the parcel to {address} and write {rma.reference} on it."
+    send = _how_to_send(rma, address, label)
     money = format_money(sum(r.amount for r in refunds), rma.currency)
     status = rma.status
     if status == states.REQUESTED:
@@ -68,8 +92,12 @@ def what_next(rma, lines, refunds, policy, events=()):
             steps.append(f"Please send it so that it reaches us by {rma.target_date:%d %b %Y}.")
         return steps
     if status == states.PARTIALLY_RECEIVED:
-        return [f"We received {received} of {requested} items.",
-                "Send the rest to " + send.removeprefix("Send the parcel to ")]  # fmt: skip
+        rest = (
+            f"Send the rest to {address} and write {rma.reference} on it."
+            if send.startswith("Send the parcel")
+            else "Send the rest the same way: " + send
+        )
+        return [f"We received {received} of {requested} items.", rest]  # fmt: skip
     if status == states.ON_HOLD:
         return ["Your return is on hold while we look into it. We'll email you when it moves on."]
     if status == states.REJECTED:
@@ -140,6 +168,14 @@ def tracking_page(rma):
     if not batches and rma.status not in (states.REJECTED, states.CANCELLED):
         estimate = refund_for_return(rma, lines, {ln.id: ln.quantity for ln in lines})
     received = sum(ln.received_quantity for ln in lines)
+    label = (
+        ReturnLabel.select(ReturnLabel.id, ReturnLabel.carrier, ReturnLabel.tracking_number,
+                           ReturnLabel.created_at)
+        .where(ReturnLabel.rma == rma.id)
+        .first()
+    )  # fmt: skip
+    inbound = next((timeline.shopper_text(e) for e in reversed(events)
+                    if e.kind in shipping.INBOUND.values()), "")  # fmt: skip
     bundle_ids = {ln.order_line.bundle_id for ln in lines if ln.order_line.bundle_id}
     bundle_lines = {}
     if bundle_ids:
@@ -154,7 +190,7 @@ def tracking_page(rma):
         refunded=dict(refunded_units(batches)),
         breakdown=refund_summary(batches),
         estimate=estimate,
-        steps=what_next(rma, lines, refunds, policy, events),
+        steps=what_next(rma, lines, refunds, policy, events, label),
         status_label=shopper_status(rma, refunds),
         can_cancel=states.shopper_can_cancel(rma.status, received),
         resolution=requests.SHOPPER_RESOLUTIONS.get(rma.resolution, rma.resolution),
@@ -164,4 +200,6 @@ def tracking_page(rma):
             for ln in lines
             if ln.order_line.bundle_id in bundle_lines
         },  # fmt: skip
+        label=label,
+        inbound=inbound,
     )

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from portal.db import db
 from portal.models import Order, OrderLine, Return, ReturnPhoto, ReturnReason
+from portal.returns import shipping
 from portal.returns.money import format_money
 from portal.returns.requests import Selection, estimate
 from portal.seed import DEMO_PASSWORD
@@ -34,8 +35,9 @@ def test_shopper_requests_a_return(app, live_server, celery_worker, smtp_server,
         small = ReturnReason.get(ReturnReason.code == "fit_small")
         damaged = ReturnReason.get(ReturnReason.code == "damaged")
         expected = estimate(
-            order, [Selection(first.id, 2, small.id), Selection(second.id, 1, damaged.id)]
-        )
+            order, [Selection(first.id, 2, small.id), Selection(second.id, 1, damaged.id)],
+            shipping_method_id=shipping.default_method(order).id,  # preselected on the form
+        )  # fmt: skip
         expected_total = format_money(expected.total, order.currency)
     photo = tmp_path / "damage.png"
     photo.write_bytes(factories.png(size=(64, 48), colour="orange"))

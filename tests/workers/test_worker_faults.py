@@ -97,10 +97,19 @@ def test_two_worker_processes_racing_on_one_refund_reach_the_gateway_once(
     assert fake_stripe.executions_per_key() == {refund.idempotency_key: 1}
     assert Refund.get_by_id(refund.id).attempts == 1
     assert ReturnEvent.select().where(ReturnEvent.kind == "refund_succeeded").count() == 1
-    # one worker was at the gateway while the other found the refund already processing
-    logs = [p.log_path.read_text() for p in procs.started if p.log_path.name != "beat.log"]
+
+    # one worker was at the gateway while the other found the refund already processing (the
+    # winner logs "succeeded" a moment after committing it: wait for the line, don't race it)
+    def worker_logs():
+        return [p.log_path.read_text() for p in procs.started if p.log_path.name != "beat.log"]
+
+    def sent_in(logs):
+        return [t for t in logs if f"refund {refund.id} (return" in t and "succeeded:" in t]
+
+    wait_until(lambda: sent_in(worker_logs()), 10, 0.1, "the winner's log line")
+    logs = worker_logs()
     busy = [text for text in logs if "being processed by another worker" in text]
-    sent = [text for text in logs if f"refund {refund.id} (return" in text and "succeeded:" in text]
+    sent = sent_in(logs)
     assert len(busy) == 1 and len(sent) == 1 and busy != sent, procs.logs()
 
 
