@@ -2,6 +2,8 @@
 
 from portal.models.accounts import ROLE_RANK, ROLES, User, now
 from portal.models.audit import AuditEntry
+from portal.models.catalogue import Product, Variant
+from portal.models.exchanges import ExchangeOrder, ExchangeOrderLine, Replacement
 from portal.models.inventory import InventoryLocation, StockLevel, StockMovement
 from portal.models.orders import Invoice, Order, OrderLine, Payment
 from portal.models.outbox import OutboxMessage
@@ -20,6 +22,8 @@ from portal.models.returns import (
 
 ALL_MODELS = [
     User,
+    Product,
+    Variant,
     Order,
     OrderLine,
     Payment,
@@ -41,6 +45,9 @@ ALL_MODELS = [
     LedgerTransaction,
     OutboxMessage,
     AuditEntry,
+    Replacement,
+    ExchangeOrder,
+    ExchangeOrderLine,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [
