@@ -21,7 +21,7 @@ from types import SimpleNamespace
 from PIL import Image
 
 from portal.db import db
-from portal.importer import parse_order, write_order
+from portal.importer import parse_order, parse_product, write_order, write_product
 from portal.models import (
     Counter,
     InventoryLocation,
@@ -43,7 +43,7 @@ from portal.outbox.messages import enqueue
 from portal.returns import timeline
 from portal.returns.accounts import create_user
 from portal.returns.review import approval_changes
-from portal.seed import REASONS
+from portal.seed import KEEP_ITEM, REASONS
 
 PASSWORD = "test-pass-1234"
 # One cheap hash per factory user keeps the suite fast; production uses scrypt.
@@ -120,6 +120,25 @@ def location(code="MAIN", kind="sellable"):
     return InventoryLocation.create(code=code, name=code.title(), kind=kind)
 
 
+def product(code, variants, title=None, location=None, active=True):
+    """A catalogue product through the import: variants are (sku, options, price, tax, stock)
+    with stock in `location` (a code, created as a sellable location when missing)."""
+    if (
+        location is not None
+        and not InventoryLocation.select().where(InventoryLocation.code == location).exists()
+    ):
+        InventoryLocation.create(code=location, name=location.title())
+    record = {
+        "type": "product", "code": code, "title": title or code.title(), "active": active,
+        "variants": [
+            {"sku": sku, "options": options, "price": price, "tax": tax,
+             **({"stock": {location: units}} if location and units is not None else {})}
+            for sku, options, price, tax, units in variants
+        ],
+    }  # fmt: skip
+    return write_product(parse_product(record))
+
+
 # --- the shopper's store ------------------------------------------------------------------------
 
 TEE = {"sku": "TEE-M", "title": "Classic tee", "quantity": 3, "unit_price": 2000, "unit_tax": 400}
@@ -138,7 +157,8 @@ def reasons():
     by_code = {}
     for position, (code, label, parent, fault, note, photo) in enumerate(REASONS):
         by_code[code] = reason(code, label, merchant_fault=fault, parent=by_code.get(parent),
-                               requires_note=note, requires_photo=photo, position=position)  # fmt: skip
+                               requires_note=note, requires_photo=photo, position=position,
+                               keep_item=code in KEEP_ITEM)  # fmt: skip
     return by_code
 
 

@@ -183,7 +183,8 @@ def facts_of(line, order, taken, bundle=False):
         taken=taken,
         final_sale=line.final_sale,
         invoiced=bool(line.invoice_number),
-        delivered_at=order.delivered_at,
+        # A replacement shipped later counts its window from its own delivery.
+        delivered_at=line.delivered_at if line.replaces_id else order.delivered_at,
         bundle=bundle,
     )
 

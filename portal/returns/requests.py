@@ -384,7 +384,8 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
             raise DomainError("The return window is still open: no override is needed.")
         breakdown = estimate_chosen(order, check.chosen, policy, kind)
         split = exchange_split(check.chosen, policy, kind)
-        if check.chosen and all(c.replacement is not None for c in check.chosen):
+        swapped = check.chosen and all(c.replacement is not None for c in check.chosen)
+        if swapped and kind == "return":
             resolution = "exchange" if resolution == "refund" else resolution
         rma = Return.create(
             reference=next_reference(policy.reference_pattern, at),
