@@ -250,6 +250,41 @@ def store(quantity=3, unit_price=1000, unit_tax=0, shipping=500, payments=None, 
     )
 
 
+# --- a store with a catalogue, for exchanges and claims -------------------------------------------
+
+CAT_TEE = {"sku": "TEE-M", "title": "Classic tee", "quantity": 2, "unit_price": 2500,
+           "unit_tax": 500}  # fmt: skip
+CAT_HOODIE = {"sku": "HOOD-GREY", "title": "Zip hoodie", "quantity": 1, "unit_price": 6900,
+              "unit_tax": 1380}  # fmt: skip
+CAT_MUG = {"sku": "MUG", "title": "Mug", "quantity": 1, "unit_price": 1000}
+
+
+def catalogue_store():
+    """A tee in M, L (2 in stock) and XL (none), a hoodie in grey and a dearer forest green, a
+    cap of another product, staff, the demo's reasons, and a shopper (sam@example.com) with a
+    delivered order R-2001: 2 tees M, a grey hoodie, a mug (not in the catalogue)."""
+    from portal.models import Variant
+
+    main = location("MAIN")
+    policy(default_location=main.id)
+    product("TEE", [("TEE-M", {"size": "M"}, 2500, 500, 5), ("TEE-L", {"size": "L"}, 2500, 500, 2),
+                    ("TEE-XL", {"size": "XL"}, 2500, 500, 0)],
+            title="Classic tee", location="MAIN")  # fmt: skip
+    product("HOODIE", [("HOOD-GREY", {"colour": "Grey"}, 6900, 1380, 3),
+                       ("HOOD-FOREST", {"colour": "Forest"}, 7900, 1580, 3)],
+            title="Zip hoodie", location="MAIN")  # fmt: skip
+    product("CAP", [("CAP-1", {}, 1500, 0, 4)], title="Wool cap", location="MAIN")
+    shopper = user("sam@example.com", name="Sam")
+    placed = order(customer=shopper, lines=[CAT_TEE, CAT_HOODIE, CAT_MUG], shipping=500,
+                   number="R-2001")  # fmt: skip
+    lines = {ln.sku: ln for ln in placed.lines.order_by(OrderLine.id)}
+    return SimpleNamespace(
+        shopper=shopper, order=placed, lines=lines, v={v.sku: v for v in Variant.select()},
+        main=main, reasons=reasons(), manager=staff("manager"), manager2=staff("manager"),
+        agent=staff("agent"),
+    )  # fmt: skip
+
+
 def line_of(rma):
     return ReturnLine.select().where(ReturnLine.rma == rma.id).order_by(ReturnLine.id).first()
 

@@ -157,6 +157,25 @@ def exchange_options(lines, policy):
     return options
 
 
+def claim_options(lines, policy):
+    """{order_line_id: [Option]}: a claim's replacement is one more of the line's own variant
+    (the store's fault: no minimum-stock buffer), at what the shopper paid."""
+    if not policy.inventory_tracking:
+        return {}
+    own_ids = {line.product_variant_id for line in lines if line.product_variant_id}
+    if not own_ids:
+        return {}
+    own = {v.id: v for v in Variant.select(Variant, Product).join(Product)
+           .where(Variant.id.in_(list(own_ids)))}  # fmt: skip
+    free = {vid: max(on_hand - held, 0) for vid, (on_hand, held) in stock(own).items()}
+    return {
+        line.id: [Option(own[line.product_variant_id], own[line.product_variant_id].product,
+                         paid_price(line), free.get(line.product_variant_id, 0), True)]
+        for line in lines
+        if line.product_variant_id in own
+    }  # fmt: skip
+
+
 # --- catalogue records from the import ------------------------------------------------------------
 
 

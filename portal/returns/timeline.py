@@ -21,6 +21,10 @@ SHOPPER_TEXT = {
     "resumed": "Return resumed",
     "extra_line_added": "Extra line added",
     "extra_line_removed": "Extra line removed",
+    "exchange_created": "Exchange being prepared",
+    "exchange_paid": "Payment of the difference received",
+    "exchange_shipped": "Exchange shipped",
+    "exchange_delivered": "Exchange delivered",
 }
 
 
@@ -29,4 +33,12 @@ def record(rma, kind, actor=None, internal=False, **payload):
 
 
 def shopper_text(event):
+    payload = event.payload or {}
+    if event.kind == "received" and payload.get("kept"):
+        return "Claim accepted: no need to send the item back"
+    if event.kind == "exchange_shipped" and payload.get("tracking_number"):
+        return (f"Exchange shipped with {payload.get('carrier')}, tracking number "
+                f"{payload['tracking_number']}")  # fmt: skip
+    if event.kind == "requested" and payload.get("claim"):
+        return "Claim opened"
     return SHOPPER_TEXT.get(event.kind, event.kind.replace("_", " ").capitalize())

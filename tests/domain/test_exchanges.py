@@ -4,7 +4,6 @@ order ships once the returned unit is received and accepted (and any difference 
 stock leaves through a StockMovement; the replacement can itself be returned later."""
 
 import datetime
-from types import SimpleNamespace
 
 import pytest
 
@@ -20,7 +19,6 @@ from portal.models import (
     ReturnLine,
     StockLevel,
     StockMovement,
-    Variant,
     now,
 )
 from portal.returns import (
@@ -38,34 +36,15 @@ from portal.returns import (
 )
 from portal.returns.errors import DomainError, InvalidTransition, NotAllowed
 from portal.returns.requests import Selection
+from tests import factories
 
-TEE = {"sku": "TEE-M", "title": "Classic tee", "quantity": 2, "unit_price": 2500, "unit_tax": 500}
-HOODIE = {"sku": "HOOD-GREY", "title": "Zip hoodie", "quantity": 1, "unit_price": 6900,
-          "unit_tax": 1380}  # fmt: skip
-MUG = {"sku": "MUG", "title": "Mug", "quantity": 1, "unit_price": 1000}
+TEE, HOODIE, MUG = factories.CAT_TEE, factories.CAT_HOODIE, factories.CAT_MUG
 
 
 @pytest.fixture
-def store(ctx, make):
-    """A tee in M, L (2 in stock) and XL (none), a hoodie in grey and a dearer forest green, a
-    cap of another product, and a shopper's delivered order: 2 tees M, a grey hoodie, a mug."""
-    main = make.location("MAIN")
-    make.policy(default_location=main.id)
-    make.product("TEE", [("TEE-M", {"size": "M"}, 2500, 500, 5),
-                         ("TEE-L", {"size": "L"}, 2500, 500, 2),
-                         ("TEE-XL", {"size": "XL"}, 2500, 500, 0)],
-                 title="Classic tee", location="MAIN")  # fmt: skip
-    make.product("HOODIE", [("HOOD-GREY", {"colour": "Grey"}, 6900, 1380, 3),
-                            ("HOOD-FOREST", {"colour": "Forest"}, 7900, 1580, 3)],
-                 title="Zip hoodie", location="MAIN")  # fmt: skip
-    make.product("CAP", [("CAP-1", {}, 1500, 0, 4)], title="Wool cap", location="MAIN")
-    shopper = make.user("sam@example.com")
-    order = make.order(customer=shopper, lines=[TEE, HOODIE, MUG], shipping=500)
-    lines = {ln.sku: ln for ln in order.lines.order_by(OrderLine.id)}
-    variants = {v.sku: v for v in Variant.select()}
-    return SimpleNamespace(shopper=shopper, order=order, lines=lines, v=variants, main=main,
-                           reasons=make.reasons(), manager=make.staff("manager"),
-                           manager2=make.staff("manager"), agent=make.staff("agent"))  # fmt: skip
+def store(ctx):
+    """factories.catalogue_store(): tees M/L/XL, hoodies grey/forest, a cap, a shopper's order."""
+    return factories.catalogue_store()
 
 
 def ask(store, picks, kind="return", **kwargs):
