@@ -376,6 +376,9 @@ def seed_exchanges(rng, today, exclude=()):
                 review.approve(rma, manager)
                 receiving.receive(rma, agent, {rma.lines.get().id: (1, 0)})
         else:
+            options = catalogue.claim_options([line], policy).get(line.id, [])
+            if not (options and options[0].in_stock):
+                continue
             claim = requests.Selection(line.id, 1, missing.id, "Demo: it wasn't in the box.", (),
                                        line.product_variant_id)  # fmt: skip
             rma = requests.request_return(order, order.customer, order.email, [claim],

@@ -10,6 +10,7 @@ again inside its transaction. A value posted outside its options is a field erro
 from flask_wtf import FlaskForm
 from wtforms import Form
 from wtforms.fields import (
+    BooleanField,
     FieldList,
     FormField,
     IntegerField,
@@ -79,6 +80,8 @@ class StaffLineForm(Form):
         "Note",
         validators=[Length(max=NOTE_MAX, message=f"Keep notes under {NOTE_MAX} characters.")],
     )
+    # A variant instead of money (an exchange, a claim's replacement): checked by the domain.
+    replacement = StringField("Instead of a refund")
 
 
 class StaffReturnForm(FlaskForm):
@@ -96,6 +99,9 @@ class StaffReturnForm(FlaskForm):
         validators=[
             Length(max=2 * NOTE_MAX, message=f"Keep the note under {2 * NOTE_MAX} characters.")
         ],  # fmt: skip
+    )
+    claim = BooleanField(
+        "A claim: a problem on the store's side (damaged, defective, wrong or missing item)"
     )
     override_reason = StringField(
         "Why override the closed return window?",

@@ -91,11 +91,17 @@ class Option:
         return self.available > 0
 
     def label(self, currency):
-        name = self.variant.title if self.same_product else (
-            f"{self.product.title} — {self.variant.title}"
-        )  # fmt: skip
+        name = variant_name(self.variant, self.product, self.same_product)
         stock = f"{self.available} in stock" if self.in_stock else "out of stock"
         return f"{name} · {format_money(self.price.total, currency)} · {stock}"
+
+
+def variant_name(variant, product, same_product=True):
+    """How a variant is named to a shopper: its options (L / White) beside its own product, with
+    the product's title otherwise; a product without options is its title."""
+    if not variant.options:
+        return product.title
+    return variant.title if same_product else f"{product.title} — {variant.title}"
 
 
 def paid_price(line):

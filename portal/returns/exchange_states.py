@@ -73,4 +73,9 @@ def move(order, event, rma, actor=None, payload=None, **changes):
         setattr(order, name, value)
     kind, internal = EVENT_KINDS[event]
     return timeline.record(rma, kind, actor, internal=internal, exchange_order=order.reference,
-                           exchange_order_id=order.id, **(payload or {}))  # fmt: skip
+                           exchange_order_id=order.id, what=what(rma), **(payload or {}))  # fmt: skip
+
+
+def what(rma):
+    """What a return's replacements are called: a claim's are replacements."""
+    return "replacement" if rma.kind == "claim" else "exchange"

@@ -109,9 +109,8 @@ def check_choice(known, line, quantity, variant_id, kind=EXCHANGE):  # noqa: C90
             f"That replacement for {title} isn't in our catalogue: choose one from the list.",
         )
     mine = known.variants.get(line.product_variant_id) if line.product_variant_id else None
-    name = f"“{variant.title}”" if mine and variant.product_id == mine.product_id else (
-        f"“{variant.product.title} — {variant.title}”"
-    )  # fmt: skip
+    same = mine is not None and variant.product_id == mine.product_id
+    name = f"“{catalogue.variant_name(variant, variant.product, same)}”"
     paid = catalogue.paid_price(line)
     if kind == CLAIM:
         if mine is None:
@@ -123,7 +122,6 @@ def check_choice(known, line, quantity, variant_id, kind=EXCHANGE):  # noqa: C90
     else:
         if mine is not None and variant.id == mine.id:
             return None, f"Choose a different size or colour of {title}, or a refund."
-        same = mine is not None and variant.product_id == mine.product_id
         if not same and not policy.exchange_any_product:
             if mine is None:
                 return None, f"{title} can't be exchanged: choose a refund."
@@ -269,6 +267,7 @@ def sync(rma, actor=None, at=None, early=False):
     timeline.record(
         rma, "exchange_created", actor, exchange_order=order.reference,
         exchange_order_id=order.id, status=order.status, amount_due=due, early=early,
+        what=exchange_states.what(rma),
         lines=[{"line_id": rep.line_id, "sku": rep.variant.sku, "title": rep.variant.title,
                 "quantity": units} for rep, units, _ in items],
     )  # fmt: skip

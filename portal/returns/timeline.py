@@ -36,9 +36,14 @@ def shopper_text(event):
     payload = event.payload or {}
     if event.kind == "received" and payload.get("kept"):
         return "Claim accepted: no need to send the item back"
-    if event.kind == "exchange_shipped" and payload.get("tracking_number"):
-        return (f"Exchange shipped with {payload.get('carrier')}, tracking number "
-                f"{payload['tracking_number']}")  # fmt: skip
     if event.kind == "requested" and payload.get("claim"):
         return "Claim opened"
-    return SHOPPER_TEXT.get(event.kind, event.kind.replace("_", " ").capitalize())
+    text = SHOPPER_TEXT.get(event.kind, event.kind.replace("_", " ").capitalize())
+    if event.kind.startswith("exchange_"):
+        if payload.get("what") == "replacement":
+            text = text.replace("Exchange", "Replacement")
+        if payload.get("early") and event.kind == "exchange_created":
+            text += ": it ships before your item is back"
+        if event.kind == "exchange_shipped" and payload.get("tracking_number"):
+            text += f" with {payload.get('carrier')}, tracking number {payload['tracking_number']}"
+    return text

@@ -214,6 +214,8 @@ def tracking_page(rma):
     estimate = None
     if not batches and rma.status not in (states.REJECTED, states.CANCELLED):
         estimate = refund_for_return(rma, lines, {ln.id: ln.quantity for ln in lines})
+        if estimate.total == 0 and all(ln.swap is not None for ln in lines):
+            estimate = None  # replacements only, nothing coming back as money
     received = sum(ln.received_quantity for ln in lines if not ln.kept)
     shipments = []
     if any(ln.swap is not None for ln in lines):

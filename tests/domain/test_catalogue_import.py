@@ -94,3 +94,15 @@ def test_bad_catalogue_records_are_refused_whole(ctx, make):
         assert expected in message, (expected, message)
     assert "TEE-M already belongs to product TEE" in messages[-1]
     assert Product.select().count() == 1 and Variant.select().count() == 2
+
+
+def test_the_documented_catalogue_example_imports(ctx, make):
+    from pathlib import Path
+
+    make.location("MAIN")
+    doc = (Path(__file__).parents[2] / "docs" / "import-format.md").read_text()
+    section = doc.split("## Catalogue products", 1)[1]
+    example = section.split("```json\n", 1)[1].split("```", 1)[0]
+    report = run(json.loads(example))
+    assert (report.products, report.errors) == (1, [])
+    assert StockLevel.get(StockLevel.sku == "TEE-CLASSIC-L-WHITE").quantity == 4

@@ -368,3 +368,41 @@ def test_managers_set_the_exchange_settings(app, client, store):
                 policy.claim_keep_item_below) == (True, 500, 250, 1, True, 1000)  # fmt: skip
     data["exchange_stock_buffer"] = "-1"
     assert client.post("/merchant/settings/policy", data=data).status_code == 422
+
+
+# --- staff open a claim from the staff order view --------------------------------------------------
+
+
+def staff_post(client, picks, claim=True):
+    html = client.get(f"/merchant/orders/{NUMBER}").get_data(as_text=True)
+    data = pages.request_data(pages.line_indexes(html), picks)
+    data.pop("step"), data.pop("shopper_note")
+    data.update({"note": "Phoned", **({"claim": "y"} if claim else {})})
+    return html, client.post(f"/merchant/orders/{NUMBER}/returns", data=data)
+
+
+def test_a_manager_opens_a_claim_with_a_replacement_from_the_order_view(app, client, store):
+    login(client, store.manager.email)
+    picks = {store.lines["TEE-M"].id: (1, store.reasons["missing"].id, "Not in the box",
+                                       store.v["TEE-M"].id)}  # fmt: skip
+    html, response = staff_post(client, picks)
+    assert "Claim: a replacement, the same item (5 in stock)" in html
+    assert f'value="{store.v["TEE-L"].id}">Exchange for L · $30.00 · 2 in stock' in html
+    assert response.status_code == 303, pages.errors(response.get_data(as_text=True))
+    with app.app_context():
+        rma = Return.get()
+        assert (rma.kind, rma.status) == ("claim", "received")  # approved, kept: nothing comes back
+        assert ExchangeOrder.get(ExchangeOrder.rma == rma.id).status == "ready"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"Claim {rma.reference}" in page and "ship_exchange" in page
+
+
+def test_a_staff_claim_needs_a_reason_of_the_stores_fault(app, client, store):
+    login(client, store.manager.email)
+    before = snapshot(app)
+    picks = {store.lines["TEE-M"].id: (1, store.reasons["changed_mind"].id, "", "")}
+    _, response = staff_post(client, picks)
+    assert response.status_code == 422
+    assert any("A claim is for a problem on our side" in m
+               for m in pages.errors(response.get_data(as_text=True)))  # fmt: skip
+    assert snapshot(app) == before
