@@ -299,6 +299,16 @@ def _demo_line(sku, options, record):
             "invoice": record["lines"][0].get("invoice")}  # fmt: skip
 
 
+def _returnable_orders(today, exclude):
+    """Shoppers' orders delivered within the return window, but those in `exclude`."""
+    window = ReturnPolicy.current().window_days
+    return Order.select().where(
+        Order.customer.is_null(False)
+        & (Order.delivered_at >= today - datetime.timedelta(days=window - 1))
+        & Order.number.not_in(list(exclude) or [""])
+    )
+
+
 def seed_returns(rng, today, exclude=(), count=14):
     """A queue to work: returns made through the same domain calls shoppers and staff use,
     left in several states (requested, approved, partially received, received)."""
@@ -306,18 +316,8 @@ def seed_returns(rng, today, exclude=(), count=14):
     manager = User.get(User.email == "manager@example.com")
     agent = User.get(User.email == "agent@example.com")
     reasons = [r for r in ReturnReason.select() if not r.requires_photo and not r.children]
-    window = ReturnPolicy.current().window_days
-    candidates = (
-        Order.select()
-        .where(
-            Order.customer.is_null(False)
-            & (Order.delivered_at >= today - datetime.timedelta(days=window - 1))
-            & Order.number.not_in(list(exclude) or [""])
-        )
-        .order_by(Order.placed_at.desc())
-    )
     made = 0
-    for order in candidates:
+    for order in _returnable_orders(today, exclude).order_by(Order.placed_at.desc()):
         lines = [ln for ln in order.lines.order_by(OrderLine.id) if not ln.final_sale]
         if not lines or made >= count:
             continue
@@ -346,18 +346,8 @@ def seed_exchanges(rng, today, exclude=()):
     policy = ReturnPolicy.current()
     fit = ReturnReason.get(ReturnReason.code == "fit_large")
     missing = ReturnReason.get(ReturnReason.code == "missing")
-    window = policy.window_days
-    candidates = (
-        Order.select()
-        .where(
-            Order.customer.is_null(False)
-            & (Order.delivered_at >= today - datetime.timedelta(days=window - 1))
-            & Order.number.not_in(list(exclude) or [""])
-        )
-        .order_by(Order.placed_at)
-    )
     made = 0
-    for order in candidates:
+    for order in _returnable_orders(today, exclude).order_by(Order.placed_at):
         lines = [ln for ln in order.lines.order_by(OrderLine.id)
                  if not ln.final_sale and ln.product_variant_id and ln.bundle_id is None]  # fmt: skip
         eligible = {e.line.id: e.returnable for e in requests.eligibility.for_order(order)}

@@ -61,7 +61,7 @@ class Flow:
         self.kind = kind
         self.order = order_or_404(number)
         self.policy = ReturnPolicy.current()
-        self.lines = eligibility.for_order(self.order, self.policy)
+        self.lines = eligibility.for_order(self.order, self.policy, claim=kind == claims.KIND)
         self.returnable = [e for e in self.lines if e.returnable > 0]
         self.tree = requests.reason_tree(claims_only=kind == claims.KIND)
         returnable = [e.line for e in self.returnable]

@@ -191,6 +191,12 @@ def exchange_orders_of(rma_id):
     orders = list(
         ExchangeOrder.select().where(ExchangeOrder.rma == rma_id).order_by(ExchangeOrder.id)
     )
+    return with_items(orders)
+
+
+def with_items(orders):
+    """`orders` (ExchangeOrders), each given `.items`: its lines with their replacement, variant
+    and product, in one query."""
     by_id = {o.id: o for o in orders}
     for order in orders:
         order.items = []

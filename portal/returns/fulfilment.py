@@ -4,19 +4,9 @@ queries whatever the number of rows."""
 
 from peewee import fn
 
-from portal.models import (
-    ExchangeOrder,
-    ExchangeOrderLine,
-    InventoryLocation,
-    Order,
-    Product,
-    Replacement,
-    Return,
-    StockLevel,
-    Variant,
-)
+from portal.models import ExchangeOrder, InventoryLocation, Order, Return, StockLevel
 from portal.pagination import Page
-from portal.returns import exchange_states
+from portal.returns import exchange_states, exchanges
 
 TABS = (
     (exchange_states.READY, "To ship"),
@@ -59,20 +49,10 @@ def page_of(status, number, per_page, total=None):
         .order_by(*order_by)
         .paginate(number, per_page)
     )
-    by_id = {o.id: o for o in orders}
+    exchanges.with_items(orders)
     for order in orders:
-        order.items, order.stock = [], {}
+        order.stock = {}
     if orders:
-        items = (
-            ExchangeOrderLine.select(ExchangeOrderLine, Replacement, Variant, Product)
-            .join(Replacement)
-            .join(Variant)
-            .join(Product)
-            .where(ExchangeOrderLine.exchange_order.in_(list(by_id)))
-            .order_by(ExchangeOrderLine.id)
-        )
-        for item in items:
-            by_id[item.exchange_order_id].items.append(item)
         skus = {i.replacement.variant.sku for o in orders for i in o.items}
         levels = (
             StockLevel.select(StockLevel, InventoryLocation)

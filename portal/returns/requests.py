@@ -161,7 +161,8 @@ def check_selections(order, selections, policy=None, at=None, lines=None, tree=N
     if lines is None:
         lines = list(OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id))
     by_id = {line.id: line for line in lines}
-    verdicts = eligibility.for_lines(order, lines, policy, at, past_window=past_window)
+    verdicts = eligibility.for_lines(order, lines, policy, at, past_window=past_window,
+                                     claim=kind == claims.KIND)  # fmt: skip
     result = Check()
     problem = result.problems.append
     seen = set()
@@ -262,19 +263,24 @@ def _check_request_fields(resolution, shopper_note):
 # --- Estimate -------------------------------------------------------------------------------
 
 
+def _terms(order, policy, kind="return"):
+    """The policy values a new request snapshots on its return (later policy changes never
+    change an open return's money)."""
+    return {
+        "kind": kind,
+        "currency": order.currency,
+        "policy_window_days": policy.window_days,
+        "policy_restocking_fee_bps": policy.restocking_fee_bps,
+        "policy_return_shipping_fee": policy.return_shipping_fee,
+        "policy_exchange_restocking_fee": policy.exchange_restocking_fee,
+        "policy_exchange_return_shipping": policy.exchange_return_shipping,
+        "ship_early": policy.exchange_ship_early and kind == "return",
+    }
+
+
 def _snapshot(order, policy, kind="return"):
     """An unsaved Return carrying the policy values a new request would snapshot."""
-    return Return(
-        order=order,
-        kind=kind,
-        currency=order.currency,
-        policy_window_days=policy.window_days,
-        policy_restocking_fee_bps=policy.restocking_fee_bps,
-        policy_return_shipping_fee=policy.return_shipping_fee,
-        policy_exchange_restocking_fee=policy.exchange_restocking_fee,
-        policy_exchange_return_shipping=policy.exchange_return_shipping,
-        ship_early=policy.exchange_ship_early,
-    )
+    return Return(order=order, **_terms(order, policy, kind))
 
 
 def estimate_chosen(order, chosen, policy, kind="return"):
@@ -393,19 +399,12 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
             requested_by=requester,
             email=(email or order.email).strip().lower(),
             status=states.REQUESTED,
-            kind=kind,
             resolution=resolution,
             shopper_note=(shopper_note or "").strip(),
             created_at=at,
             updated_at=at,
-            currency=order.currency,
-            policy_window_days=policy.window_days,
-            policy_restocking_fee_bps=policy.restocking_fee_bps,
-            policy_return_shipping_fee=policy.return_shipping_fee,
-            policy_exchange_restocking_fee=policy.exchange_restocking_fee,
-            policy_exchange_return_shipping=policy.exchange_return_shipping,
-            ship_early=policy.exchange_ship_early and kind == "return",
             estimated_refund=breakdown.total,
+            **_terms(order, policy, kind),
         )
         return_lines = []
         for c in check.chosen:

@@ -199,3 +199,17 @@ def test_the_lines_of_the_order_keep_their_catalogue_variant(store):
     assert OrderLine.get_by_id(store.lines["TEE-M"].id).product_variant_id == store.v["TEE-M"].id
     assert OrderLine.get_by_id(store.lines["MUG"].id).product_variant_id is None
     assert {HOODIE["sku"], MUG["sku"]} <= set(store.lines)
+
+
+def test_a_final_sale_item_can_be_claimed_but_not_returned(store, make):
+    socks = make.order(customer=store.shopper,
+                       lines=[{"sku": "SOCKS", "title": "Socks", "quantity": 1,
+                               "unit_price": 900, "final_sale": True}])  # fmt: skip
+    line = socks.lines.get()
+    with pytest.raises(DomainError, match="Final sale"):
+        requests.request_return(socks, store.shopper, store.shopper.email,
+                                [Selection(line.id, 1, store.reasons["changed_mind"].id)])  # fmt: skip
+    rma = requests.request_return(socks, store.shopper, store.shopper.email,
+                                  [Selection(line.id, 1, store.reasons["defective"].id,
+                                             "The seam split")], kind="claim")  # fmt: skip
+    assert rma.kind == "claim" and rma.estimated_refund == 900 + 500  # shipping: store's fault
