@@ -83,7 +83,8 @@ def import_orders(file):
     report = import_lines(file)
     for lineno, message in report.errors:
         click.echo(f"line {lineno}: {message}", err=True)
-    click.echo(f"imported {report.imported} orders, {len(report.errors)} rejected.")
+    products = f"{report.products} products and " if report.products else ""
+    click.echo(f"imported {products}{report.imported} orders, {len(report.errors)} rejected.")
     if report.errors:
         sys.exit(1)
 

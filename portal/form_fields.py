@@ -37,8 +37,16 @@ def line_selections(entries, photos=None):
         line = entry.form
         if line.order_line_id.data is None or line.quantity.data is None:
             continue
-        reason = (line.reason.data or "").strip()
-        reason_id = int(reason) if reason.isdigit() else (reason or None)
+        reason_id = _id_or_text(line.reason.data)
+        replacement = getattr(line, "replacement", None)
+        replacement_id = _id_or_text(replacement.data) if replacement is not None else None
         result.append(Selection(line.order_line_id.data, line.quantity.data, reason_id,
-                                line.note.data or "", photos.get(line.order_line_id.data, ())))  # fmt: skip
+                                line.note.data or "", photos.get(line.order_line_id.data, ()),
+                                replacement_id))  # fmt: skip
     return result
+
+
+def _id_or_text(value):
+    """A posted id: an int, None when blank, else the text (the domain says it isn't one)."""
+    value = (value or "").strip()
+    return int(value) if value.isdigit() else (value or None)

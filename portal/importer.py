@@ -1,4 +1,5 @@
-"""Order import: JSON lines of orders with lines, payments and invoices (docs/import-format.md).
+"""Order import: JSON lines of orders with lines, payments and invoices, and of catalogue
+products with their variants and stock (docs/import-format.md).
 
 Each record is validated whole before anything is written, and written in its own transaction:
 a bad record is reported with its line number and leaves nothing behind.
@@ -11,8 +12,10 @@ from dataclasses import dataclass, field
 from peewee import DatabaseError
 
 from portal.db import db
-from portal.models import Invoice, Order, OrderLine, Payment, User
+from portal.models import InventoryLocation, Invoice, Order, OrderLine, Payment, User, Variant
 from portal.payments import FACTORIES as GATEWAYS
+from portal.returns.catalogue import save_product
+from portal.returns.errors import DomainError
 
 CURRENCIES = {"USD", "EUR", "GBP", "CAD", "AUD", "CHF", "SEK", "NOK", "DKK", "JPY", "PLN"}
 STATUSES = {"placed", "shipped", "delivered", "cancelled"}
@@ -29,6 +32,7 @@ class RecordError(ValueError):
 class ImportReport:
     imported: int = 0
     errors: list = field(default_factory=list)  # (line number, message)
+    products: int = 0  # catalogue products created or updated
 
 
 def _require(obj, key, kind, where):
@@ -76,6 +80,13 @@ def _flag(obj, key, where):
     return value
 
 
+def _bool(obj, key, where, default):
+    value = obj.get(key, default)
+    if not isinstance(value, bool):
+        raise RecordError(f"{where}: '{key}' must be true or false, got {value!r}.")
+    return value
+
+
 def _optional_text(obj, key, where):
     value = obj.get(key)
     if value is None:
@@ -116,6 +127,7 @@ def _line(raw, lw, invoice_numbers, default_invoice=None):
         "category": _optional_text(raw, "category", lw),
         "variant": {str(k): str(v) for k, v in variant.items()},
         "invoice_number": invoice,
+        "variant_sku": _optional_text(raw, "variant_sku", lw) or None,
     }
 
 
@@ -268,6 +280,28 @@ def parse_order(obj):
     }
 
 
+def _catalogue_variants(record):
+    """{sku: variant id} of the catalogue variants the order's lines sold: a line's
+    `variant_sku`, else the variant with the line's own SKU (if the catalogue has one)."""
+    lines = [ln for line in record["lines"] for ln in [line, *(line.get("components") or [])]]
+    wanted = {ln.get("variant_sku") or ln["sku"] for ln in lines}
+    found = dict(Variant.select(Variant.sku, Variant.id).where(Variant.sku.in_(list(wanted)))
+                 .tuples())  # fmt: skip
+    for ln in lines:
+        if ln.get("variant_sku") and ln["variant_sku"] not in found:
+            raise RecordError(
+                f"order {record['number']}: variant_sku {ln['variant_sku']!r} is not in the "
+                "catalogue (import its product first)."
+            )
+    return found
+
+
+def _line_row(line, variants):
+    row = {k: v for k, v in line.items() if k not in ("components", "variant_sku")}
+    row["product_variant"] = variants.get(line.get("variant_sku") or line["sku"])
+    return row
+
+
 def write_order(record):
     """Insert one parsed order in one transaction. Raises RecordError if it can't."""
     with db.atomic():
@@ -292,15 +326,86 @@ def write_order(record):
         )
         for inv in record["invoices"]:
             Invoice.create(order=order, **inv)
+        variants = _catalogue_variants(record)
         for line in record["lines"]:
             parts = line.get("components") or []
-            bundle = OrderLine.create(order=order, **{k: v for k, v in line.items()
-                                                     if k != "components"})  # fmt: skip
+            bundle = OrderLine.create(order=order, **_line_row(line, variants))
             for part in parts:
-                OrderLine.create(order=order, bundle=bundle, **part)
+                OrderLine.create(order=order, bundle=bundle, **_line_row(part, variants))
         for payment in record["payments"]:
             Payment.create(order=order, **payment)
     return order
+
+
+def parse_product(obj):
+    """Validate one catalogue record ("type": "product"); returns a dict for write_product()."""
+    code = _require(obj, "code", str, "product")
+    where = f"product {code}"
+    raw_variants = obj.get("variants")
+    if not isinstance(raw_variants, list) or not raw_variants:
+        raise RecordError(f"{where}: 'variants' must be a non-empty list.")
+    variants, skus = [], set()
+    for i, raw in enumerate(raw_variants, 1):
+        vw = f"{where}, variant {i}"
+        if not isinstance(raw, dict):
+            raise RecordError(f"{vw}: must be an object.")
+        sku = _require(raw, "sku", str, vw)
+        if sku in skus:
+            raise RecordError(f"{vw}: SKU {sku} is listed twice.")
+        skus.add(sku)
+        options = raw.get("options") or {}
+        if not isinstance(options, dict):
+            raise RecordError(f'{vw}: \'options\' must be an object, e.g. {{"size": "M"}}.')
+        stock = raw.get("stock") or {}
+        if not isinstance(stock, dict):
+            raise RecordError(f"{vw}: 'stock' must be an object of location code to units.")
+        levels = []
+        for location, units in stock.items():
+            if isinstance(units, bool) or not isinstance(units, int) or not 0 <= units <= MAX_INT:
+                raise RecordError(f"{vw}: stock at {location} must be a whole number of units.")
+            levels.append((str(location).strip().upper(), units))
+        options = {str(k): str(v) for k, v in options.items()}
+        variants.append({
+            "sku": sku,
+            "title": _optional_text(raw, "title", vw) or " / ".join(options.values()) or sku,
+            "options": options,
+            "price": _cents(_require(raw, "price", int, vw), vw, "price"),
+            "tax": _cents(raw.get("tax", 0), vw, "tax"),
+            "image_url": _optional_text(raw, "image_url", vw),
+            "active": _bool(raw, "active", vw, default=True),
+            "stock": levels,
+        })  # fmt: skip
+    active = _bool(obj, "active", where, default=True)
+    return {
+        "code": code,
+        "title": _require(obj, "title", str, where),
+        "image_url": _optional_text(obj, "image_url", where),
+        "active": active,
+        "variants": variants,
+    }
+
+
+def write_product(record):
+    """Create or update a catalogue product, its variants and their stock, in one transaction.
+    Raises RecordError if it can't."""
+    codes = {code for variant in record["variants"] for code, _ in variant["stock"]}
+    found = {
+        loc.code: loc
+        for loc in InventoryLocation.select().where(InventoryLocation.code.in_(list(codes) or [""]))
+    }
+    for variant in record["variants"]:
+        for code, _ in variant["stock"]:
+            location = found.get(code)
+            if location is None or location.kind != "sellable":
+                raise RecordError(
+                    f"product {record['code']}, variant {variant['sku']}: {code} is not a "
+                    "sellable inventory location (add it under Settings, Locations)."
+                )
+        variant["stock"] = [(found[code], units) for code, units in variant["stock"]]
+    try:
+        return save_product(record)
+    except DomainError as exc:
+        raise RecordError(f"product {record['code']}: {exc}") from None
 
 
 def import_lines(lines):
@@ -314,16 +419,24 @@ def import_lines(lines):
                 obj = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise RecordError(f"not valid JSON ({exc.msg}).") from None
-            record = parse_order(obj)
-            write_order(record)
-            report.imported += 1
+            kind = obj.get("type", "order") if isinstance(obj, dict) else "order"
+            if kind == "product":
+                record = parse_product(obj)
+                write_product(record)
+                report.products += 1
+            elif kind == "order":
+                record = parse_order(obj)
+                write_order(record)
+                report.imported += 1
+            else:
+                raise RecordError(f"'type' must be \"order\" (the default) or \"product\", got "
+                                  f"{kind!r}.")  # fmt: skip
         except RecordError as exc:
             report.errors.append((lineno, str(exc)))
         except DatabaseError as exc:  # e.g. a value too long for its column on PostgreSQL
             first_line = (
                 str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             )
-            report.errors.append(
-                (lineno, f"order {record['number']}: rejected by the database: {first_line}")
-            )
+            what = f"product {record['code']}" if "code" in record else f"order {record['number']}"
+            report.errors.append((lineno, f"{what}: rejected by the database: {first_line}"))
     return report

@@ -1,6 +1,8 @@
 """Demo data: a small but realistic store, deterministic for a given seed.
 
-Orders go through the same importer the shop platform uses, so demo data obeys the same rules.
+Orders and the catalogue go through the same importer the shop platform uses, so demo data obeys
+the same rules. The catalogue has sizes and colours with stock, so exchanges and claims can be
+tried at once.
 """
 
 import datetime
@@ -8,7 +10,7 @@ import random
 
 from portal.carriers.builtin import BuiltinCarrier
 from portal.db import db
-from portal.importer import parse_order, write_order
+from portal.importer import parse_order, parse_product, write_order, write_product
 from portal.models import (
     InventoryLocation,
     Order,
@@ -17,10 +19,11 @@ from portal.models import (
     ReturnReason,
     StockLevel,
     User,
+    Variant,
     now,
 )
 from portal.models.accounts import DEFAULT_HASH_METHOD
-from portal.returns import receiving, requests, review, shipping
+from portal.returns import catalogue, receiving, requests, review, shipping
 from portal.returns.accounts import create_user
 
 DEMO_PASSWORD = "demo-pass-1234"
@@ -42,8 +45,15 @@ SHOPPERS = [
 
 # sku, title, category, price (cents, tax excluded), variants, final sale
 CATALOG = [
-    ("TEE-CLASSIC", "Classic cotton tee", "apparel", 2500, {"size": "SMLX"}, False),
-    ("HOODIE-ZIP", "Zip hoodie", "apparel", 6900, {"size": "SML"}, False),
+    (
+        "TEE-CLASSIC",
+        "Classic cotton tee",
+        "apparel",
+        2500,
+        {"size": "SMLX", "colour": "White Black Navy"},
+        False,
+    ),
+    ("HOODIE-ZIP", "Zip hoodie", "apparel", 6900, {"size": "SML", "colour": "Grey Forest"}, False),
     ("JEANS-SLIM", "Slim jeans", "apparel", 8900, {"size": "28 30 32 34"}, False),
     ("SOCK-3PK", "Merino socks (3 pack)", "apparel", 1800, {}, True),
     ("RUN-SHOE", "Trail running shoe", "footwear", 12900, {"size": "40 41 42 43 44"}, False),
@@ -59,6 +69,9 @@ CATALOG = [
     ("GIFT-WRAP", "Gift wrapping", "services", 500, {}, True),
     ("CANDLE-CLR", "Scented candle (clearance)", "home", 900, {}, True),
 ]
+
+# Variants that cost more than their product's list price (option value -> extra cents).
+PREMIUM = {("HOODIE-ZIP", "Forest"): 1000}
 
 # A bundle: the shop allocates its price over its parts (they add up to the bundle's price).
 GIFT_SET = {
@@ -107,7 +120,45 @@ REASONS = [
     ("defective", "Defective or doesn't work", None, True, True, False),
     ("wrong_item", "Wrong item sent", None, True, False, False),
     ("other", "Other", None, False, True, False),
+    ("missing", "Missing from the parcel", None, True, True, False),
 ]
+# Claims for these reasons keep the item: there is nothing to send back.
+KEEP_ITEM = {"missing"}
+
+
+def _options(variants):
+    """Every combination of a product's option values, in a stable order."""
+    combos = [{}]
+    for key, values in variants.items():
+        values = values.split() if " " in values else list(values)
+        combos = [{**combo, key: value} for combo in combos for value in values]
+    return combos
+
+
+def variant_sku(sku, options):
+    return sku + "".join(f"-{value.upper()}" for value in options.values())
+
+
+def variant_price(sku, price, options):
+    return price + sum(PREMIUM.get((sku, value), 0) for value in options.values())
+
+
+def product_records(rng, location_code):
+    """The demo catalogue as import records: one product per CATALOG entry, a variant per
+    combination of its options, with stock in `location_code`."""
+    records = []
+    for sku, title, _category, price, variants, _final in CATALOG:
+        records.append({
+            "type": "product", "code": sku, "title": title,
+            "variants": [
+                {"sku": variant_sku(sku, options), "options": options,
+                 "price": variant_price(sku, price, options),
+                 "tax": variant_price(sku, price, options) * 2 // 10,
+                 "stock": {location_code: rng.randint(0, 12)}}
+                for options in _options(variants)
+            ],
+        })  # fmt: skip
+    return records
 
 
 def _order_record(rng, number, email, placed_at, today, catalog=CATALOG, line_count=None):
@@ -118,11 +169,12 @@ def _order_record(rng, number, email, placed_at, today, catalog=CATALOG, line_co
             k: rng.choice(v.split()) if " " in v else rng.choice(list(v))
             for k, v in variants.items()
         }
+        price = variant_price(sku, price, variant)
         # Some lines carry an allocated discount: what the shopper paid per unit.
         paid = price - (price * rng.choice([0, 0, 0, 10, 20]) // 100)
         lines.append(
             {
-                "sku": sku + ("-" + "-".join(variant.values()) if variant else ""),
+                "sku": variant_sku(sku, variant),
                 "title": title,
                 "category": category,
                 "quantity": rng.choice([1, 1, 1, 2, 3]),
@@ -199,6 +251,7 @@ def seed_demo(orders=300, seed=7, today=None, hash_method=DEFAULT_HASH_METHOD):
                 merchant_fault=fault,
                 requires_note=note,
                 requires_photo=photo,
+                keep_item=code in KEEP_ITEM,
                 position=position,
             )
         main = InventoryLocation.create(code="MAIN", name="Main warehouse")
@@ -210,6 +263,8 @@ def seed_demo(orders=300, seed=7, today=None, hash_method=DEFAULT_HASH_METHOD):
     for position, (name, price, kind, countries, free) in enumerate(SHIPPING_METHODS):
         shipping.save_method(manager, name=name, price=price, kind=kind, countries=countries,
                              free_for_merchant_fault=free, position=position)  # fmt: skip
+    for record in product_records(rng, main.code):
+        write_product(parse_product(record))
 
     emails = [u.email for u in shoppers]
     weights = [30, 20, 12, 12, 10, 8]
@@ -228,6 +283,9 @@ def seed_demo(orders=300, seed=7, today=None, hash_method=DEFAULT_HASH_METHOD):
         returnable = [p for p in CATALOG if not p[5]]
         placed_at = (today - datetime.timedelta(days=8)).replace(microsecond=0)
         rec = _order_record(rng, start + orders + j, email, placed_at, today, returnable, 3)
+        if j == 0:  # a size M tee and a grey hoodie at list price: ready to exchange
+            rec["lines"][:2] = [_demo_line("TEE-CLASSIC", {"size": "M", "colour": "White"}, rec),
+                                _demo_line("HOODIE-ZIP", {"size": "M", "colour": "Grey"}, rec)]  # fmt: skip
         rec["lines"][0]["quantity"] = 3
         rec["lines"].append(dict(GIFT_SET, invoice=rec["lines"][0].get("invoice")))
         rec["payments"][0]["amount"] = (
@@ -240,11 +298,38 @@ def seed_demo(orders=300, seed=7, today=None, hash_method=DEFAULT_HASH_METHOD):
         for record in records:
             write_order(parse_order(record))
         skus = {line["sku"] for record in records for line in record["lines"]}
-        for sku in sorted(skus):
+        catalogued = {sku for (sku,) in Variant.select(Variant.sku).tuples()}
+        for sku in sorted(skus - catalogued):
             StockLevel.create(location=main, sku=sku, quantity=rng.randint(0, 40))
+        # Enough of the demo shopper's exchange options in stock to try them.
+        for sku in ("TEE-CLASSIC-L-WHITE", "HOODIE-ZIP-M-FOREST"):
+            StockLevel.update(quantity=StockLevel.quantity + 5).where(
+                (StockLevel.location == main) & (StockLevel.sku == sku)
+            ).execute()
     returns = seed_returns(rng, today, exclude={rec["number"] for rec in records[-2:]})
+    returns += seed_exchanges(rng, today, exclude={rec["number"] for rec in records[-2:]})
     return {"orders": len(records), "shoppers": len(shoppers), "staff": len(STAFF),
             "returns": returns}  # fmt: skip
+
+
+def _demo_line(sku, options, record):
+    """A line of the demo shopper's recent order: one catalogue variant at its list price."""
+    product = next(p for p in CATALOG if p[0] == sku)
+    price = variant_price(sku, product[3], options)
+    return {"sku": variant_sku(sku, options), "title": product[1], "category": product[2],
+            "quantity": 1, "unit_price": price, "unit_tax": price * 2 // 10,
+            "final_sale": False, "variant": dict(options),
+            "invoice": record["lines"][0].get("invoice")}  # fmt: skip
+
+
+def _returnable_orders(today, exclude):
+    """Shoppers' orders delivered within the return window, but those in `exclude`."""
+    window = ReturnPolicy.current().window_days
+    return Order.select().where(
+        Order.customer.is_null(False)
+        & (Order.delivered_at >= today - datetime.timedelta(days=window - 1))
+        & Order.number.not_in(list(exclude) or [""])
+    )
 
 
 def seed_returns(rng, today, exclude=(), count=14):
@@ -256,18 +341,8 @@ def seed_returns(rng, today, exclude=(), count=14):
     manager = User.get(User.email == "manager@example.com")
     agent = User.get(User.email == "agent@example.com")
     reasons = [r for r in ReturnReason.select() if not r.requires_photo and not r.children]
-    window = ReturnPolicy.current().window_days
-    candidates = (
-        Order.select()
-        .where(
-            Order.customer.is_null(False)
-            & (Order.delivered_at >= today - datetime.timedelta(days=window - 1))
-            & Order.number.not_in(list(exclude) or [""])
-        )
-        .order_by(Order.placed_at.desc())
-    )
     made = 0
-    for order in candidates:
+    for order in _returnable_orders(today, exclude).order_by(Order.placed_at.desc()):
         lines = [ln for ln in order.lines.order_by(OrderLine.id) if not ln.final_sale]
         if not lines or made >= count:
             continue
@@ -290,4 +365,48 @@ def seed_returns(rng, today, exclude=(), count=14):
             if units:
                 receiving.receive(rma, agent, {return_line.id: (units, 0)})
         made += 1
+    return made
+
+
+def seed_exchanges(rng, today, exclude=()):
+    """An exchange waiting for review, an exchange received and ready to ship, and a claim for
+    an item missing from the parcel with its replacement ready to ship (Fulfilment)."""
+    manager = User.get(User.email == "manager@example.com")
+    agent = User.get(User.email == "agent@example.com")
+    policy = ReturnPolicy.current()
+    fit = ReturnReason.get(ReturnReason.code == "fit_large")
+    missing = ReturnReason.get(ReturnReason.code == "missing")
+    made = 0
+    for order in _returnable_orders(today, exclude).order_by(Order.placed_at):
+        lines = [ln for ln in order.lines.order_by(OrderLine.id)
+                 if not ln.final_sale and ln.product_variant_id and ln.bundle_id is None]  # fmt: skip
+        eligible = {e.line.id: e.returnable for e in requests.eligibility.for_order(order)}
+        lines = [ln for ln in lines if eligible.get(ln.id, 0) >= 1]
+        if not lines:
+            continue
+        line = lines[0]
+        if made < 2:
+            options = [o for o in catalogue.exchange_options([line], policy).get(line.id, [])
+                       if o.in_stock and o.same_product]  # fmt: skip
+            if not options:
+                continue
+            swap = requests.Selection(line.id, 1, fit.id, "", (), options[0].variant.id)
+            method = next(iter(shipping.methods_for(order)), None)
+            rma = requests.request_return(order, order.customer, order.email, [swap],
+                                          shipping_method_id=method.id if method else None)  # fmt: skip
+            if made == 1:
+                review.approve(rma, manager)
+                receiving.receive(rma, agent, {rma.lines.get().id: (1, 0)})
+        else:
+            options = catalogue.claim_options([line], policy).get(line.id, [])
+            if not (options and options[0].in_stock):
+                continue
+            claim = requests.Selection(line.id, 1, missing.id, "Demo: it wasn't in the box.", (),
+                                       line.product_variant_id)  # fmt: skip
+            rma = requests.request_return(order, order.customer, order.email, [claim],
+                                          kind="claim")  # fmt: skip
+            review.approve(rma, manager)
+        made += 1
+        if made == 3:
+            break
     return made

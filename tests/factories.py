@@ -21,7 +21,7 @@ from types import SimpleNamespace
 from PIL import Image
 
 from portal.db import db
-from portal.importer import parse_order, write_order
+from portal.importer import parse_order, parse_product, write_order, write_product
 from portal.models import (
     Counter,
     InventoryLocation,
@@ -44,7 +44,7 @@ from portal.outbox.messages import enqueue
 from portal.returns import timeline
 from portal.returns.accounts import create_user
 from portal.returns.review import approval_changes
-from portal.seed import REASONS
+from portal.seed import KEEP_ITEM, REASONS
 
 PASSWORD = "test-pass-1234"
 # One cheap hash per factory user keeps the suite fast; production uses scrypt.
@@ -134,6 +134,25 @@ def location(code="MAIN", kind="sellable"):
     return InventoryLocation.create(code=code, name=code.title(), kind=kind)
 
 
+def product(code, variants, title=None, location=None, active=True):
+    """A catalogue product through the import: variants are (sku, options, price, tax, stock)
+    with stock in `location` (a code, created as a sellable location when missing)."""
+    if (
+        location is not None
+        and not InventoryLocation.select().where(InventoryLocation.code == location).exists()
+    ):
+        InventoryLocation.create(code=location, name=location.title())
+    record = {
+        "type": "product", "code": code, "title": title or code.title(), "active": active,
+        "variants": [
+            {"sku": sku, "options": options, "price": price, "tax": tax,
+             **({"stock": {location: units}} if location and units is not None else {})}
+            for sku, options, price, tax, units in variants
+        ],
+    }  # fmt: skip
+    return write_product(parse_product(record))
+
+
 # --- the shopper's store ------------------------------------------------------------------------
 
 TEE = {"sku": "TEE-M", "title": "Classic tee", "quantity": 3, "unit_price": 2000, "unit_tax": 400}
@@ -152,7 +171,8 @@ def reasons():
     by_code = {}
     for position, (code, label, parent, fault, note, photo) in enumerate(REASONS):
         by_code[code] = reason(code, label, merchant_fault=fault, parent=by_code.get(parent),
-                               requires_note=note, requires_photo=photo, position=position)  # fmt: skip
+                               requires_note=note, requires_photo=photo, position=position,
+                               keep_item=code in KEEP_ITEM)  # fmt: skip
     return by_code
 
 
@@ -242,6 +262,41 @@ def store(quantity=3, unit_price=1000, unit_tax=0, shipping=500, payments=None, 
         main=location(f"MAIN{next(_numbers)}"),
         quarantine=location(f"QUAR{next(_numbers)}", kind="quarantine"),
     )
+
+
+# --- a store with a catalogue, for exchanges and claims -------------------------------------------
+
+CAT_TEE = {"sku": "TEE-M", "title": "Classic tee", "quantity": 2, "unit_price": 2500,
+           "unit_tax": 500}  # fmt: skip
+CAT_HOODIE = {"sku": "HOOD-GREY", "title": "Zip hoodie", "quantity": 1, "unit_price": 6900,
+              "unit_tax": 1380}  # fmt: skip
+CAT_MUG = {"sku": "MUG", "title": "Mug", "quantity": 1, "unit_price": 1000}
+
+
+def catalogue_store():
+    """A tee in M, L (2 in stock) and XL (none), a hoodie in grey and a dearer forest green, a
+    cap of another product, staff, the demo's reasons, and a shopper (sam@example.com) with a
+    delivered order R-2001: 2 tees M, a grey hoodie, a mug (not in the catalogue)."""
+    from portal.models import Variant
+
+    main = location("MAIN")
+    policy(default_location=main.id)
+    product("TEE", [("TEE-M", {"size": "M"}, 2500, 500, 5), ("TEE-L", {"size": "L"}, 2500, 500, 2),
+                    ("TEE-XL", {"size": "XL"}, 2500, 500, 0)],
+            title="Classic tee", location="MAIN")  # fmt: skip
+    product("HOODIE", [("HOOD-GREY", {"colour": "Grey"}, 6900, 1380, 3),
+                       ("HOOD-FOREST", {"colour": "Forest"}, 7900, 1580, 3)],
+            title="Zip hoodie", location="MAIN")  # fmt: skip
+    product("CAP", [("CAP-1", {}, 1500, 0, 4)], title="Wool cap", location="MAIN")
+    shopper = user("sam@example.com", name="Sam")
+    placed = order(customer=shopper, lines=[CAT_TEE, CAT_HOODIE, CAT_MUG], shipping=500,
+                   number="R-2001")  # fmt: skip
+    lines = {ln.sku: ln for ln in placed.lines.order_by(OrderLine.id)}
+    return SimpleNamespace(
+        shopper=shopper, order=placed, lines=lines, v={v.sku: v for v in Variant.select()},
+        main=main, reasons=reasons(), manager=staff("manager"), manager2=staff("manager"),
+        agent=staff("agent"),
+    )  # fmt: skip
 
 
 def line_of(rma):

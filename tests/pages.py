@@ -67,14 +67,17 @@ def line_indexes(html):
 
 
 def request_data(indexes, picks, step="review", resolution="refund", note=""):
-    """Form fields for the request: picks = {order_line_id: (quantity, reason_id, note)}."""
+    """Form fields for the request: picks = {order_line_id: (quantity, reason_id, note[,
+    replacement variant id])}."""
     data = {"step": step, "resolution": resolution, "shopper_note": note}
     for line_id, index in indexes.items():
-        quantity, reason_id, line_note = picks.get(line_id, (0, "", ""))
+        quantity, reason_id, line_note, *swap = picks.get(line_id, (0, "", ""))
         data[f"lines-{index}-order_line_id"] = str(line_id)
         data[f"lines-{index}-quantity"] = str(quantity)
         data[f"lines-{index}-reason"] = str(reason_id)
         data[f"lines-{index}-note"] = line_note
+        if swap:
+            data[f"lines-{index}-replacement"] = str(swap[0])
     return data
 
 

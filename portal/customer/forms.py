@@ -36,6 +36,7 @@ class LineForm(Form):
     )
     reason = StringField("Reason")
     reason_parent = StringField("Reason")  # the nested picker's first choice (htmx only)
+    replacement = StringField("Refund or exchange")  # a variant id instead of money, or blank
     note = TextAreaField(
         "Note",
         validators=[Length(max=NOTE_MAX, message=f"Keep notes under {NOTE_MAX} characters.")],
@@ -83,7 +84,9 @@ class ReturnRequestForm(FlaskForm):
     def digest(self):
         """A fingerprint of what the estimate depends on, to notice changes after review."""
         chosen = sorted(
-            (s.order_line_id, s.quantity, str(s.reason_id)) for s in self.selections() if s.quantity
+            (s.order_line_id, s.quantity, str(s.reason_id), str(s.replacement_id))
+            for s in self.selections()
+            if s.quantity
         )
         raw = json.dumps([chosen, self.resolution.data, self.shipping_method.data or ""],
                          sort_keys=True)  # fmt: skip

@@ -1,5 +1,6 @@
-"""The return request: choose lines, quantities and reasons, review the estimate, add photos,
-submit.
+"""The return request (and the claim, the same form for a problem on the store's side): choose
+lines, quantities, reasons and, per line, a refund or an exchange (a claim: a refund or a
+replacement), review the estimate and what is due, add photos, submit.
 
 Design (works the same with and without JavaScript):
 - One form. "Review return" posts it (step=review): the server re-validates everything and renders
@@ -26,7 +27,7 @@ from portal.customer.access import (
 )
 from portal.customer.forms import ReturnRequestForm
 from portal.models import ReturnPolicy
-from portal.returns import eligibility, requests, shipping
+from portal.returns import catalogue, claims, eligibility, requests, shipping
 from portal.returns.errors import DomainError
 from portal.uploads import ALLOWED, InvalidUpload, delete_photos, store_photo
 from portal.web import LineErrors, is_htmx
@@ -43,18 +44,41 @@ class Review:
     digest: str
     resolution: str
     method: object = None  # the ReturnShippingMethod chosen, if the store offers any
+    exchange: object = None  # exchange_money.ExchangeSplit of the lines that get a replacement
+
+    def exchange_part(self, chosen):
+        """The exchange money of one chosen line (None for a refund line)."""
+        if chosen.replacement is None or self.exchange is None:
+            return None
+        swaps = [c for c in self.chosen if c.replacement is not None]
+        return self.exchange.lines[swaps.index(chosen)]
 
 
 class Flow:
-    """Everything one request page needs, loaded once per request."""
+    """Everything one request page needs, loaded once per request. `kind`: "claim" for a
+    problem on the store's side (its reasons only; a replacement is the same item)."""
 
-    def __init__(self, number):
+    def __init__(self, number, kind="return"):
+        self.kind = kind
         self.order = order_or_404(number)
         self.policy = ReturnPolicy.current()
-        self.lines = eligibility.for_order(self.order, self.policy)
+        self.lines = eligibility.for_order(self.order, self.policy, claim=kind == claims.KIND)
         self.returnable = [e for e in self.lines if e.returnable > 0]
-        self.tree = requests.reason_tree()
+        self.tree = requests.reason_tree(claims_only=kind == claims.KIND)
         self.methods = shipping.methods_for(self.order)
+        returnable = [e.line for e in self.returnable]
+        if kind == claims.KIND:
+            self.options = catalogue.claim_options(returnable, self.policy)
+        else:
+            self.options = catalogue.exchange_options(returnable, self.policy)
+
+    @property
+    def claim(self):
+        return self.kind == claims.KIND
+
+    def url(self, review=False):
+        name = ("review_" if review else "request_") + ("claim" if self.claim else "return")
+        return url_for(f"customer.{name}", number=self.order.number)
 
     def method(self, form):
         """The shipping method chosen (None when none is offered); DomainError when invalid."""
@@ -78,7 +102,7 @@ class Flow:
     def domain_check(self, form, files=None, check_photos=False):
         return requests.check_selections(
             self.order, form.selections(files), self.policy, lines=[e.line for e in self.lines],
-            tree=self.tree, check_photos=check_photos,
+            tree=self.tree, check_photos=check_photos, kind=self.kind,
         )  # fmt: skip
 
     def check(self, form):
@@ -93,7 +117,7 @@ class Flow:
             line_id = line.order_line_id.data
             if line.order_line_id.errors:
                 errors.add(None, None, "The form is out of date; reload the page and try again.")
-            for name in ("quantity", "reason", "note"):
+            for name in ("quantity", "reason", "note", "replacement"):
                 for message in getattr(line, name).errors:
                     errors.add(line_id, name, message)
         check = self.domain_check(form)
@@ -117,12 +141,13 @@ class Flow:
         fields = {entry.form.order_line_id.data: entry.form.photos.name for entry in form.lines}
         method = self.method(form)
         return Review(
-            breakdown=requests.estimate_chosen(self.order, chosen, self.policy, method),
+            breakdown=requests.estimate_chosen(self.order, chosen, self.policy, self.kind, method),
             chosen=chosen,
             photo_fields={c.line.id: fields[c.line.id] for c in chosen},
             digest=form.digest(),
             resolution=requests.SHOPPER_RESOLUTIONS[form.resolution.data],
             method=method,
+            exchange=requests.exchange_split(chosen, self.policy, self.kind),
         )
 
     def render(self, form, errors=None, review=None, status=200, template=None):
@@ -146,6 +171,10 @@ class Flow:
             photo_accept=PHOTO_ACCEPT,
             max_photos=requests.MAX_PHOTOS_PER_LINE,
             photo_max_mb=current_app.config["PHOTO_MAX_BYTES"] / (1024 * 1024),
+            claim=self.claim,
+            options=self.options,
+            form_url=self.url(),
+            review_url=self.url(review=True),
         )
         return render_template(template or "customer/request_return.html", **context), status
 
@@ -168,13 +197,11 @@ def _review(flow, form):
     return flow.render(form, review=review)
 
 
-@bp.route("/orders/<number>/return", methods=["GET", "POST"])
-@viewer_required
-def request_return(number):
-    """The request form (GET); review (step=review) or submit (step=confirm) without JS."""
-    flow = Flow(number)
+def _request(flow):
+    number = flow.order.number
     if request.method == "GET" and not flow.returnable:
-        flash("Nothing on this order can be returned right now; each item says why.", "info")
+        what = "claimed" if flow.claim else "returned"
+        flash(f"Nothing on this order can be {what} right now; each item says why.", "info")
         return redirect(url_for("customer.order_detail", number=number))
     form = flow.form()
     if request.method == "GET":
@@ -184,11 +211,32 @@ def request_return(number):
     return _confirm(flow, form)
 
 
+@bp.route("/orders/<number>/return", methods=["GET", "POST"])
+@viewer_required
+def request_return(number):
+    """The request form (GET); review (step=review) or submit (step=confirm) without JS."""
+    return _request(Flow(number))
+
+
 @bp.route("/orders/<number>/return/review", methods=["POST"])
 @viewer_required
 def review_return(number):
     """The review panel (htmx) or, without htmx, the whole page with it."""
     flow = Flow(number)
+    return _review(flow, flow.form())
+
+
+@bp.route("/orders/<number>/claim", methods=["GET", "POST"])
+@viewer_required
+def request_claim(number):
+    """A claim (damaged, defective, wrong or missing item): the request form, its reasons."""
+    return _request(Flow(number, claims.KIND))
+
+
+@bp.route("/orders/<number>/claim/review", methods=["POST"])
+@viewer_required
+def review_claim(number):
+    flow = Flow(number, claims.KIND)
     return _review(flow, flow.form())
 
 
@@ -228,16 +276,18 @@ def _confirm(flow, form):
             form.shopper_note.data or "",
             staff_email=config["STAFF_EMAIL"],
             shipping_method_id=form.shipping_method.data or None,
+            kind=flow.kind,
         )
     except DomainError as exc:
         delete_photos(stored, config["UPLOAD_DIR"])
         errors.add(None, None, str(exc))
-        flow = Flow(flow.order.number)  # quantities may have changed under us
+        flow = Flow(flow.order.number, flow.kind)  # quantities may have changed under us
         return flow.render(flow.form(), errors, status=422)
     except Exception:
         delete_photos(stored, config["UPLOAD_DIR"])
         raise
-    flash(f"Return {rma.reference} requested. We've emailed a confirmation to {rma.email}.",
+    what = "Claim" if flow.claim else "Return"
+    flash(f"{what} {rma.reference} requested. We've emailed a confirmation to {rma.email}.",
           "success")  # fmt: skip
     return redirect(url_for("customer.return_detail", reference=rma.reference), code=303)
 
@@ -250,12 +300,13 @@ def reason_picker(number):
     index = request.args.get("index", type=int)
     if index is None or not 0 <= index < 200:
         abort(400)
-    tree = requests.reason_tree()
+    claim = request.args.get("claims") == "1"
+    tree = requests.reason_tree(claims_only=claim)
     if request.args.get("part") == "child":
         raw = request.args.get(f"lines-{index}-reason_parent", "")
         parent = tree.by_id.get(int(raw)) if raw.isdigit() else None
         return render_template("customer/_reason_child.html", index=index, tree=tree,
-                               parent=parent, selected=None, invalid=False)  # fmt: skip
+                               parent=parent, selected=None, invalid=False, claim=claim)  # fmt: skip
     raw = request.args.get("selected", "")
     selected = int(raw) if raw.isdigit() else None
     parent = tree.top_of(selected)
@@ -270,4 +321,5 @@ def reason_picker(number):
         parent=parent,
         invalid=request.args.get("invalid") == "1",
         title=request.args.get("title", "")[:200],
+        claim=claim,
     )

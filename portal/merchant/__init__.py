@@ -1,5 +1,6 @@
 """The merchant side, staff only: the returns queue (queue), a return's page (detail) and the
-actions on it (actions), orders and the returns staff create on them (orders), the store's
+actions on it (actions), the exchange orders to ship (fulfilment), orders and the returns
+staff create on them (orders), the store's
 settings (settings), inventory locations and stock (locations), staff accounts (staff), the
 audit log (audit) and what the background workers are doing (operations). Every permission is checked on the server, per
 request (portal.auth.roles)."""
@@ -14,6 +15,7 @@ from portal.merchant import (  # noqa: E402, F401  (routes on bp)
     detail,
     documents,
     exports,
+    fulfilment,
     locations,
     operations,
     orders,

@@ -14,8 +14,9 @@ from portal.merchant.detail import (
     render_page,
     responsible_choices,
 )
-from portal.models import Refund
+from portal.models import ExchangeOrder, Refund
 from portal.returns import (
+    exchanges,
     extras,
     finishing,
     inspection,
@@ -271,6 +272,64 @@ def remove_extra_line(reference, extra_id):
     return _act(reference, "extra_remove", form,
                 lambda: extras.remove_extra_line(rma, actor(), extra_id, form.version.data),
                 "Extra line removed.")  # fmt: skip
+
+
+def _exchange_of(rma, order_id):
+    order = ExchangeOrder.get_or_none(
+        (ExchangeOrder.id == order_id) & (ExchangeOrder.rma == rma.id)
+    )
+    if order is None:
+        abort(404)
+    return order
+
+
+def ship_form(prefix, locations=None):
+    """The posted ship form of an exchange order, its location choices set."""
+    form = f.ShipForm(prefix=prefix)
+    form.location.choices = location_choices(locations or active_locations(), "sellable")
+    return form
+
+
+def ship_call(order, form):
+    return lambda: exchanges.ship(order, actor(), form.carrier.data, form.tracking_number.data,
+                                  _id(form.location.data), form.version.data)  # fmt: skip
+
+
+def pay_call(order, form):
+    return lambda: exchanges.record_payment(order, actor(), form.method.data,
+                                            form.reference.data, form.version.data)  # fmt: skip
+
+
+@bp.route("/returns/<reference>/exchanges/<int:order_id>/ship", methods=["POST"])
+@staff_required
+def ship_exchange(reference, order_id):
+    rma = load_return(reference)
+    order = _exchange_of(rma, order_id)
+    form = ship_form(f"ship{order.id}")
+    return _act(reference, f"ship{order.id}", form, ship_call(order, form),
+                lambda o: f"Exchange order {o.reference} shipped; the shopper is emailed the "
+                          f"tracking number.")  # fmt: skip
+
+
+@bp.route("/returns/<reference>/exchanges/<int:order_id>/payment", methods=["POST"])
+@role_required("manager", exchanges.MANAGERS)
+def record_exchange_payment(reference, order_id):
+    rma = load_return(reference)
+    order = _exchange_of(rma, order_id)
+    form = f.ExchangePaymentForm(prefix=f"pay{order.id}")
+    return _act(reference, f"pay{order.id}", form, pay_call(order, form),
+                lambda o: f"Payment recorded: exchange order {o.reference} is ready to ship.")  # fmt: skip
+
+
+@bp.route("/returns/<reference>/exchanges/<int:order_id>/delivered", methods=["POST"])
+@staff_required
+def exchange_delivered(reference, order_id):
+    rma = load_return(reference)
+    order = _exchange_of(rma, order_id)
+    form = f.ActionForm(prefix=f"deliver{order.id}")
+    return _act(reference, f"deliver{order.id}", form,
+                lambda: exchanges.deliver(order, actor(), form.version.data),
+                lambda o: f"Exchange order {o.reference} delivered.")  # fmt: skip
 
 
 @bp.route("/returns/<reference>/finish", methods=["POST"])

@@ -19,7 +19,7 @@ SHOWN = ("rma", "order", "policy", "rows", "line_by_id", "unreceived", "covered"
          "refunds", "events", "shopper_kinds", "actions", "finish_blocker", "plan", "plan_rows",
          "plan_error", "payments", "responsible", "status_label", "fee_percent", "refund_failed",
          "failed_refunds", "refund_being_sent", "extra_lines", "history", "no_locations",
-         "can_edit", "has_label")  # fmt: skip
+         "can_edit", "has_label", "shipments", "to_ship", "awaiting_payment")  # fmt: skip
 
 
 def load_return(reference):
@@ -92,6 +92,16 @@ def _forms(d, bound):
     restock.location.choices = location_choices(d.locations, "sellable")
     restock.quarantine_location.choices = location_choices(d.locations, "quarantine", "Nowhere")
     forms["restock"] = restock
+    for shipment in d.to_ship:
+        ship = make(f"ship{shipment.id}", f.ShipForm,
+                    location=_default(d.locations, "sellable", d.default_location_id))  # fmt: skip
+        ship.location.choices = location_choices(d.locations, "sellable")
+        forms[f"ship{shipment.id}"] = ship
+    for shipment in d.awaiting_payment:
+        forms[f"pay{shipment.id}"] = make(f"pay{shipment.id}", f.ExchangePaymentForm)
+    for shipment in d.shipments:
+        if shipment.status == "shipped":
+            forms[f"deliver{shipment.id}"] = make(f"deliver{shipment.id}", f.ActionForm)
     if d.plan is not None:
         split = {a.payment_id: a.amount for a in d.plan.default_split()}
         forms["refund"] = make(

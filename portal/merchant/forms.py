@@ -234,6 +234,32 @@ class ExtraLineForm(ActionForm):
         return -self.amount.cents if self.kind.data == "charge" else self.amount.cents
 
 
+class ShipForm(ActionForm):
+    """Ship an exchange order: the carrier, its tracking number, where the units leave from."""
+
+    carrier = StringField("Carrier", validators=[DataRequired("Enter the carrier."),
+                                                 Length(max=60)])  # fmt: skip
+    tracking_number = StringField(
+        "Tracking number", validators=[DataRequired("Enter the tracking number."), Length(max=100)]
+    )
+    # The domain checks the location (active, sellable, holding the units) and says why not.
+    location = SelectField("Ships from", choices=choices([]), validate_choice=False)
+
+
+PAYMENT_METHODS = [("card", "Card"), ("bank_transfer", "Bank transfer"), ("paypal", "PayPal"),
+                   ("cash", "Cash")]  # fmt: skip
+
+
+class ExchangePaymentForm(ActionForm):
+    """Record the shopper's payment of an exchange's difference."""
+
+    method = SelectField("Paid by", choices=choices(PAYMENT_METHODS), default="card")
+    reference = StringField(
+        "Payment reference",
+        validators=[DataRequired("Enter the payment's reference."), Length(max=100)],
+    )
+
+
 class RefundDeclineForm(ActionForm):
     reason = StringField("Why declined", validators=[DataRequired("Say why."), Length(max=2000)])
 
@@ -280,6 +306,28 @@ class PolicyForm(FlaskForm):
     )
     inventory_tracking = BooleanField("Track inventory here (restock returned units)")
     staff_returns_approved = BooleanField("Returns staff create for a shopper start approved")
+    exchanges_enabled = BooleanField("Shoppers may exchange an item for another size or colour")
+    exchange_any_product = BooleanField(
+        "Shop the catalogue: exchanges for any active product, not only the same one"
+    )
+    exchange_bonus = MoneyField(
+        "Exchange bonus credit (toward a dearer replacement, never paid out)",
+        validators=[Optional()],
+    )
+    exchange_absorb_up_to = MoneyField(
+        "We absorb up to (of a dearer replacement's difference)", validators=[Optional()]
+    )
+    exchange_stock_buffer = CountField(
+        "Units kept back from exchanges (minimum stock)",
+        default=0,
+        validators=[NumberRange(min=0, max=100000, message="Enter 0 to 100000 units.")],
+    )
+    exchange_restocking_fee = BooleanField("Charge the restocking fee on exchanges")
+    exchange_return_shipping = BooleanField("Charge the return shipping fee on exchanges")
+    exchange_ship_early = BooleanField("Ship exchanges at approval, before the item is back")
+    claim_keep_item_below = MoneyField(
+        "Claims on items worth less than this keep the item (0: none)", validators=[Optional()]
+    )
     return_address = TextAreaField(
         "Return address", validators=[DataRequired("Enter the return address."), Length(max=1000)]
     )
@@ -296,6 +344,7 @@ class ReasonForm(FlaskForm):
     merchant_fault = BooleanField("The store's fault (no fees, shipping refunded)")
     requires_note = BooleanField("Shopper must add a note")
     requires_photo = BooleanField("Shopper must add a photo")
+    keep_item = BooleanField("Claims keep the item (nothing to send back, e.g. missing)")
     position = IntegerField("Position", default=0, validators=[Optional(), NumberRange(0, 9999)])
 
 

@@ -10,6 +10,7 @@ again inside its transaction. A value posted outside its options is a field erro
 from flask_wtf import FlaskForm
 from wtforms import Form
 from wtforms.fields import (
+    BooleanField,
     FieldList,
     FormField,
     IntegerField,
@@ -80,6 +81,8 @@ class StaffLineForm(Form):
         "Note",
         validators=[Length(max=NOTE_MAX, message=f"Keep notes under {NOTE_MAX} characters.")],
     )
+    # A variant instead of money (an exchange, a claim's replacement): checked by the domain.
+    replacement = StringField("Instead of a refund")
 
 
 class StaffReturnForm(FlaskForm):
@@ -100,6 +103,9 @@ class StaffReturnForm(FlaskForm):
     )
     # The domain checks the method (active, serving the order's country) and says what is wrong.
     shipping_method = SelectField("Return shipping", choices=[], validate_choice=False)
+    claim = BooleanField(
+        "A claim: a problem on the store's side (damaged, defective, wrong or missing item)"
+    )
     override_reason = StringField(
         "Why override the closed return window?",
         validators=[

@@ -23,7 +23,7 @@ from portal.auth.roles import staff_required
 from portal.merchant import bp
 from portal.merchant.order_forms import OrderSearchForm, StaffReturnForm
 from portal.pagination import page_number
-from portal.returns import eligibility, requests, shipping, staff_orders
+from portal.returns import catalogue, claims, eligibility, requests, shipping, staff_orders
 from portal.returns.errors import DomainError
 from portal.returns.money import format_money
 from portal.returns.states import APPROVED, LABELS
@@ -75,6 +75,12 @@ class OrderPage:
                 self.offered[staff_line.line.id] = (staff_line.returnable, False)
             elif staff_line.line.id in self.override_units:
                 self.offered[staff_line.line.id] = (self.override_units[staff_line.line.id], True)
+        offered = [sl.line for sl in self.staff_order.lines if sl.line.id in self.offered]
+        policy = self.staff_order.policy
+        # Per line, what it may get instead of money: a claim's replacement (the same item)
+        # and the exchange options; the domain checks which applies to the return's kind.
+        self.claim_options = catalogue.claim_options(offered, policy)
+        self.exchange_options = catalogue.exchange_options(offered, policy)
 
     def _leaves(self):
         for top in self.tree.top:
@@ -128,7 +134,7 @@ class OrderPage:
                 errors.add(None, None, OUT_OF_DATE)
                 continue
             line_id = line.order_line_id.data
-            for name in ("quantity", "reason", "note"):
+            for name in ("quantity", "reason", "note", "replacement"):
                 for message in getattr(line, name).errors:
                     # A line without inputs on the page (not returnable) says so in the summary.
                     errors.add(line_id if line_id in self.offered else None, name, message)
@@ -143,7 +149,7 @@ class OrderPage:
         check = requests.check_selections(
             self.order, selections, self.staff_order.policy,
             lines=[staff_line.line for staff_line in self.staff_order.lines], tree=self.tree,
-            check_photos=False, past_window=override,
+            check_photos=False, past_window=override, kind=self.kind(form),
         )  # fmt: skip
         for problem in check.problems:
             if problem.order_line_id is None and problem.field is None and errors.by_field:
@@ -160,6 +166,10 @@ class OrderPage:
             form.override_reason.errors.append(NEEDS_OVERRIDE)
             fields_invalid = True
         return errors, fields_invalid
+
+    @staticmethod
+    def kind(form):
+        return claims.KIND if form.claim.data else "return"
 
     def render(self, form, errors=None, status=200):
         staff_order = self.staff_order
@@ -183,6 +193,8 @@ class OrderPage:
             can_override=bool(self.override_units),
             manager=self.manager,
             reason_groups=self.reason_groups,
+            claim_options=self.claim_options,
+            exchange_options=self.exchange_options,
             labels=LABELS,
             form=form,
             errors=errors or LineErrors(),
@@ -213,7 +225,7 @@ def create_return(number):
         return requests.request_return(
             order, order.customer, order.email, [s for s in form.selections() if s.quantity],
             form.resolution.data, form.note.data or "", staff=page.user,
-            override_reason=form.override_text,
+            override_reason=form.override_text, kind=page.kind(form),
             shipping_method_id=form.shipping_method.data or None,
         )  # fmt: skip
 
@@ -228,7 +240,8 @@ def create_return(number):
             then = "It is approved; we've emailed the shopper the return instructions."
         else:
             then = "It waits for a manager's approval; we've emailed the shopper a confirmation."
-        flash(f"Return {rma.reference} created for {rma.email}. {then}", "success")
+        what = "Claim" if rma.kind == claims.KIND else "Return"
+        flash(f"{what} {rma.reference} created for {rma.email}. {then}", "success")
         return redirect(url_for("merchant.detail", reference=rma.reference), code=303)
 
     return run_action(form, call, refused, done)

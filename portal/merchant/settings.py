@@ -33,6 +33,15 @@ def _policy_form(policy):
         timezone=policy.timezone,
         inventory_tracking=policy.inventory_tracking,
         staff_returns_approved=policy.staff_returns_approved,
+        exchanges_enabled=policy.exchanges_enabled,
+        exchange_any_product=policy.exchange_any_product,
+        exchange_bonus=f.amount_text(policy.exchange_bonus),
+        exchange_absorb_up_to=f.amount_text(policy.exchange_absorb_up_to),
+        exchange_stock_buffer=policy.exchange_stock_buffer,
+        exchange_restocking_fee=policy.exchange_restocking_fee,
+        exchange_return_shipping=policy.exchange_return_shipping,
+        exchange_ship_early=policy.exchange_ship_early,
+        claim_keep_item_below=f.amount_text(policy.claim_keep_item_below),
     )
 
 
@@ -46,7 +55,7 @@ def _reason_form(formdata=True, reason=None):
             formdata=None, prefix=prefix, code=reason.code, label=reason.label,
             parent=str(reason.parent_id or ""), merchant_fault=reason.merchant_fault,
             requires_note=reason.requires_note, requires_photo=reason.requires_photo,
-            position=reason.position,
+            keep_item=reason.keep_item, position=reason.position,
         )  # fmt: skip
     else:
         form = f.ReasonForm(formdata=None, prefix=prefix)
@@ -112,6 +121,15 @@ def policy_settings():
             timezone=form.timezone.data,
             inventory_tracking=form.inventory_tracking.data,
             staff_returns_approved=form.staff_returns_approved.data,
+            exchanges_enabled=form.exchanges_enabled.data,
+            exchange_any_product=form.exchange_any_product.data,
+            exchange_bonus=form.exchange_bonus.cents or 0,
+            exchange_absorb_up_to=form.exchange_absorb_up_to.cents or 0,
+            exchange_stock_buffer=form.exchange_stock_buffer.data,
+            exchange_restocking_fee=form.exchange_restocking_fee.data,
+            exchange_return_shipping=form.exchange_return_shipping.data,
+            exchange_ship_early=form.exchange_ship_early.data,
+            claim_keep_item_below=form.claim_keep_item_below.cents or 0,
         )
 
     def saved(policy):
@@ -138,6 +156,7 @@ def _save_reason(reason_id=None):
             code=form.code.data, label=form.label.data, parent_id=form.parent.data or None,
             merchant_fault=form.merchant_fault.data, requires_note=form.requires_note.data,
             requires_photo=form.requires_photo.data, position=form.position.data or 0,
+            keep_item=form.keep_item.data,
         )  # fmt: skip
 
     def saved(reason):

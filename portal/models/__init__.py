@@ -2,6 +2,8 @@
 
 from portal.models.accounts import ROLE_RANK, ROLES, User, now
 from portal.models.audit import AuditEntry
+from portal.models.catalogue import Product, Variant
+from portal.models.exchanges import ExchangeOrder, ExchangeOrderLine, Replacement
 from portal.models.inventory import InventoryLocation, StockLevel, StockMovement
 from portal.models.labels import CalendarToken, CarrierEvent, ReturnLabel
 from portal.models.orders import Invoice, Order, OrderLine, Payment
@@ -22,6 +24,8 @@ from portal.models.shipping import METHOD_KINDS, ReturnShippingMethod
 
 ALL_MODELS = [
     User,
+    Product,
+    Variant,
     Order,
     OrderLine,
     Payment,
@@ -47,6 +51,9 @@ ALL_MODELS = [
     ReturnLabel,
     CarrierEvent,
     CalendarToken,
+    Replacement,
+    ExchangeOrder,
+    ExchangeOrderLine,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [

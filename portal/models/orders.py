@@ -11,6 +11,7 @@ from peewee import (
 
 from portal.db import BaseModel, JSONField
 from portal.models.accounts import User, now
+from portal.models.catalogue import Variant
 
 ORDER_STATUSES = ("placed", "shipped", "delivered", "cancelled")
 
@@ -66,6 +67,14 @@ class OrderLine(BaseModel):
     # A bundle's component lines point at the bundle's line; the bundle's price is allocated
     # over its components by the shop. Components are returned, the bundle line is not.
     bundle = ForeignKeyField("self", null=True, backref="components", on_delete="CASCADE")
+    # The catalogue variant this line sold, where the shop sends it (exchanges offer its
+    # product's other variants; a claim's replacement is one more of it).
+    product_variant = ForeignKeyField(Variant, null=True, backref="order_lines",
+                                      on_delete="SET NULL")  # fmt: skip
+    # A replacement shipped in an exchange or a claim: the line whose unit it replaces, and its
+    # own delivery (its return window counts from it, not from the order's).
+    replaces = ForeignKeyField("self", null=True, backref="replaced_by", on_delete="SET NULL")
+    delivered_at = DateTimeField(null=True)
 
     @property
     def unit_total(self):

@@ -25,6 +25,8 @@ class ReturnReason(BaseModel):
     merchant_fault = BooleanField(default=False)  # defective, wrong item, arrived damaged
     requires_note = BooleanField(default=False)
     requires_photo = BooleanField(default=False)
+    # A claim for this reason keeps the item (missing, or not worth sending back): no parcel.
+    keep_item = BooleanField(default=False)
     active = BooleanField(default=True)
     position = IntegerField(default=0)
 
@@ -60,6 +62,16 @@ class ReturnPolicy(BaseModel):
     )
     # Returns staff create for a shopper start approved (else requested, like a shopper's).
     staff_returns_approved = BooleanField(default=True)
+    # Exchanges (another variant instead of a refund) and claims (issue 13).
+    exchanges_enabled = BooleanField(default=True)
+    exchange_any_product = BooleanField(default=False)  # "shop the catalogue"
+    exchange_bonus = IntegerField(default=0, constraints=check("exchange_bonus >= 0"))
+    exchange_absorb_up_to = IntegerField(default=0, constraints=check("exchange_absorb_up_to >= 0"))
+    exchange_stock_buffer = IntegerField(default=0, constraints=check("exchange_stock_buffer >= 0"))
+    exchange_restocking_fee = BooleanField(default=False)
+    exchange_return_shipping = BooleanField(default=False)
+    exchange_ship_early = BooleanField(default=False)  # ship before the item is back
+    claim_keep_item_below = IntegerField(default=0, constraints=check("claim_keep_item_below >= 0"))
     updated_at = DateTimeField(default=now)
 
     @classmethod
@@ -110,11 +122,19 @@ class Return(BaseModel):
     policy_return_shipping_free_merchant_fault = BooleanField(default=True)
     carrier = CharField(default="")
     tracking_number = CharField(default="", index=True)
+    # A claim (a problem on the store's side) or a return; exchange terms snapshot.
+    kind = CharField(default="return", constraints=check("kind IN ('return', 'claim')"))
+    policy_exchange_restocking_fee = BooleanField(default=False)
+    policy_exchange_return_shipping = BooleanField(default=False)
+    ship_early = BooleanField(default=False)
 
     class Meta:
         # The queue lists one status newest first and counts returns per status; both read
-        # this index alone at any size (docs/performance.md).
-        indexes = ((("status", "created_at"), False),)
+        # this index alone at any size (docs/performance.md). Claims have a tab of their own.
+        indexes = (
+            (("status", "created_at"), False),
+            (("kind", "status", "created_at"), False),
+        )
 
 
 class ReturnLine(BaseModel):
@@ -135,6 +155,9 @@ class ReturnLine(BaseModel):
     inspection_note = TextField(default="")
     refund_amount = IntegerField(null=True)  # set when a refund is prepared
     override_note = TextField(default="")
+    # A claim's line whose goods stay with the shopper: counted received at approval, for
+    # settlement only (nothing arrives, nothing is restocked).
+    kept = BooleanField(default=False)
 
     class Meta:
         indexes = ((("rma", "order_line"), True),)

@@ -88,12 +88,15 @@ def terms_for(rma, order, refund_shipping=None, additional=0, cap=True, extra=0)
         additional=additional,
         extra=extra,
         order_refundable=order_refundable(order) if cap else None,
+        exchange_restocking_fee=bool(rma.policy_exchange_restocking_fee),
+        exchange_return_shipping=bool(rma.policy_exchange_return_shipping),
     )
 
 
 def refund_lines(items, exclude_rma_id=None):
-    """RefundLine inputs from (order_line, quantity, reason, override) tuples."""
-    items = list(items)
+    """RefundLine inputs from (order_line, quantity, reason, override[, replacement]) tuples
+    (replacement: an exchange line's replacement unit price with tax)."""
+    items = [tuple(item) + (None,) * (5 - len(item)) for item in items]
     already = line_refunded([ol.id for ol, *_ in items], exclude_rma_id)
     return [
         RefundLine(
@@ -103,23 +106,40 @@ def refund_lines(items, exclude_rma_id=None):
             merchant_fault=reason.merchant_fault,
             line_refundable=ol.quantity * ol.unit_total - already.get(ol.id, 0),
             override=override,
+            replacement=replacement,
         )
-        for ol, qty, reason, override in items
+        for ol, qty, reason, override, replacement in items
     ]
 
 
+def replacement_totals(lines):
+    """{line_id: its replacement's unit price with tax} for the exchange lines among `lines`
+    (ReturnLines read by facts.lines_of, their Replacement joined as `swap`)."""
+    return {ln.id: ln.swap.unit_total for ln in lines if getattr(ln, "swap", None) is not None}
+
+
+def refund_items(lines, quantities, overrides=None, replacements=None):
+    """The (order_line, quantity, reason, override, replacement) tuples of refund_lines()."""
+    overrides = overrides or {}
+    replacements = replacement_totals(lines) if replacements is None else replacements
+    return [
+        (ln.order_line, quantities.get(ln.id, 0), ln.reason, overrides.get(ln.id),
+         replacements.get(ln.id))
+        for ln in lines
+    ]  # fmt: skip
+
+
 def refund_for_return(rma, lines, quantities, overrides=None, refund_shipping=None,
-                      additional=0, cap=True, extra=None):  # fmt: skip
+                      additional=0, cap=True, extra=None, replacements=None):  # fmt: skip
     """The breakdown for `lines` (ReturnLines of `rma`) with {line_id: units} to refund, and the
-    return's extra lines not settled yet (or `extra` cents).
+    return's extra lines not settled yet (or `extra` cents). Exchange lines refund only their
+    replacement's difference (`replacements`: {line_id: unit price with tax}, read from the
+    lines when not given).
 
     For the shopper's estimate pass the requested quantities; for staff, the accepted ones."""
     if extra is None:
         extra = sum(x.amount for x in pending_extras(rma.id))
-    overrides = overrides or {}
-    items = [
-        (ln.order_line, quantities.get(ln.id, 0), ln.reason, overrides.get(ln.id)) for ln in lines
-    ]
+    items = refund_items(lines, quantities, overrides, replacements)
     return calculate_refund(
         refund_lines(items, exclude_rma_id=rma.id),
         terms_for(rma, rma.order, refund_shipping, additional, cap, extra),

@@ -17,7 +17,15 @@ from portal.models import (
     ReturnPolicy,
     User,
 )
-from portal.returns import extras, refund_states, refunding, states, timeline
+from portal.returns import (
+    exchange_states,
+    exchanges,
+    extras,
+    refund_states,
+    refunding,
+    states,
+    timeline,
+)
 from portal.returns.errors import DomainError
 from portal.returns.facts import facts_for, lines_of, refund_batches, refunded_units
 from portal.returns.settings import bps_to_percent
@@ -62,7 +70,20 @@ class ReturnDetail:
     extra_lines: list  # ReturnExtraLine, settled or not
     history: tuple  # (count, refunded cents) of the shopper's other returns
     has_label: bool = False  # the carrier made the return's label
+    shipments: list = field(default_factory=list)  # ExchangeOrder (with .items), oldest first
     shopper_kinds: set = field(default_factory=lambda: set(timeline.SHOPPER_TEXT))
+
+    @property
+    def to_ship(self):
+        return [s for s in self.shipments if s.status == exchange_states.READY]
+
+    @property
+    def awaiting_payment(self):
+        return [s for s in self.shipments if s.status == exchange_states.AWAITING_PAYMENT]
+
+    @property
+    def sellable_locations(self):
+        return [loc for loc in self.locations if loc.kind == "sellable"]
 
     @property
     def default_location_id(self):
@@ -136,7 +157,9 @@ def return_detail(rma, refund_inputs=None):
     batches = refund_batches(rma.id, events=events)
     extra_lines = extras.extra_lines(rma.id)
     pending = [x for x in extra_lines if not x.refund_batch]
-    facts = facts_for(rma, lines, refunds, policy, batches, pending)
+    shipments = exchanges.exchange_orders_of(rma.id) if any(ln.swap for ln in lines) else []
+    facts = facts_for(rma, lines, refunds, policy, batches, pending,
+                      {s.status for s in shipments})  # fmt: skip
     actions = states.next_actions(facts)
     photos = {}
     for photo in ReturnPhoto.select().where(ReturnPhoto.line.in_([ln.id for ln in lines])):
@@ -179,4 +202,5 @@ def return_detail(rma, refund_inputs=None):
         extra_lines=extra_lines,
         history=shopper_history(rma),
         has_label=ReturnLabel.select().where(ReturnLabel.rma == rma.id).exists(),
+        shipments=shipments,
     )

@@ -149,6 +149,13 @@ VALIDATORS = (returns_enabled, not_a_bundle, delivered, invoiced, not_final_sale
 PAST_WINDOW = tuple(v for v in VALIDATORS if v is not within_window)
 
 
+def validators_for(past_window=False, claim=False):
+    """The validators that apply: a claim (a problem on the store's side) is not refused for a
+    final sale, which rules out changing one's mind, not a remedy for a faulty item."""
+    chosen = PAST_WINDOW if past_window else VALIDATORS
+    return tuple(v for v in chosen if not (claim and v is not_final_sale))
+
+
 def check_line(facts, terms, at, validators=VALIDATORS):
     """The verdict for one line: the first validator's problem, or the units still returnable."""
     day = last_day(facts.delivered_at, terms.window_days, terms.timezone)
@@ -183,20 +190,22 @@ def facts_of(line, order, taken, bundle=False):
         taken=taken,
         final_sale=line.final_sale,
         invoiced=bool(line.invoice_number),
-        delivered_at=order.delivered_at,
+        # A replacement shipped later counts its window from its own delivery.
+        delivered_at=line.delivered_at if line.replaces_id else order.delivered_at,
         bundle=bundle,
     )
 
 
-def for_lines(order, lines, policy=None, at=None, exclude_rma_id=None, past_window=False):
+def for_lines(order, lines, policy=None, at=None, exclude_rma_id=None, past_window=False,
+              claim=False):  # fmt: skip
     """{order_line_id: LineEligibility} for `lines` of `order` (taken counts read now).
-    `past_window`: a manager's override of a closed return window."""
+    `past_window`: a manager's override of a closed return window; `claim`: for a claim."""
     policy = policy or ReturnPolicy.current()
     at = at or now()
     terms = terms_of(policy)
     taken = taken_by_line([line.id for line in lines], exclude_rma_id=exclude_rma_id)
     bundles = {line.bundle_id for line in lines if line.bundle_id}
-    validators = PAST_WINDOW if past_window else VALIDATORS
+    validators = validators_for(past_window, claim)
     return {
         line.id: LineEligibility(
             line,
@@ -211,10 +220,10 @@ def for_lines(order, lines, policy=None, at=None, exclude_rma_id=None, past_wind
     }
 
 
-def for_order(order, policy=None, at=None, past_window=False):
+def for_order(order, policy=None, at=None, past_window=False, claim=False):
     """Every line of `order` with its verdict, a bundle's parts right after the bundle."""
     lines = order_lines(order)
-    result = for_lines(order, lines, policy, at, past_window=past_window)
+    result = for_lines(order, lines, policy, at, past_window=past_window, claim=claim)
     return [result[line.id] for line in lines]
 
 

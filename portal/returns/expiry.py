@@ -14,7 +14,7 @@ import datetime
 from portal.db import db, locked
 from portal.models import OutboxMessage, Return, ReturnPolicy, now
 from portal.outbox.messages import enqueue_email
-from portal.returns import states, timeline
+from portal.returns import exchanges, states, timeline
 from portal.returns.eligibility import store_date, zone
 from portal.returns.transitions import transition
 
@@ -69,6 +69,7 @@ def expire_one(rma_id, at, timezone="UTC"):
         days = (rma.target_date - rma.approved_at.date()).days
         transition(rma, "expire", None, at=at, days=days, approved_at=rma.approved_at.isoformat(),
                    target_date=rma.target_date.isoformat())  # fmt: skip
+        exchanges.release(rma, None, "the parcel did not arrive in time")
         enqueue_email("return_expired", rma.email, f"return:{rma.id}:email:return_expired",
                       rma=rma, context={"days": days})  # fmt: skip
     return rma.reference

@@ -3,21 +3,46 @@
 
 from collections import Counter
 
-from portal.models import OrderLine, Refund, ReturnEvent, ReturnLine, ReturnPolicy, ReturnReason
-from portal.returns import refund_states, states
+from peewee import JOIN
+
+from portal.models import (
+    ExchangeOrder,
+    OrderLine,
+    Product,
+    Refund,
+    Replacement,
+    ReturnEvent,
+    ReturnLine,
+    ReturnPolicy,
+    ReturnReason,
+    Variant,
+)
+from portal.returns import exchange_states, refund_states, states
 from portal.returns.amounts import pending_extras
 
 
 def lines_of(rma_id):
-    """The return's lines with their order lines and reasons, in a stable order."""
+    """The return's lines with their order lines and reasons, in a stable order; an exchange
+    line's Replacement (with its variant and product) is `line.swap` (None for the others)."""
     return list(
-        ReturnLine.select(ReturnLine, OrderLine, ReturnReason)
+        ReturnLine.select(ReturnLine, OrderLine, ReturnReason, Replacement, Variant, Product)
         .join(OrderLine)
         .switch(ReturnLine)
         .join(ReturnReason)
+        .switch(ReturnLine)
+        .join(Replacement, JOIN.LEFT_OUTER, on=(Replacement.line == ReturnLine.id), attr="swap")
+        .join(Variant, JOIN.LEFT_OUTER)
+        .join(Product, JOIN.LEFT_OUTER)
         .where(ReturnLine.rma == rma_id)
         .order_by(ReturnLine.id)
     )
+
+
+def needs_refund(line):
+    """Whether a line's accepted units are settled by a refund: a refund line, or an exchange
+    whose replacement costs less than what was paid (the difference comes back as money)."""
+    swap = getattr(line, "swap", None)
+    return swap is None or swap.unit_total < line.order_line.unit_total
 
 
 def line_name(line):
@@ -49,7 +74,8 @@ def refund_batches(rma_id, events=None):
     return [batch for batch in created if batch.get("batch") not in declined]
 
 
-BREAKDOWN_PARTS = ("items", "restocking", "return_shipping", "shipping", "extra", "additional")
+BREAKDOWN_PARTS = ("items", "restocking", "return_shipping", "shipping", "extra", "exchange",
+                   "additional")  # fmt: skip
 
 
 def refund_summary(batches):
@@ -74,6 +100,7 @@ def refunded_units(batches):
 
 def line_facts(line, refunded):
     """states.LineFacts of one ReturnLine, given the units refunds cover on it."""
+    swap = getattr(line, "swap", None)
     return states.LineFacts(
         requested=line.quantity,
         received=line.received_quantity,
@@ -82,12 +109,23 @@ def line_facts(line, refunded):
         quarantined=line.quarantined_quantity,
         inspection=line.inspection,
         refunded=line.received_quantity > 0 and refunded >= line.received_quantity,
+        replacement=swap.quantity if swap is not None else 0,
+        replaced=swap.shipped if swap is not None else 0,
+        needs_refund=needs_refund(line),
+        kept=bool(line.kept),
     )
 
 
-def facts_for(rma, lines=None, refunds=None, policy=None, batches=None, extras=None):
+def exchange_statuses(rma_id):
+    """The statuses of the return's exchange orders (one query)."""
+    query = ExchangeOrder.select(ExchangeOrder.status).where(ExchangeOrder.rma == rma_id)
+    return {status for (status,) in query.tuples()}
+
+
+def facts_for(rma, lines=None, refunds=None, policy=None, batches=None, extras=None,
+              shipments=None):  # fmt: skip
     """states.ReturnFacts for `rma` (lines in the given order; extras: its unsettled extra
-    lines, read when not given)."""
+    lines, and shipments: its exchange orders' statuses, read when not given)."""
     lines = lines_of(rma.id) if lines is None else lines
     if refunds is None:
         refunds = list(Refund.select(Refund.status).where(Refund.rma == rma.id))
@@ -96,6 +134,9 @@ def facts_for(rma, lines=None, refunds=None, policy=None, batches=None, extras=N
     statuses = {r.status for r in refunds}
     if extras is None:
         extras = pending_extras(rma.id)
+    if shipments is None:
+        swaps = any(getattr(ln, "swap", None) for ln in lines)
+        shipments = exchange_statuses(rma.id) if swaps else set()
     return states.ReturnFacts(
         status=rma.status,
         lines=tuple(line_facts(ln, covered[ln.id]) for ln in lines),
@@ -106,6 +147,8 @@ def facts_for(rma, lines=None, refunds=None, policy=None, batches=None, extras=N
         extras_pending=sum(x.amount for x in extras),
         extras_unsettled=bool(extras),
         inventory_tracking=bool(policy.inventory_tracking),
+        exchange_to_ship=exchange_states.READY in shipments,
+        exchange_awaiting_payment=exchange_states.AWAITING_PAYMENT in shipments,
     )
 
 

@@ -4,7 +4,7 @@ but never received are released (returnable again while the window allows)."""
 from portal.db import db
 from portal.models import Order, Refund, ReturnPolicy, now
 from portal.outbox.messages import enqueue_email
-from portal.returns import refund_states, states, timeline
+from portal.returns import exchanges, refund_states, states, timeline
 from portal.returns.errors import InvalidTransition
 from portal.returns.facts import facts_for, line_name, lines_of, refund_batches, refund_summary
 from portal.returns.transitions import (
@@ -34,6 +34,7 @@ def finish(rma, actor, version=None):
         if blocker:
             raise InvalidTransition(blocker)
         transition(current, "finish", actor, changes={"completed_at": now()})
+        exchanges.release(current, actor, "units never received")
         released = [
             {
                 "line_id": ln.id,

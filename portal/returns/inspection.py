@@ -5,6 +5,7 @@ quarantine location (rule 2). Stock moves write a StockMovement and the StockLev
 from portal.db import db
 from portal.models import InventoryLocation, ReturnLine, ReturnPolicy, StockLevel, StockMovement
 from portal.outbox.messages import enqueue_email
+from portal.returns import exchanges
 from portal.returns.errors import DomainError, InvalidTransition, NotFound, QuantityExceeded
 from portal.returns.facts import line_facts, line_name, lines_of, refund_batches, refunded_units
 from portal.returns.transitions import change, check_version, ensure_line_work, load, require_staff
@@ -44,6 +45,9 @@ def inspect(rma, actor, decisions, version=None):
             if decision == "rejected" and line.restocked_quantity:
                 raise DomainError(f"{name}: units were restocked already, so it can't be "
                                   f"rejected.")  # fmt: skip
+            if decision == "rejected" and line.swap is not None and line.swap.shipped:
+                raise DomainError(f"{name}: its replacement has shipped already, so it can't "
+                                  f"be rejected.")  # fmt: skip
             ReturnLine.update(inspection=decision, inspection_note=note).where(
                 ReturnLine.id == line.id
             ).execute()
@@ -53,6 +57,10 @@ def inspect(rma, actor, decisions, version=None):
             raise DomainError("Choose accept or reject for at least one item.")
         change(current, "inspected", actor, lines=summary)
         rejected = [s for s in summary if s["decision"] == "rejected"]
+        if rejected:  # their replacements won't ship: the units held go back to stock
+            exchanges.release(current, actor, "rejected at inspection",
+                              line_ids={s["line_id"] for s in rejected})  # fmt: skip
+        exchanges.sync(current, actor, early=current.ship_early)
         if rejected:  # the shopper reads why, by email and on their tracking page
             enqueue_email("items_rejected", current.email,
                           f"return:{current.id}:email:items_rejected:v{current.version}",

@@ -11,6 +11,13 @@ def percent_of(amount, basis_points):
     return (amount * basis_points + 5000) // 10000
 
 
+def scale(amount, numerator, denominator):
+    """`amount` x numerator / denominator, rounded half-up to the cent (non-negative inputs)."""
+    if amount < 0 or numerator < 0 or denominator <= 0:
+        raise ValueError("scale takes non-negative amounts and a positive denominator")
+    return (2 * amount * numerator + denominator) // (2 * denominator)
+
+
 def format_money(cents, currency="USD"):
     """1234, 'USD' -> '$12.34'; negative amounts get a leading minus."""
     sign = "-" if cents < 0 else ""

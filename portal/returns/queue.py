@@ -29,6 +29,7 @@ TABS = (
     (states.PARTIALLY_RECEIVED, "Partially received"),
     (states.RECEIVED, "Received"),
     (states.ON_HOLD, "On hold"),
+    ("claims", "Claims"),
     ("refund_failed", "Refund failed"),
     (states.COMPLETED, "Completed"),
     (states.REJECTED, "Rejected"),
@@ -171,9 +172,15 @@ def _failed_refund_returns():
     return Refund.select(Refund.rma).where(Refund.status == refund_states.FAILED)
 
 
+def _open_claims():
+    return (Return.kind == "claim") & Return.status.in_(OPEN)
+
+
 def _by_status(query, status):
     if status == "open":
         return query.where(Return.status.in_(OPEN))
+    if status == "claims":
+        return query.where(_open_claims())
     if status == "refund_failed":
         return query.where(Return.id.in_(_failed_refund_returns()))
     if status == "all":
@@ -186,7 +193,7 @@ def _unfiltered(f):
 
 
 def tab_counts(f):
-    """{tab: count} under the current filters (two queries). Without filters the per-status
+    """{tab: count} under the current filters (three queries). Without filters the per-status
     counts are read from return_status_count (kept by triggers), whatever the store's size;
     with them, the matching returns are counted (a search goes through its own indexes)."""
     base = _filtered(Return.select(), f)
@@ -202,6 +209,7 @@ def tab_counts(f):
     counts["open"] = sum(by_status.get(s, 0) for s in OPEN)
     counts["all"] = sum(by_status.values())
     counts["refund_failed"] = base.where(Return.id.in_(_failed_refund_returns())).count()
+    counts["claims"] = base.where(_open_claims()).count()  # the (kind, status) index
     return counts
 
 

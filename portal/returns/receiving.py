@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from portal.db import db
 from portal.models import Order, ReturnLine, ReturnPolicy
 from portal.outbox.messages import enqueue_email
-from portal.returns import states
+from portal.returns import exchanges, states
 from portal.returns.errors import DomainError, InvalidTransition, NotFound, QuantityExceeded
 from portal.returns.facts import line_name, lines_of
 from portal.returns.states import RECEIVED, RECEIVING, REQUESTED
@@ -158,6 +158,7 @@ def receive(rma, actor, receipts, version=None, accept_on_receipt=True):
         target = states.next_status(current.status, "receive", fully_received=fully)
         transition(current, "receive", actor, fully_received=fully, lines=summary, units=units,
                    damaged=sum(r.damaged for _, r in entries), status=target)  # fmt: skip
+        exchanges.sync(current, actor, early=current.ship_early)
         enqueue_email(
             "return_received",
             to=current.email,

@@ -1,14 +1,19 @@
 """Refund arithmetic: one pure function and its split across payments. Integer cents only.
 
-items       = sum of accepted quantity x (unit_price + unit_tax), per line
-restocking  = restocking fee % x items of shopper-choice lines (rounded per line)
+items       = sum of accepted quantity x (unit_price + unit_tax), per refund line (an exchange
+              line refunds nothing of it: Solidus's exchange items refund 0)
+restocking  = restocking fee % x items of shopper-choice lines (rounded per line); on exchange
+              lines only when the return's terms say so (default off)
 return_ship = the price of the return shipping method chosen (the policy's single fee for a
               return without one), snapshot on the return; 0 when the method is free for
-              merchant-fault reasons and a line is merchant-fault
+              merchant-fault reasons and a line is merchant-fault; a return of exchange lines
+              only pays it when the return's terms say so (default off)
 shipping    = original shipping (merchant-fault, or staff choice), at most once per order
 extra       = sum of the return's extra lines (InvenTree): + a credit, - a charge
+exchange    = sum of quantity x (paid - replacement) over exchange lines, where positive (a
+              dearer replacement is an amount due, exchange_money.py, never taken from here)
 additional  = staff-entered additional value
-total       = items - restocking - return_ship + shipping + extra + additional,
+total       = items - restocking - return_ship + shipping + extra + exchange + additional,
               never below 0 (a charge can't take more than the refund) and
               capped at what is still refundable on the order
 """
@@ -27,6 +32,7 @@ class RefundLine:
     merchant_fault: bool
     line_refundable: int | None = None  # what this order line can still refund (earlier returns)
     override: int | None = None  # staff-set amount for this line
+    replacement: int | None = None  # an exchange line: its replacement's unit price with tax
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,8 @@ class RefundTerms:
     additional: int = 0
     extra: int = 0  # the extra lines settled by this refund, signed
     order_refundable: int | None = None  # captured minus refunds already committed
+    exchange_restocking_fee: bool = False  # the restocking fee applies to exchange lines too
+    exchange_return_shipping: bool = False  # a return of exchange lines pays return shipping
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,8 @@ class LineAmount:
     restocking: int
     amount: int  # what the line refunds: items - restocking, or the override, within its cap
     overridden: bool = False
+    exchange: int = 0  # an exchange line's difference refunded (a cheaper replacement)
+    unpaid_fee: int = 0  # an exchange line's fee beyond its difference: taken from the total
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,7 @@ class RefundBreakdown:
     total: int
     capped_by: str = ""  # why total < subtotal, in words
     extra: int = 0
+    exchange: int = 0
 
     def as_dict(self):
         return {
@@ -71,6 +82,7 @@ class RefundBreakdown:
             "return_shipping": self.return_shipping,
             "shipping": self.shipping,
             "extra": self.extra,
+            "exchange": self.exchange,
             "additional": self.additional,
             "subtotal": self.subtotal,
             "total": self.total,
@@ -79,39 +91,77 @@ class RefundBreakdown:
         }
 
 
-def _line_amount(line, bps):
+def _check(line):
     if line.quantity < 0 or line.unit_price < 0 or line.unit_tax < 0:
         raise DomainError("Quantities and prices can't be negative.")
-    items = line.quantity * (line.unit_price + line.unit_tax)
+    if line.replacement is not None and line.replacement < 0:
+        raise DomainError("A replacement's price can't be negative.")
+
+
+def _override(line, cap):
+    if line.override < 0:
+        raise DomainError("A line's refund can't be negative.")
+    if line.override > cap:
+        raise DomainError("A line's refund can't exceed what its units were billed.")
+    return line.override
+
+
+def _line_amount(line, bps, exchange_fee=False):
+    _check(line)
+    billed = line.quantity * (line.unit_price + line.unit_tax)
+    if line.replacement is not None:
+        return _exchange_amount(line, billed, bps if exchange_fee else 0)
+    items = billed
     restocking = 0 if line.merchant_fault else percent_of(items, bps)
     amount, overridden = items - restocking, False
     if line.override is not None:
-        if line.override < 0:
-            raise DomainError("A line's refund can't be negative.")
-        if line.override > items:
-            raise DomainError("A line's refund can't exceed what its units were billed.")
-        amount, overridden = line.override, True
+        amount, overridden = _override(line, items), True
     if line.line_refundable is not None:
         amount = min(amount, max(line.line_refundable, 0))
     return LineAmount(items=items, restocking=items - amount if overridden else restocking,
                       amount=amount, overridden=overridden)  # fmt: skip
 
 
+def _exchange_amount(line, billed, bps):
+    """An exchange line refunds only its replacement's difference, when positive."""
+    exchange = max(line.quantity * (line.unit_price + line.unit_tax - line.replacement), 0)
+    if line.line_refundable is not None:
+        exchange = min(exchange, max(line.line_refundable, 0))
+    if line.override is not None:
+        amount = _override(line, exchange)
+        return LineAmount(items=0, restocking=exchange - amount, amount=amount, overridden=True,
+                          exchange=exchange)  # fmt: skip
+    restocking = 0 if line.merchant_fault else percent_of(billed, bps)
+    amount = max(exchange - restocking, 0)
+    return LineAmount(items=0, restocking=restocking, amount=amount, exchange=exchange,
+                      unpaid_fee=restocking - (exchange - amount))  # fmt: skip
+
+
 def calculate_refund(lines, terms):
     """The refund breakdown for `lines` under `terms`. Pure: no database, no clock."""
     if terms.additional < 0:
         raise DomainError("The additional value can't be negative.")
-    amounts = tuple(_line_amount(line, terms.restocking_fee_bps) for line in lines)
+    amounts = tuple(
+        _line_amount(line, terms.restocking_fee_bps, terms.exchange_restocking_fee)
+        for line in lines
+    )
     merchant_fault = any(line.merchant_fault for line in lines if line.quantity)
     items = sum(a.items for a in amounts)
     restocking = sum(a.restocking for a in amounts)
     line_total = sum(a.amount for a in amounts)
+    refund_units = any(line.quantity and line.replacement is None for line in lines)
+    exchange_units = any(line.quantity and line.replacement is not None for line in lines)
+    pays_shipping = refund_units or (exchange_units and terms.exchange_return_shipping)
     free = merchant_fault and terms.return_shipping_free_merchant_fault
-    return_shipping = 0 if free or line_total == 0 else terms.return_shipping_fee
-    return_shipping = min(return_shipping, line_total)
+    if free or line_total == 0 or not pays_shipping:
+        return_shipping = 0
+    else:
+        return_shipping = min(terms.return_shipping_fee, line_total)
     wants_shipping = merchant_fault if terms.refund_shipping is None else terms.refund_shipping
     shipping = terms.shipping_total if wants_shipping and not terms.shipping_already_refunded else 0
-    subtotal = line_total - return_shipping + shipping + terms.extra + terms.additional
+    unpaid_fees = sum(a.unpaid_fee for a in amounts)
+    subtotal = (line_total - unpaid_fees - return_shipping + shipping + terms.extra
+                + terms.additional)  # fmt: skip
     total, capped_by = subtotal, ""
     if total < 0:
         total = 0
@@ -130,6 +180,7 @@ def calculate_refund(lines, terms):
         shipping=shipping,
         additional=terms.additional,
         extra=terms.extra,
+        exchange=sum(a.exchange for a in amounts),
         subtotal=subtotal,
         total=total,
         capped_by=capped_by,

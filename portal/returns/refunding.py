@@ -17,7 +17,7 @@ from portal.db import db, locked
 from portal.models import Invoice, Order, Payment, Refund, ReturnExtraLine, ReturnLine, ReturnPolicy
 from portal.returns import amounts, refund_states
 from portal.returns.errors import Conflict, DomainError, InvalidTransition, NotAllowed, NotFound
-from portal.returns.facts import facts_for, lines_of, refund_batches, refunded_units
+from portal.returns.facts import facts_for, lines_of, needs_refund, refund_batches, refunded_units
 from portal.returns.money import format_money
 from portal.returns.refund_calc import Allocation, calculate_refund, split_refund
 from portal.returns.refund_execution import enqueue_refund
@@ -78,7 +78,9 @@ def plan_refund(rma, lines=None, order=None, refund_shipping=None, additional=0,
     quantities = {
         ln.id: ln.received_quantity - covered[ln.id]
         for ln in lines
-        if ln.inspection == "accepted" and ln.received_quantity > covered[ln.id]
+        if ln.inspection == "accepted"
+        and ln.received_quantity > covered[ln.id]
+        and needs_refund(ln)
     }
     overrides = overrides or {}
     extras = amounts.pending_extras(rma.id)
@@ -98,10 +100,7 @@ def plan_refund(rma, lines=None, order=None, refund_shipping=None, additional=0,
             shipping_already_refunded=terms.shipping_already_refunded
             or any(b.get("shipping") for b in earlier),
         )
-        items = [
-            (ln.order_line, quantities.get(ln.id, 0), ln.reason, overrides.get(ln.id))
-            for ln in lines
-        ]
+        items = amounts.refund_items(lines, quantities, overrides)
         breakdown = calculate_refund(amounts.refund_lines(items, exclude_rma_id=rma.id), terms)
     return RefundPlan(lines, quantities, breakdown, amounts.payment_rooms(order), not batches,
                       extras)  # fmt: skip

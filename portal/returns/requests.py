@@ -23,7 +23,16 @@ from portal.models import (
     now,
 )
 from portal.outbox.messages import enqueue_email
-from portal.returns import eligibility, references, shipping, states, timeline
+from portal.returns import (
+    catalogue,
+    claims,
+    eligibility,
+    exchanges,
+    references,
+    shipping,
+    states,
+    timeline,
+)
 from portal.returns.amounts import refund_for_return
 from portal.returns.errors import (
     DomainError,
@@ -58,6 +67,7 @@ class Selection(NamedTuple):
     reason_id: int | None
     note: str = ""
     photos: tuple = ()
+    replacement_id: int | None = None  # a variant instead of money (an exchange, a claim's)
 
 
 @dataclass(frozen=True)
@@ -65,7 +75,7 @@ class LineProblem:
     """Why a selection can't be accepted; `field` says which input to point at."""
 
     order_line_id: int | None
-    field: str | None  # quantity | reason | note | photos | None (the whole request)
+    field: str | None  # quantity | reason | note | photos | replacement | None (the request)
     message: str
     error: type = DomainError
 
@@ -79,6 +89,8 @@ class Chosen:
     reason: ReturnReason
     note: str
     photos: tuple
+    replacement: object = None  # exchanges.Choice: the variant instead of money, and its price
+    kept: bool = False  # a claim's line whose item stays with the shopper
 
 
 @dataclass
@@ -122,12 +134,12 @@ class ReasonTree:
         return self.by_id.get(reason.parent_id, reason) if reason.parent_id else reason
 
 
-def reason_tree():
-    reasons = list(
-        ReturnReason.select()
-        .where(ReturnReason.active == True)  # noqa: E712
-        .order_by(ReturnReason.position, ReturnReason.id)
-    )
+def reason_tree(claims_only=False):
+    """The active reasons; `claims_only`: those of the store's fault (a claim's reasons)."""
+    query = ReturnReason.select().where(ReturnReason.active == True)  # noqa: E712
+    if claims_only:
+        query = query.where(ReturnReason.merchant_fault == True)  # noqa: E712
+    reasons = list(query.order_by(ReturnReason.position, ReturnReason.id))
     by_id = {r.id: r for r in reasons}
     children = {}
     for r in reasons:
@@ -145,26 +157,31 @@ def _whole(value):
 
 
 def check_selections(order, selections, policy=None, at=None, lines=None, tree=None,
-                     check_photos=True, past_window=False):  # fmt: skip
+                     check_photos=True, past_window=False, kind="return"):  # fmt: skip
     """Check `selections` against `order` now: every problem, and the lines that pass.
 
     `lines` lets a caller pass the order's lines it has locked; photos are checked only when
     `check_photos` (the review step has none yet); `past_window` is a manager's override of a
-    closed return window."""
+    closed return window; `kind` "claim": reasons of the store's fault only, and a replacement
+    is the same item."""
     policy = policy or ReturnPolicy.current()
     at = at or now()
     tree = tree or reason_tree()
     if lines is None:
         lines = list(OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id))
     by_id = {line.id: line for line in lines}
-    verdicts = eligibility.for_lines(order, lines, policy, at, past_window=past_window)
+    verdicts = eligibility.for_lines(order, lines, policy, at, past_window=past_window,
+                                     claim=kind == claims.KIND)  # fmt: skip
     result = Check()
     problem = result.problems.append
     seen = set()
     selections = [s for s in selections if not (_whole(s.quantity) and s.quantity == 0)]
     if not selections:
-        problem(LineProblem(None, None, "Choose at least one item and how many to return."))
+        what = "claim for" if kind == claims.KIND else "return"
+        problem(LineProblem(None, None, f"Choose at least one item and how many to {what}."))
         return result
+    swaps = [s.replacement_id for s in selections if s.replacement_id not in (None, "")]
+    known = exchanges.known_for(lines, swaps, policy) if swaps else None
     for sel in selections:
         line = by_id.get(sel.order_line_id)
         if line is None:
@@ -221,6 +238,16 @@ def check_selections(order, selections, policy=None, at=None, lines=None, tree=N
                                     f"Add at least one photo of {title}: a photo is needed when "
                                     f"the reason is “{reason.label}”."))  # fmt: skip
                 line_ok = False
+            if kind == claims.KIND and not reason.merchant_fault:
+                problem(LineProblem(line.id, "reason", claims.NOT_A_CLAIM.format(title=title)))
+                line_ok = False
+        choice = None
+        if sel.replacement_id not in (None, "") and _whole(sel.quantity) and sel.quantity > 0:
+            choice, why = exchanges.check_choice(known, line, sel.quantity, sel.replacement_id,
+                                                 kind)  # fmt: skip
+            if why:
+                problem(LineProblem(line.id, "replacement", why))
+                line_ok = False
         if len(note) > NOTE_MAX:
             problem(LineProblem(line.id, "note",
                                 f"Keep the note for {title} under {NOTE_MAX} characters."))  # fmt: skip
@@ -230,7 +257,8 @@ def check_selections(order, selections, policy=None, at=None, lines=None, tree=N
                                 f"Add at most {MAX_PHOTOS_PER_LINE} photos of {title}."))  # fmt: skip
             line_ok = False
         if line_ok:
-            result.chosen.append(Chosen(line, sel.quantity, reason, note, photos))
+            kept = kind == claims.KIND and claims.keeps_item(reason, line, policy)
+            result.chosen.append(Chosen(line, sel.quantity, reason, note, photos, choice, kept))
     return result
 
 
@@ -244,38 +272,63 @@ def _check_request_fields(resolution, shopper_note):
 # --- Estimate -------------------------------------------------------------------------------
 
 
-def _snapshot(order, policy, method=None):
-    """An unsaved Return carrying the policy values a new request would snapshot (with the
-    return shipping method's price, when one is chosen)."""
-    return Return(
-        order=order,
-        currency=order.currency,
-        policy_window_days=policy.window_days,
-        policy_restocking_fee_bps=policy.restocking_fee_bps,
+def _terms(order, policy, kind="return", method=None):
+    """The policy values a new request snapshots on its return (later policy changes never
+    change an open return's money), with the return shipping method's price when one is
+    chosen."""
+    return {
+        "kind": kind,
+        "currency": order.currency,
+        "policy_window_days": policy.window_days,
+        "policy_restocking_fee_bps": policy.restocking_fee_bps,
         **shipping.snapshot_fields(policy, method),
-    )
+        "policy_exchange_restocking_fee": policy.exchange_restocking_fee,
+        "policy_exchange_return_shipping": policy.exchange_return_shipping,
+        "ship_early": policy.exchange_ship_early and kind == "return",
+    }
 
 
-def estimate_chosen(order, chosen, policy, method=None):
-    rma = _snapshot(order, policy, method)
+def _snapshot(order, policy, kind="return", method=None):
+    """An unsaved Return carrying the policy values a new request would snapshot."""
+    return Return(order=order, **_terms(order, policy, kind, method))
+
+
+def estimate_chosen(order, chosen, policy, kind="return", method=None):
+    rma = _snapshot(order, policy, kind, method)
     # Unsaved lines get stand-in ids (negative: never a real row) to key their quantities.
     lines = [
         ReturnLine(id=-i, rma=rma, order_line=c.line, quantity=c.quantity, reason=c.reason)
         for i, c in enumerate(chosen, 1)
     ]
-    return refund_for_return(rma, lines, {ln.id: ln.quantity for ln in lines})
+    swaps = {ln.id: c.replacement.price.total for ln, c in zip(lines, chosen, strict=True)
+             if c.replacement is not None}  # fmt: skip
+    return refund_for_return(rma, lines, {ln.id: ln.quantity for ln in lines},
+                             replacements=swaps)  # fmt: skip
 
 
-def estimate(order, selections, policy=None, shipping_method_id=None):
+def exchange_split(chosen, policy, kind="return"):
+    """The money of the chosen exchanges: refunded, bonus credit, absorbed, due (or None)."""
+    return exchanges.split_for(chosen, policy, kind)
+
+
+def estimate(order, selections, policy=None, kind="return", shipping_method_id=None):
     """The refund a shopper can expect for `selections` if every unit arrives as described.
 
     It is refund_for_return() on an unsaved Return with the policy snapshot, so it equals the
     refund prefilled for staff once the return exists and everything is received undamaged."""
     policy = policy or ReturnPolicy.current()
-    check = check_selections(order, selections, policy, check_photos=False)
+    check = check_selections(order, selections, policy, check_photos=False, kind=kind)
     check.raise_first()
-    method = shipping.choose_method(order, shipping_method_id)
-    return estimate_chosen(order, check.chosen, policy, method)
+    return estimate_chosen(order, check.chosen, policy, kind,
+                           _method_for(order, kind, shipping_method_id))  # fmt: skip
+
+
+def _method_for(order, kind, shipping_method_id):
+    """The return shipping method of a request, checked. A claim is the store's problem: it
+    asks none (the parcel, when the item must come back, is free to the return address)."""
+    if kind == claims.KIND and not shipping_method_id:
+        return None
+    return shipping.choose_method(order, shipping_method_id)
 
 
 # --- Request --------------------------------------------------------------------------------
@@ -314,13 +367,16 @@ def auto_approves(policy, chosen, breakdown):
 
 def request_return(order, requester, email, lines, resolution="refund", shopper_note="",
                    staff_email=None, at=None, staff=None, override_reason="",
-                   shipping_method_id=None):  # fmt: skip
-    """Create a return for `lines` [(order_line_id, quantity, reason_id, note, photos), ...].
+                   kind="return", shipping_method_id=None):  # fmt: skip
+    """Create a return for `lines` [(order_line_id, quantity, reason_id, note, photos,
+    replacement_id), ...]; `kind` "claim" for a problem on the store's side (claims.py).
 
-    One transaction: lock the order's lines, re-check eligibility against what returns already
-    hold (rule 1), take a reference, write the return, its lines and photos, the "requested"
-    event, bump the order's version, queue the shopper's and staff's emails, then auto-approve
-    when the store's rule matches. Raises a DomainError (nothing written) when a rule says no.
+    One transaction: lock the order's lines (and the variants asked for as replacements),
+    re-check eligibility against what returns already hold (rule 1) and stock against what
+    other replacements hold, take a reference, write the return, its lines, photos and
+    replacements (holding their units), the "requested" event, bump the order's version, queue
+    the shopper's and staff's emails, then auto-approve when the store's rule matches. Raises a
+    DomainError (nothing written) when a rule says no.
 
     `staff`: a staff member creating the return for the shopper (the same rules; the return
     starts approved when the store's setting says so). With `override_reason` a manager takes
@@ -331,6 +387,8 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
     shipping fee."""
     at = at or now()
     selections = [s if isinstance(s, Selection) else Selection(*s) for s in lines]
+    if kind not in ("return", claims.KIND):
+        raise DomainError("A request is a return or a claim.")
     _check_request_fields(resolution, shopper_note)
     override_reason = " ".join((override_reason or "").split())[:500]
     if staff is not None:
@@ -344,15 +402,21 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
         order_lines = list(
             locked(OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id))
         )
+        catalogue.lock_variants(s.replacement_id for s in selections
+                                if _whole(s.replacement_id))  # fmt: skip
         # Staff taking a return by phone have no photos to upload: theirs is the check.
         check = check_selections(order, selections, policy, at, lines=order_lines,
                                  check_photos=staff is None,
-                                 past_window=bool(override_reason))  # fmt: skip
+                                 past_window=bool(override_reason), kind=kind)  # fmt: skip
         check.raise_first()
         if override_reason and not _window_closed(order, policy, at):
             raise DomainError("The return window is still open: no override is needed.")
-        method = shipping.choose_method(order, shipping_method_id)
-        breakdown = estimate_chosen(order, check.chosen, policy, method)
+        method = _method_for(order, kind, shipping_method_id)
+        breakdown = estimate_chosen(order, check.chosen, policy, kind, method)
+        split = exchange_split(check.chosen, policy, kind)
+        swapped = check.chosen and all(c.replacement is not None for c in check.chosen)
+        if swapped and kind == "return":
+            resolution = "exchange" if resolution == "refund" else resolution
         rma = Return.create(
             reference=next_reference(policy.reference_pattern, at),
             order=order,
@@ -363,26 +427,33 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
             shopper_note=(shopper_note or "").strip(),
             created_at=at,
             updated_at=at,
-            currency=order.currency,
-            policy_window_days=policy.window_days,
-            policy_restocking_fee_bps=policy.restocking_fee_bps,
-            **shipping.snapshot_fields(policy, method),
             estimated_refund=breakdown.total,
+            **_terms(order, policy, kind, method),
         )
         return_lines = []
         for c in check.chosen:
             line = ReturnLine.create(
-                rma=rma, order_line=c.line, quantity=c.quantity, reason=c.reason, note=c.note
+                rma=rma,
+                order_line=c.line,
+                quantity=c.quantity,
+                reason=c.reason,
+                note=c.note,
+                kept=c.kept,
             )
             for photo in c.photos:
                 photo = PhotoRef(*photo)
                 ReturnPhoto.create(line=line, stored_name=photo.stored_name,
                                    content_type=photo.content_type, size=photo.size)  # fmt: skip
             return_lines.append(line)
+        exchanges.reserve(return_lines, check.chosen, split)
         by = "staff" if staff is not None else ("shopper" if requester is not None else "guest")
         extra = {"override_reason": override_reason} if override_reason else {}
         if method is not None:
             extra["shipping_method"] = method.name
+        if split is not None:
+            extra["exchange"] = _split_summary(split)
+        if kind == claims.KIND:
+            extra["claim"] = True
         timeline.record(
             rma,
             "requested",
@@ -390,18 +461,12 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
             resolution=resolution,
             by=by,
             **extra,
-            lines=[
-                {
-                    "order_line_id": c.line.id,
-                    "sku": c.line.sku,
-                    "quantity": c.quantity,
-                    "reason": c.reason.code,
-                }  # fmt: skip
-                for c in check.chosen
-            ],
+            lines=[_requested_line(c) for c in check.chosen],
         )
         Order.update(version=Order.version + 1).where(Order.id == order.id).execute()
-        context = {"estimate": breakdown.as_dict(), "order_number": order.number}
+        context = {"estimate": breakdown.as_dict(), "order_number": order.number,
+                   "kind": kind, "exchange": extra.get("exchange"),
+                   "kept": any(c.kept for c in check.chosen)}  # fmt: skip
         enqueue_email("return_requested", rma.email, f"return:{rma.id}:email:return_requested",
                       rma=rma, context=context)  # fmt: skip
         if staff_email and staff is None:
@@ -415,10 +480,28 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
     return rma
 
 
+def _requested_line(c):
+    """How the "requested" event records one line."""
+    entry = {"order_line_id": c.line.id, "sku": c.line.sku, "quantity": c.quantity,
+             "reason": c.reason.code}  # fmt: skip
+    if c.replacement is not None:
+        entry["replacement_sku"] = c.replacement.variant.sku
+        entry["replacement_price"] = c.replacement.price.total
+    if c.kept:
+        entry["kept"] = True
+    return entry
+
+
+def _split_summary(split):
+    return {"refunded": split.refunded, "credited": split.credited,
+            "absorbed": split.absorbed, "due": split.due}  # fmt: skip
+
+
 def _auto_approve(rma, policy, at):
     transition(rma, "approve", None, changes=approval_changes(policy, at), at=at, auto=True,
                rule=policy.auto_approve)  # fmt: skip
     notify_approved(rma, policy)
+    exchanges.after_approval(rma, policy, None, at)
 
 
 def _staff_approves(policy, staff, rma):
@@ -435,6 +518,7 @@ def _approve(rma, policy, at, staff):
     transition(rma, "approve", staff, changes=approval_changes(policy, at), at=at,
                by="staff")  # fmt: skip
     notify_approved(rma, policy)
+    exchanges.after_approval(rma, policy, staff, at)
 
 
 def _window_closed(order, policy, at):
@@ -469,6 +553,7 @@ def cancel_return(rma, actor, at=None):
                 f"A return that is {states.LABELS[current.status].lower()} can't be cancelled."
             )
         transition(current, "cancel", actor, at=at, by="shopper", from_status=current.status)
+        exchanges.release(current, actor, "cancelled by the shopper")
         enqueue_email("return_cancelled", current.email,
                       f"return:{current.id}:email:return_cancelled", rma=current)  # fmt: skip
     return current

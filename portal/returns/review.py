@@ -6,7 +6,7 @@ import datetime
 from portal.db import db
 from portal.models import ReturnPolicy, User, now
 from portal.outbox.messages import enqueue_email
-from portal.returns import shipping
+from portal.returns import exchanges, shipping
 from portal.returns.eligibility import store_date
 from portal.returns.errors import DomainError, InvalidTransition
 from portal.returns.states import CANCELLED, LABELS, REJECTED
@@ -50,8 +50,10 @@ def approve(rma, actor, version=None):
                 "Assign a responsible staff member before approving: the store's policy "
                 "requires one."
             )
-        transition(current, "approve", actor, changes=approval_changes(policy, now()))
+        at = now()
+        transition(current, "approve", actor, changes=approval_changes(policy, at))
         notify_approved(current, policy)
+        exchanges.after_approval(current, policy, actor, at)
         return current
 
 
@@ -68,6 +70,7 @@ def reject(rma, actor, reason, version=None):
         check_version(current, version)
         ensure_editable(current, ReturnPolicy.current())
         transition(current, "reject", actor, changes={"rejection_reason": reason}, reason=reason)
+        exchanges.release(current, actor, "the return was rejected")
         enqueue_email("return_rejected", current.email,
                       f"return:{current.id}:email:return_rejected", rma=current,
                       context={"rejection_reason": reason})  # fmt: skip
@@ -85,6 +88,7 @@ def cancel(rma, actor, reason, version=None):
         check_version(current, version)
         ensure_editable(current, ReturnPolicy.current())
         transition(current, "cancel", actor, reason=reason[:2000], by="staff")
+        exchanges.release(current, actor, "the return was cancelled")
         enqueue_email("return_cancelled", current.email,
                       f"return:{current.id}:email:return_cancelled", rma=current,
                       context={"reason": reason[:2000]})  # fmt: skip

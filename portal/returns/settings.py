@@ -15,7 +15,7 @@ from portal.returns.references import validate_pattern
 
 AUTO_APPROVE = ("never", "always", "merchant_fault", "under_amount")
 REASON_FIELDS = ("code", "label", "parent_id", "merchant_fault", "requires_note", "requires_photo",
-                 "position", "active")  # fmt: skip
+                 "keep_item", "position", "active")  # fmt: skip
 CODE = re.compile(r"[a-z0-9_]{1,40}")
 
 
@@ -71,6 +71,15 @@ def update_policy(actor, **values):
         "allow_edit_completed": bool,
         "inventory_tracking": bool,
         "staff_returns_approved": bool,
+        "exchanges_enabled": bool,
+        "exchange_any_product": bool,
+        "exchange_restocking_fee": bool,
+        "exchange_return_shipping": bool,
+        "exchange_ship_early": bool,
+        "exchange_bonus": lambda v: _cents(v, "The exchange bonus"),
+        "exchange_absorb_up_to": lambda v: _cents(v, "What the store absorbs of a dearer exchange"),
+        "exchange_stock_buffer": lambda v: _whole(v, 0, 100000, "The exchange stock buffer"),
+        "claim_keep_item_below": lambda v: _cents(v, "The claim keep-the-item amount"),
         "timezone": _timezone,
         "window_days": lambda v: _whole(v, 0, 3650, "The return window"),
         "restocking_fee_bps": lambda v: _whole(v, 0, 10000, "The restocking fee (basis points)"),
@@ -155,7 +164,8 @@ def _parent(parent_id, reason_id=None):
 
 
 def save_reason(actor, reason_id=None, *, code, label, parent_id=None, merchant_fault=False,
-                requires_note=False, requires_photo=False, position=0):  # fmt: skip
+                requires_note=False, requires_photo=False, position=0,
+                keep_item=False):  # fmt: skip
     """Add a reason (reason_id None) or edit one. Codes are lower-case letters, digits and _."""
     _manager(actor)
     code = (code or "").strip().lower()
@@ -180,6 +190,7 @@ def save_reason(actor, reason_id=None, *, code, label, parent_id=None, merchant_
         reason.code, reason.label, reason.parent = code, label, parent
         reason.merchant_fault = bool(merchant_fault)
         reason.requires_note, reason.requires_photo = bool(requires_note), bool(requires_photo)
+        reason.keep_item = bool(keep_item)
         reason.position = position or 0
         reason.save()
         after = audit.snapshot(reason, REASON_FIELDS)

@@ -89,9 +89,15 @@ class LineFacts:
     inspection: str  # pending | accepted | rejected
     refunded: bool  # a refund covers this line (pending or done)
     quarantined: int = 0  # damaged units moved into a quarantine location
+    replacement: int = 0  # units replaced by another variant (an exchange, a claim's); 0: none
+    replaced: int = 0  # replacement units shipped
+    needs_refund: bool = True  # settled by a refund (not an exchange that costs as much or more)
+    kept: bool = False  # a claim's line whose item stayed with the shopper: nothing came back
 
     @property
     def restockable(self):
+        if self.kept:
+            return 0
         return self.received - self.damaged - self.restocked
 
     @property
@@ -100,8 +106,18 @@ class LineFacts:
         return self.damaged - self.quarantined
 
     @property
+    def awaiting_replacement(self):
+        """Accepted units whose replacement hasn't shipped yet."""
+        if not self.replacement or self.inspection != "accepted":
+            return 0
+        return max(min(self.received, self.replacement) - self.replaced, 0)
+
+    @property
     def settled(self):
-        return self.received == 0 or self.inspection == "rejected" or self.refunded
+        if self.received == 0 or self.inspection == "rejected":
+            return True
+        money = self.refunded or not self.needs_refund
+        return money and self.awaiting_replacement == 0
 
 
 @dataclass(frozen=True)
@@ -115,6 +131,8 @@ class ReturnFacts:
     extras_pending: int = 0  # the signed sum of extra lines no refund has settled yet
     extras_unsettled: bool = False  # some extra line is not settled by a refund yet
     inventory_tracking: bool = True  # off: the store keeps no stock here, nothing to restock
+    exchange_to_ship: bool = False  # an exchange order is ready to ship
+    exchange_awaiting_payment: bool = False  # an exchange order waits for the shopper's payment
 
 
 def finish_blocker(facts):
@@ -127,6 +145,10 @@ def finish_blocker(facts):
         return "A refund failed; retry it before finishing."
     if any(line.received and line.inspection == "pending" for line in facts.lines):
         return "Every received line must be accepted or rejected first."
+    if any(line.awaiting_replacement for line in facts.lines):
+        if facts.exchange_awaiting_payment:
+            return "An exchange waits for the shopper's payment: record it, then ship it."
+        return "An exchange or replacement hasn't shipped yet: ship it first."
     if not all(line.settled for line in facts.lines):
         return "Every accepted line must be refunded or credited first."
     if facts.extras_unsettled:
@@ -139,7 +161,9 @@ def _refundable(facts):
     if facts.refund_pending:
         return False
     lines = facts.lines
-    waiting = any(line.inspection == "accepted" and not line.refunded for line in lines)
+    waiting = any(
+        line.inspection == "accepted" and not line.refunded and line.needs_refund for line in lines
+    )
     received = facts.status in (PARTIALLY_RECEIVED, RECEIVED, COMPLETED)
     return waiting or (received and facts.extras_pending > 0)
 
@@ -175,6 +199,10 @@ def next_actions(facts):
         actions += ["retry_refund"]
     if facts.refund_awaiting_approval:
         actions += ["approve_refund"]
+    if facts.exchange_awaiting_payment:
+        actions += ["record_payment"]
+    if facts.exchange_to_ship:
+        actions += ["ship_exchange"]
     if finish_blocker(facts) is None:
         actions += ["finish"]
     actions += ["hold"]

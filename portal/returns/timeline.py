@@ -26,6 +26,10 @@ SHOPPER_TEXT = {
     "carrier_in_transit": "Parcel in transit to us",
     "carrier_delivered": "Parcel delivered to our warehouse",
     "return_invoice_issued": "Credit note issued",
+    "exchange_created": "Exchange being prepared",
+    "exchange_paid": "Payment of the difference received",
+    "exchange_shipped": "Exchange shipped",
+    "exchange_delivered": "Exchange delivered",
 }
 
 
@@ -34,4 +38,17 @@ def record(rma, kind, actor=None, internal=False, **payload):
 
 
 def shopper_text(event):
-    return SHOPPER_TEXT.get(event.kind, event.kind.replace("_", " ").capitalize())
+    payload = event.payload or {}
+    if event.kind == "received" and payload.get("kept"):
+        return "Claim accepted: no need to send the item back"
+    if event.kind == "requested" and payload.get("claim"):
+        return "Claim opened"
+    text = SHOPPER_TEXT.get(event.kind, event.kind.replace("_", " ").capitalize())
+    if event.kind.startswith("exchange_"):
+        if payload.get("what") == "replacement":
+            text = text.replace("Exchange", "Replacement")
+        if payload.get("early") and event.kind == "exchange_created":
+            text += ": it ships before your item is back"
+        if event.kind == "exchange_shipped" and payload.get("tracking_number"):
+            text += f" with {payload.get('carrier')}, tracking number {payload['tracking_number']}"
+    return text

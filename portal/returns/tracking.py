@@ -6,7 +6,16 @@ what it returns."""
 from dataclasses import dataclass
 
 from portal.models import OrderLine, Refund, ReturnEvent, ReturnLabel, ReturnPhoto, ReturnPolicy
-from portal.returns import extras, refund_states, requests, shipping, states, timeline
+from portal.returns import (
+    exchange_states,
+    exchanges,
+    extras,
+    refund_states,
+    requests,
+    shipping,
+    states,
+    timeline,
+)
 from portal.returns.amounts import refund_for_return
 from portal.returns.facts import lines_of, refund_batches, refund_summary, refunded_units
 from portal.returns.money import format_money
@@ -37,6 +46,7 @@ class Tracking:
     resolution: str
     extra_lines: list  # ReturnExtraLine: fees charged and credits, as staff added them
     bundles: dict  # {order_line_id: the bundle's OrderLine} for lines that are a bundle's part
+    shipments: list  # ExchangeOrder (with .items), the replacements' parcels, not cancelled
     label: object = None  # the ReturnLabel (without its PDF) once the carrier made it
     inbound: str = ""  # the carrier's last word on the parcel ("Parcel in transit to us")
 
@@ -48,6 +58,26 @@ class Tracking:
     @property
     def shows_qr(self):
         return self.rma.shipping_method_kind == "qr_dropoff" and self.rma.status in states.RECEIVING
+
+    @property
+    def claim(self):
+        return self.rma.kind == "claim"
+
+    @property
+    def swaps(self):
+        """The lines that get a replacement instead of money."""
+        return [ln for ln in self.lines if ln.swap is not None]
+
+    @property
+    def amount_due(self):
+        """What the shopper still has to pay before a replacement ships."""
+        waiting = exchange_states.AWAITING_PAYMENT
+        if self.shipments:
+            return sum(s.amount_due for s in self.shipments if s.status == waiting)
+        return sum(ln.swap.due for ln in self.swaps)
+
+    def shipment_word(self, shipment):
+        return exchange_states.LABELS.get(shipment.status, shipment.status)
 
     @property
     def rejected(self):
@@ -75,15 +105,50 @@ def _how_to_send(rma, address, label):
     return f"Send the parcel to {address} and write {rma.reference} on it."
 
 
-def what_next(rma, lines, refunds, policy, events=(), label=None):
+def _exchange_steps(rma, lines, shipments):
+    """What the shopper reads about their exchange or replacement, if the return has one."""
+    swaps = [ln for ln in lines if getattr(ln, "swap", None) is not None]
+    if not swaps or rma.status in (states.REJECTED, states.CANCELLED):
+        return []
+    what = "replacement" if rma.kind == "claim" else "exchange"
+    waiting = [s for s in shipments if s.status == exchange_states.AWAITING_PAYMENT]
+    sent = [s for s in shipments if s.status in exchange_states.SENT]
+    if waiting:
+        due = format_money(sum(s.amount_due for s in waiting), rma.currency)
+        return [f"Your {what} costs {due} more than you paid: we'll contact you to pay it, and "
+                f"it ships once it is paid."]  # fmt: skip
+    if sent:
+        last = sent[-1]
+        return [f"Your {what} is on its way with {last.carrier}, tracking number "
+                f"{last.tracking_number}."]  # fmt: skip
+    if shipments:
+        return [f"Your {what} is being packed and ships soon."]
+    due = sum(ln.swap.due for ln in swaps)
+    steps = [f"Your {what} ships once we've received and checked your item."]
+    if due:
+        steps.append(f"It costs {format_money(due, rma.currency)} more than you paid; we'll "
+                     "contact you to pay it.")  # fmt: skip
+    return steps
+
+
+def what_next(rma, lines, refunds, policy, events=(), label=None, shipments=()):
     """What the shopper should expect or do now, in a few plain sentences."""
-    requested = sum(ln.quantity for ln in lines)
-    received = sum(ln.received_quantity for ln in lines)
+    steps = _what_next(rma, lines, refunds, policy, events, label)
+    return steps + _exchange_steps(rma, lines, shipments)
+
+
+def _what_next(rma, lines, refunds, policy, events=(), label=None):
+    requested = sum(ln.quantity for ln in lines if not ln.kept)
+    received = sum(ln.received_quantity for ln in lines if not ln.kept)
+    kept = [ln for ln in lines if ln.kept]
     address = policy.return_address.replace(chr(10), ", ")
     send = _how_to_send(rma, address, label)
     money = format_money(sum(r.amount for r in refunds), rma.currency)
     status = rma.status
     if status == states.REQUESTED:
+        if kept and not requested:
+            return ["We're reviewing your claim and will email you once it's approved. There "
+                    "is nothing to send back."]  # fmt: skip
         return ["We're reviewing your request and will email you once it's approved. "
                 "Please don't send anything yet."]  # fmt: skip
     if status == states.APPROVED:
@@ -107,12 +172,16 @@ def what_next(rma, lines, refunds, policy, events=(), label=None):
         return _cancelled(events)
     steps = []
     if status == states.RECEIVED:
-        steps.append(f"We received all {received} items.")
+        if requested:
+            steps.append(f"We received all {received} items.")
+        else:
+            steps.append("No need to send anything back: your claim is accepted.")
     if status == states.COMPLETED:
         steps.append("This return is complete.")
     statuses = {r.status for r in refunds}
+    swaps_only = all(getattr(ln, "swap", None) is not None for ln in lines)
     if not refunds:
-        if status == states.RECEIVED:
+        if status == states.RECEIVED and not swaps_only:
             steps.append("We're checking them and will refund you soon.")
     elif refund_states.FAILED in statuses:
         steps.append(f"Your refund of {money} is delayed; we are on it.")
@@ -134,9 +203,17 @@ def _cancelled(events):
     return ["This return was cancelled.", again]
 
 
-def shopper_status(rma, refunds):
-    """The status word a shopper reads: "Refunded" once every refund has gone through."""
+def shopper_status(rma, refunds, shipments=()):
+    """The status word a shopper reads: "Refunded" once every refund has gone through,
+    "Exchange shipped" (a claim's: "Replacement shipped") once the replacements are on their
+    way and nothing else is waiting."""
     settled = refunds and all(r.status == refund_states.SUCCEEDED for r in refunds)
+    sent = shipments and all(s.status in exchange_states.SENT for s in shipments)
+    after = (states.PARTIALLY_RECEIVED, states.RECEIVED, states.COMPLETED, states.APPROVED)
+    if sent and rma.status in after and (settled or not refunds):
+        what = "Replacement" if rma.kind == "claim" else "Exchange"
+        delivered = all(s.status == exchange_states.DELIVERED for s in shipments)
+        return f"{what} {'delivered' if delivered else 'shipped'}"
     if settled and rma.status in (states.PARTIALLY_RECEIVED, states.RECEIVED, states.COMPLETED):
         return "Refunded"
     return states.LABELS.get(rma.status, rma.status)
@@ -167,7 +244,9 @@ def tracking_page(rma):
     estimate = None
     if not batches and rma.status not in (states.REJECTED, states.CANCELLED):
         estimate = refund_for_return(rma, lines, {ln.id: ln.quantity for ln in lines})
-    received = sum(ln.received_quantity for ln in lines)
+        if estimate.total == 0 and all(ln.swap is not None for ln in lines):
+            estimate = None  # replacements only, nothing coming back as money
+    received = sum(ln.received_quantity for ln in lines if not ln.kept)
     label = (
         ReturnLabel.select(ReturnLabel.id, ReturnLabel.carrier, ReturnLabel.tracking_number,
                            ReturnLabel.created_at)
@@ -176,6 +255,10 @@ def tracking_page(rma):
     )  # fmt: skip
     inbound = next((timeline.shopper_text(e) for e in reversed(events)
                     if e.kind in shipping.INBOUND.values()), "")  # fmt: skip
+    shipments = []
+    if any(ln.swap is not None for ln in lines):
+        shipments = [s for s in exchanges.exchange_orders_of(rma.id)
+                     if s.status != exchange_states.CANCELLED]  # fmt: skip
     bundle_ids = {ln.order_line.bundle_id for ln in lines if ln.order_line.bundle_id}
     bundle_lines = {}
     if bundle_ids:
@@ -190,8 +273,8 @@ def tracking_page(rma):
         refunded=dict(refunded_units(batches)),
         breakdown=refund_summary(batches),
         estimate=estimate,
-        steps=what_next(rma, lines, refunds, policy, events, label),
-        status_label=shopper_status(rma, refunds),
+        steps=what_next(rma, lines, refunds, policy, events, label, shipments),
+        status_label=shopper_status(rma, refunds, shipments),
         can_cancel=states.shopper_can_cancel(rma.status, received),
         resolution=requests.SHOPPER_RESOLUTIONS.get(rma.resolution, rma.resolution),
         extra_lines=extras.extra_lines(rma.id),
@@ -202,4 +285,5 @@ def tracking_page(rma):
         },  # fmt: skip
         label=label,
         inbound=inbound,
+        shipments=shipments,
     )
