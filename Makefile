@@ -5,7 +5,7 @@ VENV ?= .venv
 export VENV
 BIN := $(VENV)/bin
 
-.PHONY: run test lint venv
+.PHONY: run test lint venv lock
 
 run:
 	@scripts/ensure-venv.sh $(if $(findstring postgres,$(DATABASE_URL)),postgres,)
@@ -24,3 +24,12 @@ lint:
 
 venv:
 	@scripts/ensure-venv.sh test
+
+# Regenerate the lock files (exact pins with hashes) from pyproject.toml after changing its
+# dependencies; commit them. Needs PyPI.
+LOCK_FLAGS := --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	--no-emit-find-links --all-build-deps --extra postgres
+lock: venv
+	$(BIN)/pip install -q 'pip-tools>=7.4,<8'
+	$(BIN)/pip-compile -q $(LOCK_FLAGS) -o requirements/lock.txt pyproject.toml
+	$(BIN)/pip-compile -q $(LOCK_FLAGS) --extra test -o requirements/lock-test.txt pyproject.toml

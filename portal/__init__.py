@@ -31,12 +31,13 @@ def create_app(test_config=None):
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from portal import cli, db, extensions, templating, web
+    from portal import cli, db, extensions, security_headers, templating, web
     from portal.auth import init_login
     from portal.celery_app import celery_init_app
 
     db.initialize(app.config["DATABASE_URL"], app.config["DATABASE_POOL_SIZE"])
     web.init_app(app)
+    security_headers.init_app(app)
     extensions.csrf.init_app(app)
     extensions.htmx.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])

@@ -2,6 +2,7 @@
 overrides it (an optional `.env` file is read first). This is the only module that reads the
 environment; everything else reads the app's config or takes its values as arguments."""
 
+import datetime
 import os
 import secrets
 import time
@@ -81,11 +82,31 @@ def load(instance_path):
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(Path(instance_path) / "uploads")),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_BYTES", str(12 * 1024 * 1024))),
         "PHOTO_MAX_BYTES": int(os.environ.get("PHOTO_MAX_BYTES", str(5 * 1024 * 1024))),
+        # Photos with more pixels than this are refused (before they are decoded); larger
+        # sides than PHOTO_MAX_SIDE are scaled down when the photo is re-encoded.
+        "PHOTO_MAX_PIXELS": _int("PHOTO_MAX_PIXELS", 40_000_000),
+        "PHOTO_MAX_SIDE": _int("PHOTO_MAX_SIDE", 4000),
         # Proxies in front of the app that set X-Forwarded-For/-Proto/-Host (0: none trusted).
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "LOOKUP_RATE_LIMIT": os.environ.get("LOOKUP_RATE_LIMIT", "5 per minute"),
         "GUEST_LINK_MAX_AGE": int(os.environ.get("GUEST_LINK_MAX_AGE", str(24 * 3600))),
+        # Per-account sign-in lock (from any address): after LOGIN_LOCK_FAILURES failures in a
+        # row the account is locked LOGIN_LOCK_MINUTES, doubling per lock up to the max; the
+        # owner is emailed an unlock link valid UNLOCK_LINK_MAX_AGE seconds.
+        "LOGIN_LOCK_FAILURES": _int("LOGIN_LOCK_FAILURES", 5),
+        "LOGIN_LOCK_MINUTES": _int("LOGIN_LOCK_MINUTES", 15),
+        "LOGIN_LOCK_MAX_MINUTES": _int("LOGIN_LOCK_MAX_MINUTES", 24 * 60),
+        "UNLOCK_LINK_MAX_AGE": _int("UNLOCK_LINK_MAX_AGE", 24 * 3600),
+        # Seconds an emailed password-reset link stays valid (it works once).
+        "PASSWORD_RESET_MAX_AGE": _int("PASSWORD_RESET_MAX_AGE", 3600),
+        # Two-factor sign-in (TOTP) required for managers and admins (default: in production).
+        "REQUIRE_STAFF_TOTP": _flag("REQUIRE_STAFF_TOTP", default=production),
+        "TOTP_ISSUER": os.environ.get("TOTP_ISSUER", "Returns Portal"),
+        # Seconds between the password and the second-factor code of one sign-in.
+        "SIGNIN_CODE_SECONDS": _int("SIGNIN_CODE_SECONDS", 300),
+        # Days a "Keep me signed in" cookie lasts (it ends sooner with the session generation).
+        "REMEMBER_COOKIE_DURATION": datetime.timedelta(days=_int("REMEMBER_DAYS", 30)),
         "PAYMENT_GATEWAY": os.environ.get("PAYMENT_GATEWAY", "ledger"),
         "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", ""),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
@@ -100,6 +121,10 @@ def load(instance_path):
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", default=not debug),
         "WTF_CSRF_TIME_LIMIT": None,
+        # Security headers (portal/security_headers.py): HSTS max-age in seconds (production
+        # default one year, 0 = no header) and redirecting plain http to https (production).
+        "HSTS_SECONDS": _int("HSTS_SECONDS", 31536000 if production else 0),
+        "FORCE_HTTPS": _flag("FORCE_HTTPS", default=production),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         # Background work (the outbox): how long a worker holds a message, how soon the
         # sweeper re-publishes one left pending, the retry backoff, and when to give up.

@@ -1,5 +1,7 @@
-"""Return photos on disk: images only (checked by content, not by name), size-limited, stored
-under UPLOAD_DIR (never under static/) with random names, served by a view that checks access.
+"""Return photos on disk: images only (checked by content, not by name), size-limited in bytes
+and in pixels, re-encoded (decoded and written afresh: no EXIF, GPS position, ICC profile or
+text chunk survives, nor anything appended after the image data), stored under UPLOAD_DIR
+(never under static/) with random names, served by a view that checks access.
 """
 
 import io
@@ -7,7 +9,7 @@ import secrets
 import warnings
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from portal.returns.errors import DomainError
 from portal.returns.requests import PhotoRef
@@ -20,6 +22,8 @@ ALLOWED = {
     "GIF": ("image/gif", ".gif"),
 }
 MAX_PIXELS = 40_000_000  # a decompression bomb is refused before it is decoded
+MAX_SIDE = 4000  # a larger photo is scaled down to this many pixels on its longer side
+KEEP_INFO = ("transparency",)  # the only metadata a re-encoded image keeps
 
 
 class InvalidUpload(DomainError):
@@ -30,7 +34,7 @@ def _mb(size):
     return f"{size / (1024 * 1024):g} MB"
 
 
-def read_image(stream, filename, max_bytes):
+def read_image(stream, filename, max_bytes, max_pixels=MAX_PIXELS):
     """(bytes, format) of an uploaded image, or InvalidUpload with a readable message."""
     name = filename or "the file"
     data = stream.read(max_bytes + 1)
@@ -43,7 +47,7 @@ def read_image(stream, filename, max_bytes):
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as probe:
                 fmt = probe.format
-                if probe.width * probe.height > MAX_PIXELS:
+                if probe.width * probe.height > max_pixels:
                     raise InvalidUpload(f"{name} has too many pixels for a photo.")
                 probe.verify()  # structure check; the image can't be used after verify()
             with Image.open(io.BytesIO(data)) as image:  # reopen and decode it for real
@@ -60,9 +64,43 @@ def read_image(stream, filename, max_bytes):
     return data, fmt
 
 
-def store_photo(file_storage, upload_dir, max_bytes):
-    """Check and store one uploaded photo; returns a PhotoRef for the return request."""
-    data, fmt = read_image(file_storage.stream, file_storage.filename, max_bytes)
+def reencode(data, fmt, max_side=MAX_SIDE):
+    """The image decoded and written again in its own format: turned upright by its EXIF
+    orientation, then without EXIF (GPS), ICC profile, comments or text chunks, without
+    whatever followed the image data, only the first frame of an animation, and at most
+    `max_side` pixels on its longer side."""
+    with Image.open(io.BytesIO(data)) as original:
+        original.seek(0)
+        image = ImageOps.exif_transpose(original)
+        image.load()
+    if max(image.size) > max_side:
+        image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    options = {}
+    if fmt == "JPEG":
+        if image.mode not in ("RGB", "L"):
+            image = image.convert("RGB")
+        options = {"quality": 90, "optimize": True}
+    elif fmt == "WEBP":
+        options = {"quality": 90}
+    elif fmt == "PNG":
+        options = {"optimize": True}
+    image.info = {key: value for key, value in image.info.items() if key in KEEP_INFO}
+    out = io.BytesIO()
+    image.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def store_photo(file_storage, upload_dir, max_bytes, max_pixels=MAX_PIXELS, max_side=MAX_SIDE):
+    """Check, re-encode and store one uploaded photo; returns a PhotoRef for the return
+    request (its size is that of the stored file)."""
+    data, fmt = read_image(file_storage.stream, file_storage.filename, max_bytes, max_pixels)
+    try:
+        data = reencode(data, fmt, max_side)
+    except (OSError, ValueError, SyntaxError, EOFError):
+        raise InvalidUpload(
+            f"{file_storage.filename or 'the file'} is not a photo we can read: upload a JPEG, "
+            "PNG, WebP or GIF image."
+        ) from None
     content_type, ext = ALLOWED[fmt]
     folder = Path(upload_dir)
     folder.mkdir(parents=True, exist_ok=True)

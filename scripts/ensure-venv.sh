@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Create .venv if it is missing and install the project into it (editable).
-#   scripts/ensure-venv.sh            -> pip install -e .
-#   scripts/ensure-venv.sh test       -> pip install -e '.[test]'
-# The install is skipped when pyproject.toml has not changed since the last one.
+# Create .venv if it is missing and install the project into it (editable), from the lock files:
+# exact versions with their hashes (pip --require-hashes), then the project itself without
+# dependencies. The lock files are generated from pyproject.toml (make lock).
+#   scripts/ensure-venv.sh            -> requirements/lock.txt (the app, with PostgreSQL's driver)
+#   scripts/ensure-venv.sh postgres   -> the same
+#   scripts/ensure-venv.sh test       -> requirements/lock-test.txt (and the test tools)
+# The install is skipped when pyproject.toml and the lock file have not changed since the last one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,20 +54,23 @@ if [ ! -x "$VENV/bin/python" ]; then
     fi
 fi
 
-spec="."
-[ -n "$EXTRAS" ] && spec=".[$EXTRAS]"
+lock="requirements/lock.txt"
+[ "$EXTRAS" = "test" ] && lock="requirements/lock-test.txt"
 stamp="$VENV/.installed-${EXTRAS:-base}"
-digest="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+digest="$(cat pyproject.toml "$lock" | sha256sum | cut -d' ' -f1)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ]; then
     exit 0
 fi
-echo "==> pip install -e '$spec'"
+echo "==> pip install --require-hashes -r $lock, then the project (-e . --no-deps)"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
-# Quiet unless it fails (setuptools prints build warnings even with -q).
-if ! PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/python" -m pip install -q -e "$spec" >"$log" 2>&1; then
+pip() { PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/python" -m pip "$@"; }
+# Quiet unless it fails (setuptools prints build warnings even with -q). The lock holds
+# setuptools too, so the project builds with the pinned one (no unpinned build isolation).
+if ! pip install -q --require-hashes -r "$lock" >"$log" 2>&1 ||
+    ! pip install -q --no-deps --no-build-isolation -e . >>"$log" 2>&1; then
     cat "$log" >&2
-    echo "error: pip install -e '$spec' failed." >&2
+    echo "error: installing from $lock failed." >&2
     exit 1
 fi
 echo "$digest" >"$stamp"

@@ -93,3 +93,46 @@ def errors(html):
     if summary:
         found += re.findall(r"<li>(.*?)</li>", summary.group(0), re.S)
     return [htmllib.unescape(re.sub(r"\s+", " ", m).strip()) for m in found]
+
+
+# --- emails the outbox sends (delivered here, written as .eml files under MAIL_DIR) -------------
+
+
+def deliver_emails(app, kind="account_email"):
+    """Deliver the pending outbox messages of `kind` as the worker would, and return every
+    email written so far as (to, subject, text body), oldest first."""
+    from email import policy
+    from email.parser import BytesParser
+    from pathlib import Path
+
+    from portal.db import db
+    from portal.models import OutboxMessage
+    from portal.outbox.delivery import deliver
+
+    with app.app_context(), db.connection_context():
+        pending = OutboxMessage.select().where(
+            (OutboxMessage.kind == kind) & (OutboxMessage.status == "pending")
+        )
+        for message in list(pending):
+            deliver(message.id, app.config)
+    folder = Path(app.config["MAIL_DIR"])
+    found = []
+    for path in (
+        sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns) if folder.exists() else []
+    ):
+        msg = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+        found.append((msg["To"], msg["Subject"], msg.get_body(("plain",)).get_content()))
+    return found
+
+
+def link_in(text, path):
+    """The token of the first link to /<path>/<token> in an email's text."""
+    match = re.search(rf"/{path}/([A-Za-z0-9_\-]+)", text)
+    assert match, text
+    return match.group(1)
+
+
+def without_csrf(html):
+    """A page less its CSRF tokens (new ones each time), to compare two answers."""
+    return re.sub(r'(csrf-token" content="|X-CSRFToken&#34;: &#34;|X-CSRFToken": "|'
+                  r'name="csrf_token" type="hidden" value=")[^"&]*', "", html)  # fmt: skip

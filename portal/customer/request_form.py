@@ -260,7 +260,15 @@ def _confirm(flow, form):
     for line_id, line_files in files.items():
         try:
             for file in line_files:
-                stored.append(store_photo(file, config["UPLOAD_DIR"], config["PHOTO_MAX_BYTES"]))
+                stored.append(
+                    store_photo(
+                        file,
+                        config["UPLOAD_DIR"],
+                        config["PHOTO_MAX_BYTES"],
+                        config["PHOTO_MAX_PIXELS"],
+                        config["PHOTO_MAX_SIDE"],
+                    )
+                )
                 photos[line_id] = (*photos.get(line_id, ()), stored[-1])
         except InvalidUpload as exc:
             delete_photos(stored, config["UPLOAD_DIR"])

@@ -19,7 +19,8 @@ SHOWN = ("rma", "order", "policy", "rows", "line_by_id", "unreceived", "covered"
          "refunds", "events", "shopper_kinds", "actions", "finish_blocker", "plan", "plan_rows",
          "plan_error", "payments", "responsible", "status_label", "fee_percent", "refund_failed",
          "failed_refunds", "refund_being_sent", "extra_lines", "history", "no_locations",
-         "can_edit", "has_label", "shipments", "to_ship", "awaiting_payment")  # fmt: skip
+         "can_edit", "has_label", "shipments", "to_ship", "awaiting_payment",
+         "additional_limit")  # fmt: skip
 
 
 def load_return(reference):

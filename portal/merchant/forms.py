@@ -294,6 +294,11 @@ class PolicyForm(FlaskForm):
     refund_approval_threshold = MoneyField(
         "Refunds above this need a second manager (0: never)", validators=[Optional()]
     )
+    additional_approval_limit = MoneyField(
+        "An additional refund value above this needs a second manager (blank: the order's "
+        "original shipping)",
+        validators=[Optional()],
+    )
     require_return_invoice = BooleanField("Require a return invoice number with each refund")
     allow_edit_completed = BooleanField("Allow editing completed returns")
     expire_unshipped_days = IntegerField(

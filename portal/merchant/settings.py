@@ -26,6 +26,11 @@ def _policy_form(policy):
         reference_pattern=policy.reference_pattern,
         require_responsible=policy.require_responsible,
         refund_approval_threshold=f.amount_text(policy.refund_approval_threshold),
+        additional_approval_limit=(
+            ""
+            if policy.additional_approval_limit is None
+            else f.amount_text(policy.additional_approval_limit)
+        ),  # fmt: skip
         require_return_invoice=policy.require_return_invoice,
         allow_edit_completed=policy.allow_edit_completed,
         expire_unshipped_days=policy.expire_unshipped_days,
@@ -114,6 +119,7 @@ def policy_settings():
             reference_pattern=form.reference_pattern.data,
             require_responsible=form.require_responsible.data,
             refund_approval_threshold=form.refund_approval_threshold.cents or 0,
+            additional_approval_limit=form.additional_approval_limit.cents,
             require_return_invoice=form.require_return_invoice.data,
             allow_edit_completed=form.allow_edit_completed.data,
             expire_unshipped_days=form.expire_unshipped_days.data,

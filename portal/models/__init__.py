@@ -20,6 +20,7 @@ from portal.models.returns import (
     ReturnReason,
     ReturnStatusCount,
 )
+from portal.models.security import AccountToken, RecoveryCode, RememberToken
 from portal.models.shipping import METHOD_KINDS, ReturnShippingMethod
 
 ALL_MODELS = [
@@ -54,6 +55,9 @@ ALL_MODELS = [
     Replacement,
     ExchangeOrder,
     ExchangeOrderLine,
+    AccountToken,
+    RecoveryCode,
+    RememberToken,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [

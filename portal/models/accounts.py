@@ -2,7 +2,7 @@
 
 import datetime
 
-from peewee import SQL, BooleanField, CharField, DateTimeField
+from peewee import SQL, BigIntegerField, BooleanField, CharField, DateTimeField, IntegerField
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.db import BaseModel
@@ -31,6 +31,19 @@ class User(BaseModel):
     )
     active = BooleanField(default=True)
     created_at = DateTimeField(default=now)
+    # The session generation: part of get_id(), so the session cookie and the remember-me
+    # cookie carry it. Bumped by sign-out, a password change or reset, "sign out everywhere"
+    # and deactivation: every session of the account made before then is refused at once.
+    session_version = IntegerField(default=1)
+    # Failed sign-ins in a row on this account (from any address), and the lock they led to.
+    failed_logins = IntegerField(default=0)
+    locked_until = DateTimeField(null=True)
+    lock_count = IntegerField(default=0)  # locks since the last good sign-in: each one doubles
+    # Two-factor sign-in (TOTP): the secret (set at enrolment, kept while it is on), when it
+    # was confirmed (None: not on), and the last time step used (a code works only once).
+    totp_secret = CharField(null=True)
+    totp_enabled_at = DateTimeField(null=True)
+    totp_last_step = BigIntegerField(null=True)
 
     @staticmethod
     def normalize_email(email):
@@ -54,7 +67,12 @@ class User(BaseModel):
     is_anonymous = False
 
     def get_id(self):
-        return str(self.id)
+        """flask-login's id: "<user id>:<session generation>" (see session_version)."""
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def totp_enabled(self):
+        return self.totp_enabled_at is not None
 
     @property
     def is_staff(self):

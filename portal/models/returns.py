@@ -48,6 +48,11 @@ class ReturnPolicy(BaseModel):
     require_responsible = BooleanField(default=False)
     allow_edit_completed = BooleanField(default=False)
     refund_approval_threshold = IntegerField(default=0)  # 0: no second approval needed
+    # An additional value above this (cents) waits for a second manager; None: the order's
+    # original shipping total.
+    additional_approval_limit = IntegerField(
+        null=True, constraints=check("additional_approval_limit >= 0")
+    )
     require_return_invoice = BooleanField(default=False)
     expire_unshipped_days = IntegerField(default=30)  # approved but never received; 0: never
     return_address = TextField(default="Returns Department\n1 Warehouse Road\nSpringfield")

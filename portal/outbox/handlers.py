@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from portal import carriers, mail
 from portal.models import Refund, Return, ReturnLabel
 from portal.outbox.errors import GiveUp, RetryLater
-from portal.returns import refund_execution, shipping
+from portal.returns import account_security, refund_execution, shipping
 from portal.returns.errors import NotFound, RefundBusy, RefundDeferred, RefundRefused
 
 
@@ -26,20 +26,43 @@ def send_email(message, config):
     context = dict(payload.get("context") or {})
     if payload.get("rma_id"):
         context["rma"] = Return.get_or_none(Return.id == payload["rma_id"])
-    subject, text, html = mail.render(payload["template"], **context)
     attachments = []
     if context.get("label") and payload.get("rma_id"):  # the return label, as it was stored
         label = ReturnLabel.get_or_none(ReturnLabel.rma == payload["rma_id"])
         if label is not None:
             name = f"return-label-{context['rma'].reference}.pdf"
             attachments.append((name, bytes(label.pdf), "application", "pdf"))
-    msg = mail.build(payload["to"], subject, text, html,
-                     message_id=f"<outbox-{message.id}@returns.portal>",
-                     attachments=attachments)  # fmt: skip
+    _send(message, payload["to"], payload["template"], context, attachments)
+
+
+def _send(message, to, template, context, attachments=()):
+    subject, text, html = mail.render(template, **context)
+    msg = mail.build(to, subject, text, html, message_id=f"<outbox-{message.id}@returns.portal>",
+                     attachments=list(attachments))  # fmt: skip
     try:
         mail.send(msg)
     except mail.MailError as exc:
         raise (GiveUp if exc.permanent else RetryLater)(str(exc)) from exc
+
+
+def send_account_email(message, config):
+    """A password-reset or unlock email: the token is made here, so no database row ever
+    holds one that works (portal.returns.account_security)."""
+    base = config["PUBLIC_URL"].rstrip("/")
+    paths = {account_security.RESET: "reset-password", account_security.UNLOCK: "unlock"}
+    max_ages = {account_security.RESET: config["PASSWORD_RESET_MAX_AGE"],
+                account_security.UNLOCK: config["UNLOCK_LINK_MAX_AGE"]}  # fmt: skip
+    try:
+        found = account_security.account_email(
+            message.payload or {}, lambda purpose, token: f"{base}/{paths[purpose]}/{token}",
+            max_ages,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise GiveUp(str(exc)) from exc
+    if found is None:
+        return
+    template, to, context = found
+    _send(message, to, template, context)
 
 
 def _refund_id(message):
@@ -99,6 +122,7 @@ def label_failed(message, error, config):
 
 HANDLERS = {
     "email": Handler(send_email),
+    "account_email": Handler(send_account_email),
     "refund": Handler(carry_out_refund, on_failure=refund_failed, on_retry=retry_refund),
     "label": Handler(make_label, on_failure=label_failed),
 }

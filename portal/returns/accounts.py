@@ -54,7 +54,7 @@ def add_staff(actor, email, name, role, password, hash_method=DEFAULT_HASH_METHO
 
 
 def set_active(actor, user_id, active):
-    """Deactivate (they are signed out on their next request) or reactivate a staff account."""
+    """Deactivate (every session of theirs ends at once) or reactivate a staff account."""
     _admin(actor)
     with db.atomic():
         user = User.get_or_none(User.id == int(user_id))
@@ -64,6 +64,8 @@ def set_active(actor, user_id, active):
             raise DomainError("You can't deactivate your own account.")
         if user.active != bool(active):
             user.active = bool(active)
+            if not active:  # every session and remember-me cookie of theirs ends now
+                user.session_version += 1
             user.save()
             audit.record(actor, "staff.activated" if active else "staff.deactivated",
                          f"user:{user.id}", {"active": not active, "email": user.email},

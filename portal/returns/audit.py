@@ -1,5 +1,7 @@
-"""The audit log: every change to the store's settings, reasons, locations and staff accounts
-writes an entry (who, when, before, after) in the same transaction as the change. Entries are
+"""The audit log: every change to the store's settings, reasons, locations and staff accounts,
+and every security event (sign-ins and their failures, locks, sessions ended, passwords, two-
+factor sign-in, refund approvals) writes an entry (who, when, before, after) in the same
+transaction as the change. Entries never hold a secret: no password, token or code. Entries are
 only ever added (the database refuses to change or delete them)."""
 
 import datetime
@@ -28,6 +30,17 @@ ACTIONS = {
     "shipping_method.activated": "Return shipping method activated",
     "shipping_method.deactivated": "Return shipping method deactivated",
     "shipping_method.deleted": "Return shipping method deleted",
+    "signin.succeeded": "Signed in",
+    "signin.failed": "Sign-in failed",
+    "account.locked": "Account locked (failed sign-ins)",
+    "account.unlocked": "Account unlocked",
+    "sessions.ended": "Sessions ended",
+    "password.changed": "Password changed",
+    "password.reset": "Password reset by emailed link",
+    "2fa.enabled": "Two-factor sign-in turned on",
+    "2fa.disabled": "Two-factor sign-in turned off",
+    "2fa.recovery_used": "Recovery code used",
+    "refund.approved": "Refund approved (second manager)",
 }
 
 

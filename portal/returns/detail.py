@@ -86,6 +86,11 @@ class ReturnDetail:
         return [loc for loc in self.locations if loc.kind == "sellable"]
 
     @property
+    def additional_limit(self):
+        """The largest additional value one manager may give alone on this return (cents)."""
+        return refunding.additional_limit(self.policy, self.order)
+
+    @property
     def default_location_id(self):
         return self.policy.default_location_id
 

@@ -4,8 +4,8 @@ prepare_refund() computes the amount with amounts.refund_for_return() (the same 
 shopper's estimate), caps it at what the order can still refund, splits it across the order's
 payments (card first, then gift card) or store credit, and writes the Refund rows, their
 outbox messages and the timeline event in one transaction. The worker carries refunds out;
-nothing here talks to a payment gateway. Refunds over the policy's threshold wait for a second
-manager (maker-checker).
+nothing here talks to a payment gateway. Refunds over the policy's threshold, and refunds with an
+additional value over its limit, wait for a second manager (maker-checker).
 """
 
 import uuid
@@ -15,7 +15,7 @@ from peewee import fn
 
 from portal.db import db, locked
 from portal.models import Invoice, Order, Payment, Refund, ReturnExtraLine, ReturnLine, ReturnPolicy
-from portal.returns import amounts, refund_states
+from portal.returns import amounts, audit, refund_states
 from portal.returns.errors import Conflict, DomainError, InvalidTransition, NotAllowed, NotFound
 from portal.returns.facts import facts_for, lines_of, needs_refund, refund_batches, refunded_units
 from portal.returns.money import format_money
@@ -104,6 +104,13 @@ def plan_refund(rma, lines=None, order=None, refund_shipping=None, additional=0,
         breakdown = calculate_refund(amounts.refund_lines(items, exclude_rma_id=rma.id), terms)
     return RefundPlan(lines, quantities, breakdown, amounts.payment_rooms(order), not batches,
                       extras)  # fmt: skip
+
+
+def additional_limit(policy, order):
+    """The largest additional value one manager may give alone (cents): the store's setting,
+    or (None) the order's original shipping total."""
+    limit = policy.additional_approval_limit
+    return order.shipping_total if limit is None else limit
 
 
 def _whole_cents(value, what):
@@ -238,6 +245,9 @@ def prepare_refund(rma, actor, refund_shipping=None, additional=0, additional_no
             )
         allocations = _allocate(total, plan.rooms, store_credit, split, order.currency)
         over = policy.refund_approval_threshold > 0 and total > policy.refund_approval_threshold
+        # The additional value is no back door: above its limit it needs a second manager too.
+        additional_over = additional > additional_limit(policy, order)
+        over = over or additional_over
         status = AWAITING_APPROVAL if over else PENDING
         changes = _return_invoice(current, order, policy, return_invoice_number)
 
@@ -289,7 +299,8 @@ def prepare_refund(rma, actor, refund_shipping=None, additional=0, additional_no
             extra_lines=[{"id": x.id, "description": x.description, "amount": x.amount}
                          for x in plan.extras],
             refund_shipping=refund_shipping, store_credit=bool(store_credit),
-            awaiting_approval=over, capped_by=plan.breakdown.capped_by,
+            awaiting_approval=over, additional_over_limit=additional_over,
+            capped_by=plan.breakdown.capped_by,
             return_invoice_number=changes.get("return_invoice_number"),
             refunds=[{"id": r.id, "method": r.method, "amount": r.amount, "status": r.status}
                      for r in created],
@@ -334,6 +345,10 @@ def approve_refund(refund, approver, version=None):
         if not refund_states.move(group, "approve", current, approver, approved_by=approver):
             raise Conflict(STALE)
         touch(current)
+        audit.record(approver, "refund.approved", f"return:{current.reference}", after={
+            "refunds": [r.id for r in group], "amount": sum(r.amount for r in group),
+            "currency": current.currency, "prepared_by": group[0].created_by_id,
+        })  # fmt: skip
         for r in group:
             enqueue_refund(r, current)
         return group

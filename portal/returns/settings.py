@@ -86,6 +86,9 @@ def update_policy(actor, **values):
         "return_shipping_fee": lambda v: _cents(v, "The return shipping fee"),
         "auto_approve_max": lambda v: _cents(v, "The auto-approve amount"),
         "refund_approval_threshold": lambda v: _cents(v, "The refund approval threshold"),
+        "additional_approval_limit": lambda v: (
+            None if v is None else _cents(v, "The additional value limit")
+        ),
         "expire_unshipped_days": lambda v: _whole(v, 0, 3650, "The expiry (0: never)"),
         "reference_pattern": lambda v: validate_pattern((v or "").strip()),
         "return_address": _address,

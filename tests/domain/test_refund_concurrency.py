@@ -79,6 +79,7 @@ def test_threads_racing_on_the_same_refunds_book_each_once(pg_app, make):
         refunds = make.refunds_for(order, 5, 1000, payment=payment)
         messages = {m.payload["refund_id"]: m.id for m in OutboxMessage.select()}
     outcomes = collections.Counter()
+    counting = threading.Lock()  # Counter's += is not atomic across 20 threads
     barrier = threading.Barrier(20)
 
     def race(refund):
@@ -87,9 +88,11 @@ def test_threads_racing_on_the_same_refunds_book_each_once(pg_app, make):
             for fn in (lambda: deliver(messages[refund.id], app.config),
                        lambda: execute_refund(refund.id, LEDGER)):  # fmt: skip
                 try:
-                    outcomes[fn()] += 1
+                    outcome = fn()
                 except Exception as exc:
-                    outcomes[exc.__class__.__name__] += 1
+                    outcome = exc.__class__.__name__
+                with counting:
+                    outcomes[outcome] += 1
 
     threads = [threading.Thread(target=race, args=(r,)) for r in refunds for _ in range(4)]
     for t in threads:
@@ -101,4 +104,10 @@ def test_threads_racing_on_the_same_refunds_book_each_once(pg_app, make):
         book = collections.Counter(t.idempotency_key for t in LedgerTransaction.select())
         assert book == {r.idempotency_key: 1 for r in refunds}
         assert all(r.attempts == 1 for r in Refund.select())
-    assert outcomes["succeeded"] + outcomes["sent"] == 5, outcomes
+    # Each refund was carried out exactly once (the book and the attempts above). A delivery
+    # whose handler finds its refund already carried out by a direct call ("nothing to do")
+    # is "sent" too, so sent + succeeded is at least 5, not always exactly 5.
+    assert outcomes["succeeded"] <= 5 and outcomes["succeeded"] + outcomes["sent"] >= 5, outcomes
+    assert sum(outcomes.values()) == 40
+    assert set(outcomes) <= {"succeeded", "sent", "skipped", "retry", "nothing to do",
+                             "RefundBusy"}, outcomes  # fmt: skip

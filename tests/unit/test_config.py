@@ -50,3 +50,18 @@ def test_secure_cookies_can_be_forced_in_debug(clean_env, tmp_path):
     clean_env.setenv("FLASK_DEBUG", "1")
     clean_env.setenv("SESSION_COOKIE_SECURE", "true")
     assert config.load(str(tmp_path))["SESSION_COOKIE_SECURE"] is True
+
+
+def test_production_turns_on_hsts_https_and_staff_two_factor(clean_env, tmp_path):
+    for name in ("HSTS_SECONDS", "FORCE_HTTPS", "REQUIRE_STAFF_TOTP"):
+        clean_env.delenv(name, raising=False)
+    development = config.load(str(tmp_path))
+    assert (development["HSTS_SECONDS"], development["FORCE_HTTPS"]) == (0, False)
+    assert development["REQUIRE_STAFF_TOTP"] is False
+    clean_env.setenv("PORTAL_ENV", "production")
+    clean_env.setenv("SECRET_KEY", "from-env")
+    production = config.load(str(tmp_path))
+    assert (production["HSTS_SECONDS"], production["FORCE_HTTPS"]) == (31536000, True)
+    assert production["REQUIRE_STAFF_TOTP"] is True
+    clean_env.setenv("REQUIRE_STAFF_TOTP", "0")
+    assert config.load(str(tmp_path))["REQUIRE_STAFF_TOTP"] is False

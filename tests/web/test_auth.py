@@ -181,8 +181,9 @@ def test_session_cookie_is_httponly_samesite_lax_and_secure_by_default(tmp_path,
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
     assert "Secure" in cookie
-    remember = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_")]
-    assert remember and all("Secure" in c and "HttpOnly" in c for c in remember)
+    remember = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember=")]
+    assert remember and all("Secure" in c and "HttpOnly" in c and "SameSite=Lax" in c
+                            for c in remember)  # fmt: skip
 
 
 def test_debug_mode_drops_secure_so_plain_http_works(tmp_path, monkeypatch):

@@ -106,7 +106,7 @@ def test_a_name_or_code_already_used_is_refused_and_nothing_changes(app, client,
     assert re.search(rf'id="location{store.quarantine.id}-name"[^>]*value="{store.main.name}"',
                      response.get_data(as_text=True))  # fmt: skip
     assert snapshot() == before
-    assert AuditEntry.select().count() == 0
+    assert AuditEntry.select().where(AuditEntry.action != "signin.succeeded").count() == 0
 
 
 def test_bad_fields_are_field_errors_and_never_a_500(app, client, store):
@@ -169,7 +169,8 @@ def test_repeating_a_change_audits_nothing_twice(app, client, store):
     for _ in range(2):
         assert client.post(f"{BASE}/{store.main.id}/default").status_code == 303
         assert client.post(f"{BASE}/{store.quarantine.id}/deactivate").status_code == 303
-    actions = [e.action for e in AuditEntry.select().order_by(AuditEntry.id)]
+    actions = [e.action for e in AuditEntry.select().order_by(AuditEntry.id)
+               if e.action != "signin.succeeded"]  # fmt: skip
     assert actions == ["location.default", "location.deactivated"]
 
 

@@ -245,3 +245,25 @@ def test_restock_with_quarantine_through_the_page(app, client, store, rma):
     assert pages.act(client, rma.reference, "restock", fields).status_code == 303
     line = factories.line_of(rma)
     assert (line.restocked_quantity, line.quarantined_quantity) == (2, 1)
+
+
+def test_an_additional_value_over_the_limit_waits_for_a_second_manager(app, client, store, rma):
+    """Issue 15: the refund form says the limit (the order's shipping, 5.00, by default); one
+    manager's additional value above it is prepared but waits for another manager."""
+    with app.app_context():
+        review.approve(rma, store.manager)
+        line = factories.line_of(rma)
+        receiving.receive(rma, store.agent, {line.id: (1, 0)})
+    login(client, store.manager.email)
+    html = client.get(f"/merchant/returns/{rma.reference}").get_data(as_text=True)
+    assert "An additional value needs the note; above $5.00 a second manager must approve" in html
+    fields = {"destination": "auto", "refund_shipping": "auto", "additional": "20.00",
+              "submit": "Issue refund"}  # fmt: skip
+    response = pages.act(client, rma.reference, "refund", fields)
+    assert response.status_code == 422 and "referred to" in response.get_data(as_text=True)
+    assert Refund.select().count() == 0
+    fields["additional_note"] = "Referred to complaint 4"
+    assert pages.act(client, rma.reference, "refund", fields).status_code == 303
+    [refund] = list(Refund.select())
+    assert refund.status == "awaiting_approval"
+    assert OutboxMessage.select().where(OutboxMessage.kind == "refund").count() == 0

@@ -49,6 +49,10 @@ def test_a_manager_saves_the_policy(app, client, people):
     assert policy.expire_unshipped_days == 21 and policy.return_address == "Returns\n5 Dock Street"
     page = client.get("/merchant/settings/policy").get_data(as_text=True)
     assert 'value="12.5"' in page and 'value="4.95"' in page
+    assert policy.additional_approval_limit is None  # left blank: the order's shipping
+    response = client.post("/merchant/settings/policy",
+                           data={**POLICY, "additional_approval_limit": "7.50"})  # fmt: skip
+    assert response.status_code == 303 and ReturnPolicy.current().additional_approval_limit == 750
 
 
 @pytest.mark.parametrize(
@@ -61,6 +65,8 @@ def test_a_manager_saves_the_policy(app, client, people):
         ("restocking_fee_percent", "ten", "not a percentage"),
         ("window_days", "-1", "Return window"),
         ("return_shipping_fee", "4.999", "more than two decimals"),
+        ("additional_approval_limit", "ten", "Enter an amount like 12.50."),
+        ("additional_approval_limit", "-3", "Enter an amount like 12.50."),
     ],
 )
 def test_bad_policy_values_are_refused_and_nothing_changes(

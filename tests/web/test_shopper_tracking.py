@@ -3,6 +3,7 @@ refund, what happens next, cancel, and photos served only to their owner and to 
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 from werkzeug.datastructures import FileStorage
@@ -40,7 +41,9 @@ def shop(app, make):
         )
         db.close()
         return {"rma": rma.reference, "rma_id": rma.id, "jo_rma": jo_rma.reference,
-                "photo_id": ReturnPhoto.get().id, "photo": factories.png()}  # fmt: skip
+                "photo_id": ReturnPhoto.get().id,
+                # the file as stored (re-encoded on upload, tests/web/test_photo_reencoding.py)
+                "photo": (Path(app.config["UPLOAD_DIR"]) / ReturnPhoto.get().stored_name).read_bytes()}  # fmt: skip
 
 
 def page(client, path):
