@@ -1,19 +1,7 @@
-"""Jinja filters and globals shared by every page."""
-
-from portal.returns.money import format_money
+"""Jinja filters and globals shared by every page (money and dates: portal/i18n.py)."""
 
 
 def init_app(app):
-    app.add_template_filter(format_money, "money")
-
-    @app.template_filter("date")
-    def _date(value, fmt="%d %b %Y"):
-        return value.strftime(fmt) if value else ""
-
-    @app.template_filter("datetime")
-    def _datetime(value):
-        return value.strftime("%d %b %Y, %H:%M") if value else ""
-
     @app.template_filter("humanize")
     def _humanize(value):
         return str(value or "").replace("_", " ").capitalize()

@@ -1,5 +1,6 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 CODE_LABEL = "Code from your authenticator app, or a recovery code"
@@ -46,4 +47,10 @@ class ChangePasswordForm(NewPasswordForm):
     current = PasswordField(
         "Current password",
         validators=[DataRequired("Enter your current password."), Length(max=200)],
+    )
+
+
+class LanguageForm(FlaskForm):
+    lang = SelectField(
+        "Language", choices=[SelectChoice("en", "English"), SelectChoice("de", "Deutsch")]
     )

@@ -2,18 +2,20 @@
 a forgotten password and the emailed unlock link. Every refusal of a sign-in says the same."""
 
 import time
+from urllib.parse import urlsplit
 
 import segno
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 
+from portal import i18n
 from portal.auth import bp, forget_browser, remember_browser
-from portal.auth.forms import CodeForm, ForgotForm, LoginForm, NewPasswordForm
+from portal.auth.forms import CodeForm, ForgotForm, LanguageForm, LoginForm, NewPasswordForm
 from portal.auth.roles import home_for
 from portal.extensions import limiter
 from portal.returns import account_security as security
-from portal.returns import two_factor
+from portal.returns import accounts, two_factor
 from portal.returns.errors import DomainError
 from portal.web import EmptyForm, first_error, safe_local_url
 
@@ -95,6 +97,8 @@ def _pending(enrol):
 
 def _finish(user, remember, next_url, method):
     user = security.sign_in_succeeded(user, request.remote_addr, method)
+    # The language this browser used until now becomes the account's, unless it has one.
+    accounts.set_locale(user, i18n.select_locale(), only_if_unset=True)
     session.pop(PENDING, None)
     login_user(user)
     if remember:
@@ -222,3 +226,28 @@ def unlock(token):
     except DomainError as exc:
         return render_template("auth/unlock.html", form=form, error=str(exc)), 422
     return render_template("auth/unlock.html", form=form)
+
+
+def _same_site_path(referrer):
+    """The page the switch was on (its Referer, when it is this site's), to go back to."""
+    parts = urlsplit(referrer or "")
+    if parts.netloc != request.host:
+        return None
+    return safe_local_url(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    """The language switch: a cookie for everyone, and the account's language when signed in."""
+    form = LanguageForm()
+    lang = form.lang.data if form.validate_on_submit() else None
+    back = _same_site_path(request.referrer) or url_for("auth.index")
+    if lang is None:
+        flash("Choose English or Deutsch.", "error")
+        return redirect(back, code=303)
+    if current_user.is_authenticated:
+        accounts.set_locale(current_user, lang)
+    response = redirect(back, code=303)
+    response.set_cookie(i18n.COOKIE, lang, max_age=365 * 86400, samesite="Lax",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)  # fmt: skip
+    return response

@@ -3,7 +3,9 @@ staff roles (admins). The rules (unique names, codes, who may do what) are in th
 forms read the fields and refuse what can't be read. A choice posted outside a select's options
 is a field error (WTForms' ValidationError), never a crash."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms.fields import BooleanField, DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
@@ -90,3 +92,18 @@ class AuditFilterForm(FlaskForm):
 
 class RoleForm(FlaskForm):
     role = SelectField("Role", choices=choices((role, role.capitalize()) for role in STAFF_ROLES))
+
+
+# --- the store's look (admins) ------------------------------------------------------------------
+
+
+class StoreLookForm(FlaskForm):
+    name = StringField(
+        _l("Store name"), validators=[DataRequired(_l("Give the store a name.")), Length(max=80)]
+    )
+    accent = StringField(
+        _l("Accent colour"),
+        validators=[DataRequired(_l("Give a colour like #0b5cad.")), Length(max=20)],
+    )
+    logo = FileField(_l("Logo (JPEG, PNG, WebP or GIF)"))
+    remove_logo = BooleanField(_l("Remove the logo"))

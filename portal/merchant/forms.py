@@ -341,6 +341,7 @@ class PolicyForm(FlaskForm):
 class ReasonForm(FlaskForm):
     code = StringField("Code", validators=[DataRequired("Enter a code."), Length(max=40)])
     label = StringField("Label", validators=[DataRequired("Enter a label."), Length(max=120)])
+    label_de = StringField("German label (optional)", validators=[Optional(), Length(max=120)])
     # The domain says why a parent is refused (reasons nest one level deep).
     parent = SelectField(
         "Parent reason", choices=choices([("", "None (top level)")]), default="",

@@ -22,6 +22,7 @@ from portal.models.returns import (
 )
 from portal.models.security import AccountToken, RecoveryCode, RememberToken
 from portal.models.shipping import METHOD_KINDS, ReturnShippingMethod
+from portal.models.store import StoreLook
 
 ALL_MODELS = [
     User,
@@ -58,6 +59,7 @@ ALL_MODELS = [
     AccountToken,
     RecoveryCode,
     RememberToken,
+    StoreLook,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [
