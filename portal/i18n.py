@@ -24,6 +24,7 @@ from babel.numbers import format_currency
 from flask import current_app, has_request_context, request
 from flask_babel import Babel, get_locale
 from flask_babel import format_datetime as babel_datetime
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.models import ReturnPolicy, User
@@ -37,6 +38,17 @@ NAMES = {"en": "English", "de": "Deutsch"}
 # Date patterns per language (CLDR). English keeps the portal's "01 Dec 2026, 14:05".
 DATE = {"en": "dd MMM yyyy", "de": "dd.MM.yyyy"}
 DATETIME = {"en": "dd MMM yyyy, HH:mm", "de": "dd.MM.yyyy, HH:mm"}
+# A return's statuses in words, in the page's language (the English ones are states.LABELS).
+STATUS_NAMES = {
+    "requested": _l("Requested"),
+    "approved": _l("Approved"),
+    "partially_received": _l("Partially received"),
+    "received": _l("Received"),
+    "completed": _l("Completed"),
+    "rejected": _l("Rejected"),
+    "cancelled": _l("Cancelled"),
+    "on_hold": _l("On hold"),
+}
 TIMEZONE_TTL = 30  # seconds a process keeps the store's time zone before reading it again
 
 babel = Babel()
@@ -131,6 +143,10 @@ def date_time(value):
     return babel_datetime(_aware(value), DATETIME.get(_lang(), DATETIME["en"])) if value else ""
 
 
+def status_name(status):
+    return str(STATUS_NAMES.get(status, str(status or "").replace("_", " ").capitalize()))
+
+
 def reason_label(reason):
     """A return reason's label in the page's language (the staff's German one when set)."""
     if reason is None:
@@ -162,4 +178,4 @@ def init_app(app):
 
     @app.context_processor
     def _languages():
-        return {"languages": NAMES, "current_language": _lang()}
+        return {"languages": NAMES, "current_language": _lang(), "status_name": status_name}
