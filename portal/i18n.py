@@ -156,6 +156,16 @@ def reason_label(reason):
     return reason.label
 
 
+def document_words():
+    """How the PDF documents speak in the page's language (portal/returns/documents.py)."""
+    from flask_babel import gettext
+
+    from portal.returns.documents import Words
+
+    return Words(gettext=gettext, money=money, when=date_time, day=date, reason=reason_label,
+                 status=status_name)  # fmt: skip
+
+
 def init_app(app):
     compiled = Path(app.instance_path) / "translations"
     compile_catalogues(CATALOGUES, compiled)

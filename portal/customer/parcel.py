@@ -4,6 +4,7 @@ Files are for the return's owner (or guest) and for staff; anyone else gets a 40
 
 from flask import Response, abort, flash, redirect, render_template, url_for
 
+from portal import i18n
 from portal.customer import bp
 from portal.customer.access import requester, return_for_owner_or_staff, viewer_required
 from portal.customer.forms import TrackingForm
@@ -50,7 +51,7 @@ def return_qr(reference):
 def credit_note(reference):
     rma = return_for_owner_or_staff(reference)
     try:
-        sheet = documents.credit_note(rma)
+        sheet = documents.credit_note(rma, i18n.document_words())
     except NotFound:
         abort(404)
     return pdf_response(sheet_pdf(sheet), f"credit-note-{rma.return_invoice_number}.pdf")
