@@ -128,6 +128,7 @@ def _line(raw, lw, invoice_numbers, default_invoice=None):
         "variant": {str(k): str(v) for k, v in variant.items()},
         "invoice_number": invoice,
         "variant_sku": _optional_text(raw, "variant_sku", lw) or None,
+        "image_url": _optional_text(raw, "image_url", lw),
     }
 
 
