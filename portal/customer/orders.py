@@ -7,7 +7,7 @@ from portal.customer import bp
 from portal.customer.access import guest_number, order_or_404, viewer_required
 from portal.models import Order, OrderLine, Payment, Return, ReturnPolicy
 from portal.pagination import page_number, paginate
-from portal.returns import eligibility
+from portal.returns import eligibility, shopper_words
 
 
 @bp.route("/orders")
@@ -32,13 +32,15 @@ def order_detail(number):
     policy = ReturnPolicy.current()
     lines = eligibility.for_order(order, policy)
     payments = list(order.payments.order_by(Payment.position, Payment.id))
+    returns = list(order.returns.order_by(Return.created_at.desc(), Return.id.desc()))
     return render_template(
         "customer/order.html",
         order=order,
         lines=lines,
         payments=payments,
         policy=policy,
-        returns=list(order.returns.order_by(Return.created_at.desc(), Return.id.desc())),
+        returns=returns,
+        words=shopper_words.status_words(returns),
         can_return=eligibility.anything_returnable(lines),
         is_guest=guest_number() == order.number,
     )

@@ -15,7 +15,7 @@ from portal.customer.access import (
 from portal.customer.forms import TrackingForm
 from portal.models import Return, ReturnLine, ReturnPhoto
 from portal.pagination import page_number, paginate
-from portal.returns import requests
+from portal.returns import requests, shopper_words
 from portal.returns.errors import DomainError
 from portal.returns.tracking import tracking_page
 from portal.uploads import photo_path
@@ -29,7 +29,8 @@ def returns():
     query = return_query().order_by(Return.created_at.desc(), Return.id.desc())
     page = paginate(query, page_number(request.args.get("page")),
                     current_app.config["PER_PAGE"], ReturnLine)  # fmt: skip
-    return render_template("customer/returns.html", page=page)
+    return render_template("customer/returns.html", page=page,
+                           words=shopper_words.status_words(page.items))  # fmt: skip
 
 
 @bp.route("/returns/<reference>")

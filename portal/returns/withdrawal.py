@@ -28,6 +28,7 @@ from portal.returns.amounts import refund_for_return
 from portal.returns.errors import Conflict, DomainError, Ineligible, NotFound, QuantityExceeded
 from portal.returns.quantities import taken_by_line
 from portal.returns.requests import next_reference
+from portal.returns.shopper_words import moment
 
 KIND = "withdrawal"
 REASON_CODE = "withdrawal"
@@ -39,16 +40,6 @@ STATEMENT = "I hereby give notice that I withdraw from my contract of sale of th
 def excluded_values(text):
     """The lines of a settings text box, trimmed, without blanks, lower-cased."""
     return {value.strip().lower() for value in (text or "").splitlines() if value.strip()}
-
-
-def stamp(at, timezone="UTC"):
-    """A moment for people: '1 December 2026, 12:40 CET (UTC+01:00)' in the store's zone."""
-    local = at.replace(tzinfo=datetime.UTC).astimezone(eligibility.zone(timezone or "UTC"))
-    offset = local.strftime("%z")
-    offset = f"UTC{offset[:3]}:{offset[3:]}"
-    name = local.tzname() or offset
-    text = f"{local.day} {local:%B %Y}, {local:%H:%M} {name}"
-    return text if name == offset or name == "UTC" else f"{text} ({offset})"
 
 
 def _day(day):
@@ -232,7 +223,7 @@ def withdraw(order, requester, email, quantities, version=None, at=None, staff_e
         Return.update(estimated_refund=estimate.total).where(Return.id == rma.id).execute()
         rma.estimated_refund = estimate.total
         tz = policy.timezone or "UTC"
-        withdrawn_at = stamp(at, tz)
+        withdrawn_at = moment(at, tz)
         entries = [{"order_line_id": row.line.id, "sku": row.line.sku, "quantity": quantity,
                     "title": row.line.title, "variant": row.line.variant_text}
                    for row, quantity in chosen]  # fmt: skip

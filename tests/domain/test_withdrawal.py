@@ -6,7 +6,7 @@ import datetime
 import pytest
 
 from portal.models import Order, OrderLine, OutboxMessage, Return, ReturnEvent, now
-from portal.returns import withdrawal
+from portal.returns import shopper_words, withdrawal
 from portal.returns.amounts import refund_for_return
 from portal.returns.errors import Conflict, Ineligible, QuantityExceeded
 from tests import factories
@@ -57,8 +57,8 @@ def test_a_full_withdrawal_refunds_goods_and_delivery_with_no_fee_and_acknowledg
     assert context["withdrawn_at"] == event.payload["withdrawn_at"]
     assert context["withdrawn_at"].endswith("(UTC+01:00)") and " CET " in context["withdrawn_at"]
     assert context["estimate"]["total"] == goods + 500 and not context["shopper_pays_return"]
-    assert withdrawal.stamp(at, "Europe/Berlin") == "1 December 2026, 12:40 CET (UTC+01:00)"
-    assert withdrawal.stamp(at) == "1 December 2026, 11:40 UTC"
+    assert shopper_words.moment(at, "Europe/Berlin") == "1 December 2026, 12:40 CET (UTC+01:00)"
+    assert shopper_words.moment(at) == "1 December 2026, 11:40 UTC"
 
 
 def test_the_refund_staff_prepare_is_the_laws(ctx):
