@@ -9,6 +9,7 @@ import pytest
 
 from portal.db import db
 from portal.models import Order, OutboxMessage, Return
+from portal.returns import facts, receiving, review, withdrawal
 from tests import factories, pages
 from tests.pages import login
 
@@ -210,3 +211,53 @@ def test_the_acknowledgment_email_has_the_statement_date_and_time(app, client, s
     stamp = ack["context"]["withdrawn_at"]
     assert f"Date and time: {stamp}" in text and "(UTC+01:00)" in stamp
     assert "No restocking fee" in text and "Sending the goods back costs you nothing." in text
+
+
+def test_a_manager_sets_the_withdrawal_terms(app, client, make):
+    with app.app_context():
+        manager = make.staff("manager")
+        withdrawal.withdrawal_reason()  # exists once a withdrawal was made: not among the store's reasons
+    login(client, manager.email)
+    page = client.get("/merchant/settings/policy").get_data(as_text=True)
+    assert "EU withdrawal" in page and 'name="withdrawal_days"' in page and 'value="14"' in page
+    assert "Withdrawal from the contract (no reason needed)" not in page
+    base = {"window_days": "30", "restocking_fee_percent": "0", "auto_approve": "never",
+            "reference_pattern": "RMA-{year}-{seq:05d}", "expire_unshipped_days": "30",
+            "return_address": "Returns\n1 Road", "timezone": "UTC"}  # fmt: skip
+    fields = {**base, "withdrawal_days": "30", "withdrawal_standard_delivery": "4.90",
+              "withdrawal_shopper_pays_return": "y", "withdrawal_return_cost": "6.50",
+              "withdrawal_excluded_skus": " SEALED-1 \n\nSEALED-2",
+              "withdrawal_excluded_categories": "custom"}  # fmt: skip
+    assert client.post("/merchant/settings/policy", data=fields).status_code == 303
+    with app.app_context():
+        policy = make.policy()
+        assert (policy.withdrawal_days, policy.withdrawal_standard_delivery) == (30, 490)
+        assert policy.withdrawal_shopper_pays_return and policy.withdrawal_return_cost == 650
+        assert policy.withdrawal_excluded_skus == "SEALED-1\nSEALED-2"
+        assert policy.withdrawal_excluded_categories == "custom"
+    refused = client.post("/merchant/settings/policy", data={**fields, "withdrawal_days": "7"})
+    assert refused.status_code == 422 and "Enter 14 to 3650 days." in refused.get_data(as_text=True)
+    with app.app_context():
+        assert make.policy().withdrawal_days == 30
+
+
+def test_staff_process_a_withdrawal_as_usual_with_the_laws_refund(app, client, make):
+    with app.app_context():
+        make.policy(restocking_fee_bps=2000, return_shipping_fee=600, returns_enabled=False)
+        manager, agent = make.staff("manager"), make.staff("agent")
+        shopper = make.user("wanda@example.com")
+        order = make.order(customer=shopper, lines=[factories.TEE, factories.CAP], shipping=500)
+        rma = withdrawal.withdraw(order, shopper, None, {ln.id: ln.quantity for ln in order.lines})
+        review.approve(rma, manager)
+        lines = facts.lines_of(rma.id)
+        receiving.receive(
+            Return.get_by_id(rma.id), agent, {ln.id: (ln.quantity, 0) for ln in lines}
+        )
+        estimate = rma.estimated_refund
+    assert estimate == 3 * 2400 + 1500 + 500  # goods and delivery; no 20% fee, no return fee
+    login(client, manager.email)
+    queue = client.get("/merchant/returns").get_data(as_text=True)
+    assert "kind-withdrawal" in queue
+    html = client.get(f"/merchant/returns/{rma.reference}").get_data(as_text=True)
+    assert f"Withdrawal {rma.reference}" in html and 'id="withdrawal-note"' in html
+    assert f'id="refund-total">${estimate / 100:.2f}</td>' in html
