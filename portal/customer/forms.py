@@ -18,7 +18,14 @@ from wtforms.fields import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Regexp, ValidationError
+from wtforms.validators import (
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 from wtforms.widgets import HiddenInput
 
 from portal.form_fields import WholeNumberField, line_selections
@@ -140,7 +147,7 @@ class WithdrawForm(FlaskForm):
     confirmation page showed (a second confirmation is refused)."""
 
     lines = FieldList(FormField(WithdrawLineForm), max_entries=200)
-    version = IntegerField(widget=HiddenInput(), default=None)
+    version = IntegerField(widget=HiddenInput(), default=None, validators=[Optional()])
 
     def quantities(self):
         """{order_line_id: units} for the lines the form could read."""

@@ -34,7 +34,7 @@ def counts(app):
 def first_step_data(html, version=None):
     """The first step's form as posted: every line's hidden id and its quantity input."""
     data = {}
-    for name, value in re.findall(r'name="(lines-\d+-\w+|version)" value="(\d+)"', html):
+    for name, value in re.findall(r'name="(lines-\d+-\w+|version)" value="(\d*)"', html):
         data[name] = value
     if version is not None:
         data["version"] = str(version)
@@ -51,6 +51,7 @@ def withdraw_in_two_steps(client, number):
     confirm = step_two.get_data(as_text=True)
     assert "Step 2 of 2" in confirm and "Confirm withdrawal" in confirm
     assert "3 × Classic tee" in confirm and "1 × Wool cap" in confirm
+    assert confirm.count('name="version"') == 1  # the order's version, posted once
     return confirm, first_step_data(confirm)
 
 
