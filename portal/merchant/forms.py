@@ -212,6 +212,8 @@ class RefundForm(ActionForm):
                                         validators=[Optional(), Length(max=60)])  # fmt: skip
     preview = SubmitField("Recalculate")
     submit = SubmitField("Issue refund")
+    # The second step: the total (cents) the manager confirmed; a different total asks again.
+    confirm_total = HiddenField()
 
 
 EXTRA_KINDS = [("charge", "Charge the shopper (reduces the refund)"),
