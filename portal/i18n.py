@@ -29,6 +29,7 @@ from flask_login import current_user
 
 from portal.models import ReturnPolicy, User
 from portal.outbox import messages
+from portal.returns import shopper_words
 from portal.returns.accounts import LANGUAGES
 from portal.returns.money import ZERO_DECIMAL, format_money
 
@@ -139,6 +140,18 @@ def date(value, fmt=None):
     return format_date(value, DATE.get(_lang(), DATE["en"]))
 
 
+def moment(at, timezone="UTC"):
+    """A time in the store's zone with the zone named (portal/returns/shopper_words.moment in
+    English; babel's long format in other languages)."""
+    if _lang() == "en" or at is None:
+        return shopper_words.moment(at, timezone)
+    from babel.dates import format_datetime as format_at
+    from babel.dates import get_timezone
+
+    return format_at(_aware(at), "d. MMMM y, HH:mm zzz", tzinfo=get_timezone(timezone or "UTC"),
+                     locale=_lang())  # fmt: skip
+
+
 def date_time(value):
     return babel_datetime(_aware(value), DATETIME.get(_lang(), DATETIME["en"])) if value else ""
 
@@ -176,6 +189,7 @@ def init_app(app):
     app.add_template_filter(date, "date")
     app.add_template_filter(date_time, "datetime")
     app.add_template_filter(reason_label, "reason_label")
+    app.add_template_filter(moment, "moment")
 
     @app.before_request
     def _requester_language():

@@ -128,7 +128,18 @@ def _line(raw, lw, invoice_numbers, default_invoice=None):
         "variant": {str(k): str(v) for k, v in variant.items()},
         "invoice_number": invoice,
         "variant_sku": _optional_text(raw, "variant_sku", lw) or None,
+        "image_url": _image_url(raw, lw),
     }
+
+
+def _image_url(raw, where):
+    """A line's picture: an absolute http(s) address, or "" (pages show it in an <img>)."""
+    url = _optional_text(raw, "image_url", where).strip()
+    if url and not url.lower().startswith(("https://", "http://")):
+        raise RecordError(f"{where}: 'image_url' must start with https:// or http://.")
+    if len(url) > 255:
+        raise RecordError(f"{where}: 'image_url' is longer than 255 characters.")
+    return url
 
 
 def _components(raw, bundle, lw, invoice_numbers):

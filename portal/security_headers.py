@@ -14,7 +14,8 @@ CSP = "; ".join(
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data:",  # data: for the QR code of 2FA enrolment
+        # data: for the QR code of 2FA enrolment; https: for the shop's product pictures
+        "img-src 'self' data: https:",
         "font-src 'self'",
         "connect-src 'self'",
         "form-action 'self'",

@@ -1,4 +1,4 @@
-"""Jinja filters and globals shared by every page (money and dates: portal/i18n.py)."""
+"""Jinja filters and globals shared by every page (money, dates and moments: portal/i18n.py)."""
 
 
 def init_app(app):

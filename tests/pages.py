@@ -37,11 +37,29 @@ def form_data(rma_reference, prefix, fields=None):
     return data
 
 
-def act(client, reference, action, fields=None, htmx=False, prefix=None):
-    """Post an action form of the merchant detail page, as the browser would."""
+CONFIRM_TOTAL = re.compile(r'name="refund-confirm_total" type="hidden" value="(\d+)"')
+
+
+def act(client, reference, action, fields=None, htmx=False, prefix=None, confirm=True):
+    """Post an action form of the merchant detail page, as the browser would. Issuing a refund
+    takes two posts, as a manager's two clicks: "Issue refund" answers with the confirmation
+    step, whose "Confirm refund" (the confirmed total posted back) is sent next, unless
+    `confirm` is False (the first step's answer is returned)."""
     headers = {"HX-Request": "true"} if htmx else {}
     url = f"/merchant/returns/{reference}/{action}"
-    return client.post(url, data=form_data(reference, prefix or action, fields), headers=headers)
+    data = form_data(reference, prefix or action, fields)
+    response = client.post(url, data=data, headers=headers)
+    issuing = (
+        action == "refund"
+        and (fields or {}).get("submit")
+        and "confirm_total" not in (fields or {})
+    )
+    if confirm and issuing and response.status_code == 200:
+        found = CONFIRM_TOTAL.search(response.get_data(as_text=True))
+        if found:
+            data["refund-confirm_total"] = found.group(1)
+            response = client.post(url, data=data, headers=headers)
+    return response
 
 
 def receive_fields(rma, units, damaged=0):

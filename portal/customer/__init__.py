@@ -16,4 +16,12 @@ def return_policy():
     return ReturnPolicy.current()
 
 
-from portal.customer import account, guest, orders, parcel, request_form, tracking  # noqa: E402, F401
+from portal.customer import (  # noqa: E402, F401
+    account,
+    guest,
+    orders,
+    parcel,
+    request_form,
+    tracking,
+    withdrawal,
+)

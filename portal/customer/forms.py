@@ -18,7 +18,14 @@ from wtforms.fields import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Regexp, ValidationError
+from wtforms.validators import (
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 from wtforms.widgets import HiddenInput
 
 from portal.form_fields import WholeNumberField, line_selections
@@ -122,3 +129,28 @@ class LookupForm(FlaskForm):
             Length(max=254),
         ],
     )
+
+
+class WithdrawLineForm(Form):
+    """One order line of a withdrawal: how many of its units to withdraw (all by default)."""
+
+    order_line_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    quantity = WholeNumberField(
+        "How many to withdraw",
+        default=0,
+        validators=[NumberRange(min=0, message="The number of items can't be negative.")],
+    )
+
+
+class WithdrawForm(FlaskForm):
+    """The withdrawal's two steps post the same fields; `version` is the order's version the
+    confirmation page showed (a second confirmation is refused)."""
+
+    lines = FieldList(FormField(WithdrawLineForm), max_entries=200)
+    version = IntegerField(widget=HiddenInput(), default=None, validators=[Optional()])
+
+    def quantities(self):
+        """{order_line_id: units} for the lines the form could read."""
+        return {entry.form.order_line_id.data: entry.form.quantity.data for entry in self.lines
+                if entry.form.order_line_id.data is not None
+                and entry.form.quantity.data is not None}  # fmt: skip

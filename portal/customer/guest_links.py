@@ -15,6 +15,9 @@ from portal.outbox.messages import enqueue_email
 from portal.returns.errors import DomainError
 
 SALT = "guest-order-link"
+# What a link opens: the order page, or the withdrawal from its contract (issue 16).
+ORDER = "order"
+WITHDRAW = "withdraw"
 
 
 class GuestLinkError(DomainError):
@@ -25,18 +28,28 @@ def _serializer(secret_key):
     return URLSafeTimedSerializer(secret_key, salt=SALT)
 
 
-def make_token(secret_key, order):
+def make_token(secret_key, order, purpose=ORDER):
     payload = {"o": order.number, "e": order.email, "j": secrets.token_urlsafe(16)}
+    if purpose != ORDER:
+        payload["p"] = purpose
     return _serializer(secret_key).dumps(payload), payload["j"]
 
 
-def send_link(secret_key, order, valid_for, link_for):
-    """Email the order's address a new link; `link_for(token)` makes its URL."""
-    token, jti = make_token(secret_key, order)
+def send_link(secret_key, order, valid_for, link_for, purpose=ORDER):
+    """Email the order's address a new link; `link_for(token)` makes its URL. `purpose`
+    WITHDRAW: the link leads to the withdrawal from the order's contract."""
+    token, jti = make_token(secret_key, order, purpose)
     with db.atomic():
         enqueue_email("guest_link", order.email, f"guest-link:{jti}", context={
             "link": link_for(token), "order_number": order.number, "valid_for": valid_for,
+            "purpose": purpose,
         })  # fmt: skip
+
+
+def purpose_of(secret_key, token):
+    """What a link (already checked by read_token) opens: ORDER or WITHDRAW."""
+    payload = _serializer(secret_key).loads_unsafe(token)[1]
+    return WITHDRAW if isinstance(payload, dict) and payload.get("p") == WITHDRAW else ORDER
 
 
 def _marker(jti):

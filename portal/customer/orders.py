@@ -7,21 +7,28 @@ from portal.customer import bp
 from portal.customer.access import guest_number, order_or_404, viewer_required
 from portal.models import Order, OrderLine, Payment, Return, ReturnPolicy
 from portal.pagination import page_number, paginate
-from portal.returns import eligibility
+from portal.returns import catalogue, eligibility, shopper_words
+
+SEARCH_MAX = 100
 
 
 @bp.route("/orders")
 @login_required
 def orders():
-    """The signed-in shopper's orders, newest first."""
-    query = (
-        Order.select()
-        .where(Order.customer == current_user.id)
-        .order_by(Order.placed_at.desc(), Order.id.desc())
-    )
+    """The signed-in shopper's orders, newest first, each saying whether something can still be
+    returned and until when; `q` searches order numbers and product names."""
+    search = (request.args.get("q") or "").strip()[:SEARCH_MAX]
+    query = Order.select().where(Order.customer == current_user.id)
+    if search:
+        titles = OrderLine.select(OrderLine.order).where(OrderLine.title.contains(search))
+        query = query.where(Order.number.contains(search.lstrip("#")) | Order.id.in_(titles))
+    query = query.order_by(Order.placed_at.desc(), Order.id.desc())
     number = page_number(request.args.get("page"))
     page = paginate(query, number, current_app.config["PER_PAGE"], OrderLine)
-    return render_template("customer/orders.html", page=page)
+    lines = [line for order in page.items for line in order.lines]
+    return render_template("customer/orders.html", page=page, search=search,
+                           summaries=eligibility.for_orders(page.items),
+                           images=catalogue.images_for(lines))  # fmt: skip
 
 
 @bp.route("/orders/<number>")
@@ -32,13 +39,16 @@ def order_detail(number):
     policy = ReturnPolicy.current()
     lines = eligibility.for_order(order, policy)
     payments = list(order.payments.order_by(Payment.position, Payment.id))
+    returns = list(order.returns.order_by(Return.created_at.desc(), Return.id.desc()))
     return render_template(
         "customer/order.html",
         order=order,
         lines=lines,
         payments=payments,
         policy=policy,
-        returns=list(order.returns.order_by(Return.created_at.desc(), Return.id.desc())),
+        returns=returns,
+        words=shopper_words.status_words(returns),
         can_return=eligibility.anything_returnable(lines),
+        images=catalogue.images_for([e.line for e in lines]),
         is_guest=guest_number() == order.number,
     )

@@ -15,11 +15,11 @@ from portal.customer.access import (
 from portal.customer.forms import TrackingForm
 from portal.models import Return, ReturnLine, ReturnPhoto
 from portal.pagination import page_number, paginate
-from portal.returns import requests
+from portal.returns import requests, shopper_words
 from portal.returns.errors import DomainError
 from portal.returns.tracking import tracking_page
 from portal.uploads import photo_path
-from portal.web import EmptyForm
+from portal.web import EmptyForm, is_htmx
 
 
 @bp.route("/returns")
@@ -29,7 +29,8 @@ def returns():
     query = return_query().order_by(Return.created_at.desc(), Return.id.desc())
     page = paginate(query, page_number(request.args.get("page")),
                     current_app.config["PER_PAGE"], ReturnLine)  # fmt: skip
-    return render_template("customer/returns.html", page=page)
+    return render_template("customer/returns.html", page=page,
+                           words=shopper_words.status_words(page.items))  # fmt: skip
 
 
 @bp.route("/returns/<reference>")
@@ -41,10 +42,21 @@ def return_detail(reference):
                            cancel_form=EmptyForm(), tracking_form=TrackingForm())  # fmt: skip
 
 
+@bp.route("/returns/<reference>/cancel", methods=["GET"])
+@viewer_required
+def confirm_cancel(reference):
+    """The second step of cancelling (nothing is cancelled on one tap): a page with the POST
+    button, or with htmx the same step inline under the first button."""
+    rma = return_or_404(reference)
+    page = tracking_page(rma)
+    template = "customer/_cancel_confirm.html" if is_htmx() else "customer/cancel_confirm.html"
+    return render_template(template, page=page, rma=rma, cancel_form=EmptyForm())
+
+
 @bp.route("/returns/<reference>/cancel", methods=["POST"])
 @viewer_required
 def cancel_return(reference):
-    """Cancel while requested or approved and nothing was received."""
+    """Cancel while requested or approved and nothing was received (the confirmation's button)."""
     rma = return_or_404(reference)
     try:
         requests.cancel_return(rma, requester())

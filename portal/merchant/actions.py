@@ -28,7 +28,7 @@ from portal.returns import (
     states,
 )
 from portal.returns.detail import active_locations, active_staff
-from portal.returns.errors import Conflict
+from portal.returns.errors import Conflict, DomainError
 from portal.returns.money import format_money
 from portal.web import actor, first_error, run_action
 
@@ -210,10 +210,34 @@ def refund(reference):
         if not form.validate_on_submit():
             return render_page(rma, 422, {"refund": form}, inputs, error=first_error(form))
         return render_page(rma, 200, {"refund": form}, inputs, message="Refund recalculated.")
+    if form.validate_on_submit() and not _confirmed(form, rma, inputs):
+        # Nothing leaves on one tap: the amount per payment first, then "Confirm refund".
+        try:
+            preview = refunding.prepare_refund(rma, actor(), version=form.version.data,
+                                               simulate=True, **inputs)  # fmt: skip
+        except DomainError as exc:
+            return render_page(rma, 422, {"refund": form}, inputs, error=str(exc))
+        changed = bool(form.confirm_total.data)
+        form.confirm_total.data = str(preview.total)
+        return render_page(rma, 200, {"refund": form}, inputs, refund_preview=preview,
+                           refund_changed=changed)  # fmt: skip
     return _act(reference, "refund", form,
                 lambda: refunding.prepare_refund(rma, actor(), version=form.version.data,
                                                  **inputs),
                 _refund_message, refund_inputs=inputs)  # fmt: skip
+
+
+def _confirmed(form, rma, inputs):
+    """Whether the manager confirmed this very total (a recalculated one asks again)."""
+    wanted = (form.confirm_total.data or "").strip()
+    if not wanted.isdigit():
+        return False
+    try:
+        preview = refunding.prepare_refund(rma, actor(), version=form.version.data,
+                                           simulate=True, **inputs)  # fmt: skip
+    except DomainError:
+        return True  # prepare_refund() itself says why, with nothing written
+    return preview.total == int(wanted)
 
 
 def _refund_of(rma, refund_id):

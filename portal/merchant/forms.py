@@ -212,6 +212,8 @@ class RefundForm(ActionForm):
                                         validators=[Optional(), Length(max=60)])  # fmt: skip
     preview = SubmitField("Recalculate")
     submit = SubmitField("Issue refund")
+    # The second step: the total (cents) the manager confirmed; a different total asks again.
+    confirm_total = HiddenField()
 
 
 EXTRA_KINDS = [("charge", "Charge the shopper (reduces the refund)"),
@@ -335,6 +337,28 @@ class PolicyForm(FlaskForm):
     )
     return_address = TextAreaField(
         "Return address", validators=[DataRequired("Enter the return address."), Length(max=1000)]
+    )
+    # The EU withdrawal function (docs/withdrawal.md).
+    withdrawal_days = IntegerField(
+        "Withdrawal period (days from delivery; at least 14)",
+        validators=[Optional(), NumberRange(min=14, max=3650,
+                                            message="Enter 14 to 3650 days.")],
+    )  # fmt: skip
+    withdrawal_standard_delivery = MoneyField(
+        "Standard delivery cost refunded at most (blank: the shipping the order paid)",
+        validators=[Optional()],
+    )
+    withdrawal_shopper_pays_return = BooleanField(
+        "Shoppers bear the cost of sending goods back after a withdrawal (your terms must say so)"
+    )
+    withdrawal_return_cost = MoneyField(
+        "That return cost (taken from the refund)", validators=[Optional()]
+    )
+    withdrawal_excluded_skus = TextAreaField(
+        "SKUs excluded from withdrawal (one a line)", validators=[Length(max=5000)]
+    )
+    withdrawal_excluded_categories = TextAreaField(
+        "Categories excluded from withdrawal (one a line)", validators=[Length(max=5000)]
     )
 
 

@@ -48,6 +48,16 @@ def _policy_form(policy):
         exchange_return_shipping=policy.exchange_return_shipping,
         exchange_ship_early=policy.exchange_ship_early,
         claim_keep_item_below=f.amount_text(policy.claim_keep_item_below),
+        withdrawal_days=policy.withdrawal_days,
+        withdrawal_standard_delivery=(
+            ""
+            if policy.withdrawal_standard_delivery is None
+            else f.amount_text(policy.withdrawal_standard_delivery)
+        ),  # fmt: skip
+        withdrawal_shopper_pays_return=policy.withdrawal_shopper_pays_return,
+        withdrawal_return_cost=f.amount_text(policy.withdrawal_return_cost),
+        withdrawal_excluded_skus=policy.withdrawal_excluded_skus,
+        withdrawal_excluded_categories=policy.withdrawal_excluded_categories,
     )
 
 
@@ -110,8 +120,12 @@ def policy_settings():
     form = f.PolicyForm()
 
     def save():
+        # a blank withdrawal period keeps the one saved
+        period = {} if form.withdrawal_days.data is None else {
+            "withdrawal_days": form.withdrawal_days.data}  # fmt: skip
         return settings.update_policy(
             actor(),
+            **period,
             returns_enabled=form.returns_enabled.data,
             window_days=form.window_days.data,
             restocking_fee_bps=settings.percent_to_bps(form.restocking_fee_percent.data),
@@ -138,6 +152,11 @@ def policy_settings():
             exchange_return_shipping=form.exchange_return_shipping.data,
             exchange_ship_early=form.exchange_ship_early.data,
             claim_keep_item_below=form.claim_keep_item_below.cents or 0,
+            withdrawal_standard_delivery=form.withdrawal_standard_delivery.cents,
+            withdrawal_shopper_pays_return=form.withdrawal_shopper_pays_return.data,
+            withdrawal_return_cost=form.withdrawal_return_cost.cents or 0,
+            withdrawal_excluded_skus=form.withdrawal_excluded_skus.data or "",
+            withdrawal_excluded_categories=form.withdrawal_excluded_categories.data or "",
         )
 
     def saved(policy):

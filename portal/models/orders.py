@@ -75,6 +75,8 @@ class OrderLine(BaseModel):
     # own delivery (its return window counts from it, not from the order's).
     replaces = ForeignKeyField("self", null=True, backref="replaced_by", on_delete="SET NULL")
     delivered_at = DateTimeField(null=True)
+    # A picture of the item, where the shop sends one (else its catalogue variant's or product's).
+    image_url = CharField(default="")
 
     @property
     def unit_total(self):

@@ -78,6 +78,20 @@ class ReturnPolicy(BaseModel):
     exchange_return_shipping = BooleanField(default=False)
     exchange_ship_early = BooleanField(default=False)  # ship before the item is back
     claim_keep_item_below = IntegerField(default=0, constraints=check("claim_keep_item_below >= 0"))
+    # The EU withdrawal function (Directive 2023/2673, portal.returns.withdrawal): its period in
+    # days from delivery, independent of the return window; the standard delivery cost refunded
+    # at most (None: the shipping the order paid); whether the shopper bears the cost of sending
+    # the goods back, and how much; the goods excluded by law (SKUs and categories, one a line).
+    withdrawal_days = IntegerField(default=14, constraints=check("withdrawal_days >= 14"))
+    withdrawal_standard_delivery = IntegerField(
+        null=True, constraints=check("withdrawal_standard_delivery >= 0")
+    )
+    withdrawal_shopper_pays_return = BooleanField(default=False)
+    withdrawal_return_cost = IntegerField(
+        default=0, constraints=check("withdrawal_return_cost >= 0")
+    )
+    withdrawal_excluded_skus = TextField(default="")
+    withdrawal_excluded_categories = TextField(default="")
     updated_at = DateTimeField(default=now)
 
     @classmethod
@@ -129,7 +143,12 @@ class Return(BaseModel):
     carrier = CharField(default="")
     tracking_number = CharField(default="", index=True)
     # A claim (a problem on the store's side) or a return; exchange terms snapshot.
-    kind = CharField(default="return", constraints=check("kind IN ('return', 'claim')"))
+    kind = CharField(
+        default="return", constraints=check("kind IN ('return', 'claim', 'withdrawal')")
+    )
+    # A withdrawal's original delivery cost to refund (its share when only part of the order
+    # is withdrawn), snapshot at request.
+    withdrawal_shipping = IntegerField(default=0, constraints=check("withdrawal_shipping >= 0"))
     policy_exchange_restocking_fee = BooleanField(default=False)
     policy_exchange_return_shipping = BooleanField(default=False)
     ship_early = BooleanField(default=False)

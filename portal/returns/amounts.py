@@ -5,7 +5,13 @@ estimate and the refund prefilled for staff both come from refund_for_return()."
 from peewee import fn
 
 from portal.models import Payment, Refund, Return, ReturnExtraLine, ReturnLine
-from portal.returns.refund_calc import PaymentRoom, RefundLine, RefundTerms, calculate_refund
+from portal.returns.refund_calc import (
+    PaymentRoom,
+    RefundLine,
+    RefundTerms,
+    calculate_refund,
+    withdrawal_terms,
+)
 from portal.returns.refund_states import HOLDS_MONEY
 
 
@@ -78,6 +84,17 @@ def pending_extras(rma_id):
 
 
 def terms_for(rma, order, refund_shipping=None, additional=0, cap=True, extra=0):
+    """The refund terms of `rma`. A withdrawal's are the law's (withdrawal_terms): whatever
+    `refund_shipping` says, its delivery share is refunded (once per order)."""
+    if rma.kind == "withdrawal":
+        return withdrawal_terms(
+            rma.withdrawal_shipping,
+            rma.policy_return_shipping_fee,
+            shipping_already_refunded=shipping_refunded(order, exclude_rma_id=rma.id),
+            order_refundable=order_refundable(order) if cap else None,
+            extra=extra,
+            additional=additional,
+        )
     return RefundTerms(
         restocking_fee_bps=rma.policy_restocking_fee_bps,
         return_shipping_fee=rma.policy_return_shipping_fee,

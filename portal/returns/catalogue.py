@@ -229,3 +229,22 @@ def _set_stock(location, sku, quantity, actor):
         StockMovement.create(location=location, sku=sku, quantity=delta, reason="import",
                              actor=actor)  # fmt: skip
         StockLevel.update(quantity=quantity).where(StockLevel.id == level.id).execute()
+
+
+def images_for(lines):
+    """{order line id: picture URL}: the line's own image_url where the shop sent one, else its
+    catalogue variant's, else that variant's product's (one query for all the lines)."""
+    images = {line.id: line.image_url for line in lines if line.image_url}
+    wanted = {line.product_variant_id for line in lines
+              if line.id not in images and line.product_variant_id}  # fmt: skip
+    if wanted:
+        found = {
+            v.id: v.image_url or v.product.image_url
+            for v in Variant.select(Variant.id, Variant.image_url, Product.image_url)
+            .join(Product)
+            .where(Variant.id.in_(list(wanted)))
+        }
+        for line in lines:
+            if line.id not in images and found.get(line.product_variant_id):
+                images[line.id] = found[line.product_variant_id]
+    return images

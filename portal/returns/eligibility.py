@@ -244,3 +244,35 @@ def order_lines(order):
 
 def anything_returnable(eligibilities):
     return any(e.returnable > 0 for e in eligibilities)
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    """What the order list says about one order: units still returnable and until when."""
+
+    returnable: int
+    until: datetime.date | None  # the last day of the latest return window still open
+
+
+def for_orders(orders, policy=None, at=None):
+    """{order_id: OrderSummary} for a page of orders whose `lines` are loaded (prefetched), with
+    what returns already hold read in one query for them all (a store that never saved its
+    policy has the defaults: a list page writes nothing)."""
+    policy = policy or ReturnPolicy.get_or_none(ReturnPolicy.id == 1) or ReturnPolicy()
+    at = at or now()
+    terms = terms_of(policy)
+    lines = [line for order in orders for line in order.lines]
+    taken = taken_by_line([line.id for line in lines])
+    result = {}
+    for order in orders:
+        bundles = {line.bundle_id for line in order.lines if line.bundle_id}
+        units, until = 0, None
+        for line in order.lines:
+            verdict = check_line(facts_of(line, order, taken.get(line.id, 0), line.id in bundles),
+                                 terms, at)  # fmt: skip
+            if verdict.returnable:
+                units += verdict.returnable
+                if verdict.last_day and (until is None or verdict.last_day > until):
+                    until = verdict.last_day
+        result[order.id] = OrderSummary(units, until)
+    return result

@@ -21,7 +21,7 @@ total       = items - restocking - return_ship + shipping + extra + exchange + a
 from dataclasses import dataclass, field
 
 from portal.returns.errors import DomainError
-from portal.returns.money import percent_of
+from portal.returns.money import percent_of, scale
 
 
 @dataclass(frozen=True)
@@ -229,3 +229,36 @@ def split_refund(total, payments, store_credit=False):
     if remaining:
         raise DomainError("The refund is larger than what the order's payments can still refund.")
     return split
+
+
+# --- Withdrawal (EU Directive 2023/2673; portal.returns.withdrawal) -----------------------------
+
+
+def withdrawal_delivery(shipping_paid, standard_cost, goods_withdrawn, goods_total):
+    """The original delivery cost a withdrawal refunds: what the order paid for shipping, at most
+    the standard delivery cost (`standard_cost` None: what was paid is standard); all of it when
+    the whole order is withdrawn, else the withdrawn goods' share of it, rounded half-up."""
+    if min(shipping_paid, goods_withdrawn, goods_total) < 0 or (standard_cost or 0) < 0:
+        raise DomainError("Amounts can't be negative.")
+    full = shipping_paid if standard_cost is None else min(shipping_paid, standard_cost)
+    if goods_total == 0 or goods_withdrawn >= goods_total:
+        return full
+    return scale(full, goods_withdrawn, goods_total)
+
+
+def withdrawal_terms(delivery, return_cost=0, shipping_already_refunded=False,
+                     order_refundable=None, extra=0, additional=0):  # fmt: skip
+    """The refund terms of a withdrawal: the full price of the goods (no restocking fee), the
+    `delivery` share (withdrawal_delivery), and the cost of sending the goods back taken only
+    when the store's terms say the shopper bears it (`return_cost`, else 0)."""
+    return RefundTerms(
+        restocking_fee_bps=0,
+        return_shipping_fee=return_cost,
+        shipping_total=delivery,
+        return_shipping_free_merchant_fault=True,
+        shipping_already_refunded=shipping_already_refunded,
+        refund_shipping=True,
+        additional=additional,
+        extra=extra,
+        order_refundable=order_refundable,
+    )

@@ -194,14 +194,28 @@ def _return_invoice(current, order, policy, number):
     return {"return_invoice_number": number}
 
 
+@dataclass(frozen=True)
+class RefundPreview:
+    """What prepare_refund() would create, for the manager to confirm (nothing written)."""
+
+    total: int
+    currency: str
+    allocations: list  # refund_calc.Allocation per payment (or store credit)
+    awaiting_approval: bool
+    capped_by: str = ""
+
+
 def prepare_refund(rma, actor, refund_shipping=None, additional=0, additional_note="",
                    overrides=None, store_credit=False, split=None, return_invoice_number=None,
-                   version=None):  # fmt: skip
+                   version=None, simulate=False):  # fmt: skip
     """Create the refund for the accepted received units not refunded yet.
 
     overrides: {line_id: (cents, note)}; split: {payment_id: cents} (default: card first, then
     gift card); store_credit: one store-credit refund instead. Returns the Refund rows (none when
-    nothing is due, e.g. every line overridden to 0: the lines are settled all the same)."""
+    nothing is due, e.g. every line overridden to 0: the lines are settled all the same).
+
+    `simulate`: every check and the amounts per payment, as a RefundPreview, and nothing
+    written (the manager's confirmation step; as Solidus's reimbursement simulate)."""
     require_staff(actor, "manager", MANAGERS_ONLY)
     _whole_cents(additional, "The additional value")
     additional_note = (additional_note or "").strip()[:500]
@@ -215,7 +229,7 @@ def prepare_refund(rma, actor, refund_shipping=None, additional=0, additional_no
             raise DomainError("Add a note saying why a line's amount is overridden.")
         override_cents[int(line_id)], notes[int(line_id)] = amount, note.strip()[:500]
 
-    with db.atomic():
+    with db.atomic() as transaction:
         current = load(rma)
         check_version(current, version)
         policy = ReturnPolicy.current()
@@ -250,6 +264,10 @@ def prepare_refund(rma, actor, refund_shipping=None, additional=0, additional_no
         over = over or additional_over
         status = AWAITING_APPROVAL if over else PENDING
         changes = _return_invoice(current, order, policy, return_invoice_number)
+        if simulate:  # the return invoice checked above is not kept
+            transaction.rollback()
+            return RefundPreview(total, current.currency, allocations, over,
+                                 plan.breakdown.capped_by)  # fmt: skip
 
         batch = uuid.uuid4().hex
         line_units = {str(k): v for k, v in plan.quantities.items()}

@@ -6,10 +6,10 @@ import datetime
 from portal.db import db
 from portal.models import ReturnPolicy, User, now
 from portal.outbox.messages import enqueue_email
-from portal.returns import exchanges, shipping
+from portal.returns import exchanges, shipping, shopper_words
 from portal.returns.eligibility import store_date
 from portal.returns.errors import DomainError, InvalidTransition
-from portal.returns.states import CANCELLED, LABELS, REJECTED
+from portal.returns.states import CANCELLED, REJECTED
 from portal.returns.transitions import (
     change,
     check_version,
@@ -118,7 +118,8 @@ def resume(rma, actor, version=None):
         transition(current, "resume", actor, status=current.held_from)
         enqueue_email("return_resumed", current.email,
                       f"return:{current.id}:email:return_resumed:v{current.version}",
-                      rma=current, context={"status_label": LABELS[current.status]})  # fmt: skip
+                      rma=current,
+                      context={"status_label": shopper_words.STATUS[current.status]})  # fmt: skip
         return current
 
 

@@ -12,6 +12,7 @@ from portal.models import ReturnPolicy, ReturnReason, now
 from portal.returns import audit
 from portal.returns.errors import DomainError, NotAllowed, NotFound
 from portal.returns.references import validate_pattern
+from portal.returns.withdrawal import REASON_CODE as WITHDRAWAL_REASON
 
 AUTO_APPROVE = ("never", "always", "merchant_fault", "under_amount")
 REASON_FIELDS = ("code", "label", "label_de", "parent_id", "merchant_fault", "requires_note", "requires_photo",
@@ -93,6 +94,15 @@ def update_policy(actor, **values):
         "reference_pattern": lambda v: validate_pattern((v or "").strip()),
         "return_address": _address,
         "auto_approve": _auto_approve,
+        # The EU withdrawal function (portal.returns.withdrawal): the law's 14 days at least.
+        "withdrawal_days": lambda v: _whole(v, 14, 3650, "The withdrawal period"),
+        "withdrawal_standard_delivery": lambda v: (
+            None if v is None else _cents(v, "The standard delivery cost")
+        ),
+        "withdrawal_shopper_pays_return": bool,
+        "withdrawal_return_cost": lambda v: _cents(v, "The withdrawal return cost"),
+        "withdrawal_excluded_skus": lambda v: _lines(v, "The excluded SKUs"),
+        "withdrawal_excluded_categories": lambda v: _lines(v, "The excluded categories"),
     }
     unknown = set(values) - set(checks)
     if unknown:
@@ -110,6 +120,14 @@ def update_policy(actor, **values):
         if before != after:
             audit.record(actor, "policy.updated", "policy", before, after)
         return policy
+
+
+def _lines(value, what):
+    """A text box of one value a line: trimmed, blanks dropped."""
+    lines = [line.strip() for line in (value or "").splitlines() if line.strip()]
+    if any(len(line) > 120 for line in lines) or len(lines) > 500:
+        raise DomainError(f"{what}: at most 500 lines of 120 characters.")
+    return "\n".join(lines)
 
 
 def _timezone(value):
@@ -224,8 +242,10 @@ def set_reason_active(actor, reason_id, active):
 
 
 def reason_tree():
-    """Every reason as (reason, depth), parents before their children, by position."""
-    reasons = list(ReturnReason.select().order_by(ReturnReason.position, ReturnReason.label))
+    """Every reason as (reason, depth), parents before their children, by position (not the
+    withdrawal's own, which no shopper picks and staff don't edit)."""
+    reasons = list(ReturnReason.select().where(ReturnReason.code != WITHDRAWAL_REASON)
+                   .order_by(ReturnReason.position, ReturnReason.label))  # fmt: skip
     children = {}
     for reason in reasons:
         children.setdefault(reason.parent_id, []).append(reason)

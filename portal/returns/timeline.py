@@ -43,6 +43,8 @@ def shopper_text(event):
         return "Claim accepted: no need to send the item back"
     if event.kind == "requested" and payload.get("claim"):
         return "Claim opened"
+    if event.kind == "requested" and payload.get("withdrawal"):
+        return "Withdrawal received"
     text = SHOPPER_TEXT.get(event.kind, event.kind.replace("_", " ").capitalize())
     if event.kind.startswith("exchange_"):
         if payload.get("what") == "replacement":

@@ -13,6 +13,7 @@ from portal.returns import (
     refund_states,
     requests,
     shipping,
+    shopper_words,
     states,
     timeline,
 )
@@ -49,6 +50,11 @@ class Tracking:
     shipments: list  # ExchangeOrder (with .items), the replacements' parcels, not cancelled
     label: object = None  # the ReturnLabel (without its PDF) once the carrier made it
     inbound: str = ""  # the carrier's last word on the parcel ("Parcel in transit to us")
+    timezone: str = "UTC"  # the store's: times are shown in it, with the zone named
+
+    @property
+    def what(self):
+        return shopper_words.what(self.rma)
 
     @property
     def can_add_tracking(self):
@@ -203,22 +209,6 @@ def _cancelled(events):
     return ["This return was cancelled.", again]
 
 
-def shopper_status(rma, refunds, shipments=()):
-    """The status word a shopper reads: "Refunded" once every refund has gone through,
-    "Exchange shipped" (a claim's: "Replacement shipped") once the replacements are on their
-    way and nothing else is waiting."""
-    settled = refunds and all(r.status == refund_states.SUCCEEDED for r in refunds)
-    sent = shipments and all(s.status in exchange_states.SENT for s in shipments)
-    after = (states.PARTIALLY_RECEIVED, states.RECEIVED, states.COMPLETED, states.APPROVED)
-    if sent and rma.status in after and (settled or not refunds):
-        what = "Replacement" if rma.kind == "claim" else "Exchange"
-        delivered = all(s.status == exchange_states.DELIVERED for s in shipments)
-        return f"{what} {'delivered' if delivered else 'shipped'}"
-    if settled and rma.status in (states.PARTIALLY_RECEIVED, states.RECEIVED, states.COMPLETED):
-        return "Refunded"
-    return states.LABELS.get(rma.status, rma.status)
-
-
 def tracking_page(rma):
     """Everything the shopper's page of `rma` shows (the caller checked they may see it)."""
     policy = ReturnPolicy.current()
@@ -231,7 +221,7 @@ def tracking_page(rma):
         .where(
             (ReturnEvent.rma == rma.id)
             & (ReturnEvent.internal == False)  # noqa: E712
-            & ReturnEvent.kind.in_(list(timeline.SHOPPER_TEXT))
+            & ReturnEvent.kind.in_(list(shopper_words.TIMELINE))
         )
         .order_by(ReturnEvent.created_at, ReturnEvent.id)
     )
@@ -274,7 +264,10 @@ def tracking_page(rma):
         breakdown=refund_summary(batches),
         estimate=estimate,
         steps=what_next(rma, lines, refunds, policy, events, label, shipments),
-        status_label=shopper_status(rma, refunds, shipments),
+        status_label=shopper_words.status_word(
+            rma, [r.status for r in refunds], [s.status for s in shipments]
+        ),  # fmt: skip
+        timezone=policy.timezone or "UTC",
         can_cancel=states.shopper_can_cancel(rma.status, received),
         resolution=requests.SHOPPER_RESOLUTIONS.get(rma.resolution, rma.resolution),
         extra_lines=extras.extra_lines(rma.id),

@@ -78,6 +78,7 @@ def test_a_manager_creates_a_return_for_a_shopper(app, live_server, celery_worke
     manager.goto(f"{live_server}/merchant/returns/{reference}")
     expect(manager.locator("#refund-total")).to_have_text(f"${expected / 100:.2f}")
     manager.get_by_role("button", name="Issue refund of").click()
+    manager.get_by_role("button", name="Confirm refund of").click()  # the amount per payment
     expect(manager.get_by_text("created; it is being sent.")).to_be_visible()
     manager.get_by_role("button", name="Finish return").click(timeout=30000)
     expect(manager.get_by_text(f"Return {reference} completed and locked.")).to_be_visible()

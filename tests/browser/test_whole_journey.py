@@ -86,6 +86,7 @@ def test_whole_journey(app, live_server, celery_worker, smtp_server, browser, tm
     # 4. The manager issues the prefilled refund; 5. the worker carries it out.
     manager.goto(f"{live_server}/merchant/returns/{reference}")
     manager.get_by_role("button", name="Issue refund of").click()
+    manager.get_by_role("button", name="Confirm refund of").click()  # the amount per payment
     expect(manager.get_by_text("created; it is being sent.")).to_be_visible()
     expect(manager.get_by_role("button", name="Finish return")).to_be_visible(timeout=30000)
     screenshot(manager, "manager-refunded")

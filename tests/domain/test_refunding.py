@@ -255,3 +255,20 @@ def test_rule_3_is_checked_inside_the_transaction(store):
     with pytest.raises(DomainError, match="exceed"):
         refunding.check_captured(store.order)
     assert ReturnLine.select().count() == 1
+
+
+def test_a_simulated_refund_checks_everything_and_writes_nothing(store):
+    rma = factories.create_return(store.order, reason=store.changed_mind)
+    review.approve(rma, store.manager)
+    line = facts.lines_of(rma.id)[0]
+    receiving.receive(factories.fresh(rma), store.agent, {line.id: (3, 0)})
+    events = ReturnEvent.select().count()
+    preview = refunding.prepare_refund(factories.fresh(rma), store.manager, simulate=True,
+                                     return_invoice_number="RI-77")  # fmt: skip
+    assert preview.total > 0 and [a.amount for a in preview.allocations] == [preview.total]
+    assert not preview.awaiting_approval
+    assert Refund.select().count() == 0 and ReturnEvent.select().count() == events
+    assert not Invoice.select().where(Invoice.number == "RI-77").exists()
+    created = refunding.prepare_refund(factories.fresh(rma), store.manager,
+                                     return_invoice_number="RI-77")  # fmt: skip
+    assert sum(r.amount for r in created) == preview.total

@@ -261,3 +261,35 @@ def test_photos_are_served_to_the_owner_and_staff_only(app, client, make, shop):
     login(staff, "agent@example.com")
     assert staff.get(path).status_code == 200
     assert staff.get(f"/returns/{shop['rma']}/photos/99999").status_code == 404
+
+
+def test_cancelling_takes_a_second_step_without_javascript(app, client, shop):
+    login(client, "sam@example.com")
+    html = page(client, f"/returns/{shop['rma']}")
+    # the first step is a link to a page, not a form that cancels
+    assert f'href="/returns/{shop["rma"]}/cancel"' in html
+    assert f'action="/returns/{shop["rma"]}/cancel"' not in html
+    with app.app_context():
+        before = factories.counts()
+    step = page(client, f"/returns/{shop['rma']}/cancel")
+    plain = text(step)
+    assert f"Cancel return {shop['rma']}?" in plain and "4 items from order #R-1001" in plain
+    assert f'action="/returns/{shop["rma"]}/cancel"' in step and "Yes, cancel this return" in step
+    assert "No, keep it" in plain and "<!doctype html>" in step.lower()
+    with app.app_context():
+        assert factories.counts() == before  # opening the step changes nothing
+        assert Return.get_by_id(shop["rma_id"]).status == "requested"
+    # with htmx, the same step comes inline (a fragment, not a page)
+    inline = client.get(f"/returns/{shop['rma']}/cancel", headers={"HX-Request": "true"})
+    fragment = inline.get_data(as_text=True)
+    assert "Yes, cancel this return" in fragment and "<!doctype" not in fragment.lower()
+    assert client.post(f"/returns/{shop['rma']}/cancel").status_code == 303
+    with app.app_context():
+        assert Return.get_by_id(shop["rma_id"]).status == "cancelled"
+    gone = text(page(client, f"/returns/{shop['rma']}/cancel"))
+    assert "This return can't be cancelled any more." in gone and "Yes, cancel" not in gone
+
+
+def test_the_cancel_step_of_another_shoppers_return_is_404(client, shop):
+    login(client, "jo@example.com")
+    assert client.get(f"/returns/{shop['rma']}/cancel").status_code == 404
