@@ -24,6 +24,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# Expectations wait up to 15 s (Playwright's default is 5 s): on a loaded 2-core machine a page
+# behind a live server and a Celery worker can take longer than 5 s to settle. Only failures wait.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture

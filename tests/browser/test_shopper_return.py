@@ -48,7 +48,7 @@ def test_shopper_requests_a_return(app, live_server, celery_worker, smtp_server,
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="My orders")).to_be_visible()
 
-    page.get_by_role("link", name=f"Order #{number}").click()
+    page.get_by_role("link", name=f"Order #{number}", exact=True).click()
     expect(page.get_by_role("heading", name=f"Order #{number}")).to_be_visible()
     page.get_by_role("link", name="Request a return").click()
     expect(page.get_by_role("heading", name=f"Return items from order #{number}")).to_be_visible()

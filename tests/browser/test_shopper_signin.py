@@ -33,7 +33,7 @@ def test_shopper_signs_in_and_opens_an_order(app, make, live_server, page, artif
     numbers = page.locator("a.order-number").all_inner_texts()
     assert numbers == ["Order #W-1002", "Order #W-1001"]  # newest first
 
-    page.get_by_role("link", name="Order #W-1001").click()
+    page.get_by_role("link", name="Order #W-1001", exact=True).click()
     expect(page).to_have_url(f"{live_server}/orders/W-1001")
     expect(page.get_by_role("heading", name="Order #W-1001")).to_be_visible()
     rows = page.locator("table tbody tr")
