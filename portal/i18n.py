@@ -24,13 +24,13 @@ from babel.numbers import format_currency
 from flask import current_app, has_request_context, request
 from flask_babel import Babel, get_locale
 from flask_babel import format_datetime as babel_datetime
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.models import ReturnPolicy, User
 from portal.outbox import messages
 from portal.returns import shopper_words
 from portal.returns.accounts import LANGUAGES
+from portal.returns.marks import N_
 from portal.returns.money import ZERO_DECIMAL, format_money
 
 CATALOGUES = Path(__file__).parent / "translations"
@@ -39,17 +39,6 @@ NAMES = {"en": "English", "de": "Deutsch"}
 # Date patterns per language (CLDR). English keeps the portal's "01 Dec 2026, 14:05".
 DATE = {"en": "dd MMM yyyy", "de": "dd.MM.yyyy"}
 DATETIME = {"en": "dd MMM yyyy, HH:mm", "de": "dd.MM.yyyy, HH:mm"}
-# A return's statuses in words, in the page's language (the English ones are states.LABELS).
-STATUS_NAMES = {
-    "requested": _l("Requested"),
-    "approved": _l("Approved"),
-    "partially_received": _l("Partially received"),
-    "received": _l("Received"),
-    "completed": _l("Completed"),
-    "rejected": _l("Rejected"),
-    "cancelled": _l("Cancelled"),
-    "on_hold": _l("On hold"),
-}
 TIMEZONE_TTL = 30  # seconds a process keeps the store's time zone before reading it again
 
 babel = Babel()
@@ -157,7 +146,31 @@ def date_time(value):
 
 
 def status_name(status):
-    return str(STATUS_NAMES.get(status, str(status or "").replace("_", " ").capitalize()))
+    """A return's status in the shopper's words (portal/returns/shopper_words.py), translated."""
+    return translated(shopper_words.STATUS.get(status, str(status or "").replace("_", " ")))
+
+
+ORDER_STATUSES = {"placed": N_("Placed"), "shipped": N_("Shipped"),
+                  "delivered": N_("Delivered"), "cancelled": N_("Cancelled")}  # fmt: skip
+PAYMENT_METHODS = {"card": N_("Card"), "gift_card": N_("Gift card"),
+                   "store_credit": N_("Store credit")}  # fmt: skip
+
+
+def order_status(status):
+    return translated(ORDER_STATUSES.get(status)) or str(status or "").capitalize()
+
+
+def payment_method(method):
+    return (
+        translated(PAYMENT_METHODS.get(method)) or str(method or "").replace("_", " ").capitalize()
+    )
+
+
+def translated(text):
+    """A word the domain gave in English (marked N_ there), in the page's language."""
+    from flask_babel import gettext
+
+    return gettext(str(text)) if text else ""
 
 
 def reason_label(reason):
@@ -190,6 +203,7 @@ def init_app(app):
     app.add_template_filter(date_time, "datetime")
     app.add_template_filter(reason_label, "reason_label")
     app.add_template_filter(moment, "moment")
+    app.add_template_filter(translated, "translated")
 
     @app.before_request
     def _requester_language():
@@ -202,4 +216,10 @@ def init_app(app):
 
     @app.context_processor
     def _languages():
-        return {"languages": NAMES, "current_language": _lang(), "status_name": status_name}
+        return {
+            "languages": NAMES,
+            "current_language": _lang(),
+            "status_name": status_name,
+            "order_status": order_status,
+            "payment_method": payment_method,
+        }

@@ -12,12 +12,8 @@ from portal.models import Order, Refund, ReturnEvent, ReturnPolicy, User
 from portal.returns import refund_states, states, timeline
 from portal.returns.errors import NotFound
 from portal.returns.facts import lines_of, refund_batches, refund_summary, refunded_units
+from portal.returns.marks import N_
 from portal.returns.money import format_money
-
-
-def N_(text):
-    """Marks a word for the catalogue (pybabel extract); Words.gettext translates it."""
-    return text
 
 
 def _english_when(value):
