@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 import segno
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -17,11 +18,12 @@ from portal.extensions import limiter
 from portal.returns import account_security as security
 from portal.returns import accounts, two_factor
 from portal.returns.errors import DomainError
+from portal.returns.marks import N_
 from portal.web import EmptyForm, first_error, safe_local_url
 
-RATE_LIMITED = "Too many sign-in attempts. Please wait a minute and try again."
+RATE_LIMITED = N_("Too many sign-in attempts. Please wait a minute and try again.")
 PENDING = "signin_pending"  # the session's half-finished sign-in: password right, code to come
-START_AGAIN = "Your sign-in took too long or is no longer valid. Please sign in again."
+START_AGAIN = N_("Your sign-in took too long or is no longer valid. Please sign in again.")
 
 
 def _login_limit():
@@ -108,7 +110,7 @@ def _finish(user, remember, next_url, method):
 
 def _start_again():
     session.pop(PENDING, None)
-    flash(START_AGAIN, "info")
+    flash(gettext(START_AGAIN), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -168,7 +170,7 @@ def logout():
     security.end_sessions(current_user, "sign-out")
     logout_user()
     forget_browser()
-    flash("You are signed out.", "info")
+    flash(gettext("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -197,8 +199,8 @@ def reset_password(token):
             if not form.validate_on_submit():
                 raise DomainError(first_error(form))
             security.reset_password(token, form.password.data, form.confirm.data, hash_method())
-            flash("Your password is changed, and every session of your account has ended. "
-                  "Sign in with the new password.", "success")  # fmt: skip
+            flash(gettext("Your password is changed, and every session of your account has ended. "
+                    "Sign in with the new password."), "success")  # fmt: skip
             return redirect(url_for("auth.login"), code=303)
         security.read_token(token, security.RESET)
     except security.TokenInvalid as exc:
@@ -216,7 +218,7 @@ def unlock(token):
     try:
         if form.validate_on_submit():
             security.unlock(token)
-            flash("Your account is unlocked. Sign in again.", "success")
+            flash(gettext("Your account is unlocked. Sign in again."), "success")
             return redirect(url_for("auth.login"), code=303)
         if request.method == "POST":
             raise DomainError(first_error(form))
@@ -243,7 +245,7 @@ def set_language():
     lang = form.lang.data if form.validate_on_submit() else None
     back = _same_site_path(request.referrer) or url_for("auth.index")
     if lang is None:
-        flash("Choose English or Deutsch.", "error")
+        flash(gettext("Choose English or Deutsch."), "error")
         return redirect(back, code=303)
     if current_user.is_authenticated:
         accounts.set_locale(current_user, lang)

@@ -3,6 +3,7 @@ tracking number of a parcel the shopper sent themselves, and the credit note onc
 Files are for the return's owner (or guest) and for staff; anyone else gets a 404."""
 
 from flask import Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext
 
 from portal import i18n
 from portal.customer import bp
@@ -72,5 +73,5 @@ def add_tracking(reference):
         flash(str(exc), "error")
         return render_template("customer/return.html", page=page, rma=page.rma, order=page.order,
                                cancel_form=EmptyForm(), tracking_form=form), 422  # fmt: skip
-    flash("Thanks: we'll follow the parcel with that tracking number.", "success")
+    flash(gettext("Thanks: we'll follow the parcel with that tracking number."), "success")
     return redirect(url_for("customer.return_detail", reference=reference), code=303)

@@ -2,6 +2,7 @@
 one domain function (portal.returns.settings), which owns its transaction."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from portal import i18n
 from portal.auth.roles import role_required
@@ -161,7 +162,7 @@ def policy_settings():
 
     def saved(policy):
         i18n.forget_timezone()  # dates show in the store's time zone
-        flash("Return policy saved. Open returns keep the terms they were requested under.",
+        flash(gettext("Return policy saved. Open returns keep the terms they were requested under."),
               "success")  # fmt: skip
         return redirect(url_for("merchant.policy_settings"), code=303)
 

@@ -2,6 +2,7 @@
 rules are portal.returns.store_look; the logo is checked and re-encoded by portal.uploads."""
 
 from flask import current_app, render_template, request
+from flask_babel import gettext
 
 from portal import store_look as look_cache
 from portal.auth.roles import role_required
@@ -39,4 +40,4 @@ def store_settings():
         return saved
 
     return run_action(form, save, page_refusal(_page, "Check the highlighted fields.", form=form),
-                      flash_done("The store's look is saved.", "merchant.store_settings"))  # fmt: skip
+                      flash_done(gettext("The store's look is saved."), "merchant.store_settings"))  # fmt: skip

@@ -64,6 +64,7 @@ def test_a_german_shopper_returns_and_reads_the_emails_in_german(
     page.wait_for_url(re.compile(r"/returns/RMA-\d{4}-\d{5}$"))
     reference = page.url.rsplit("/", 1)[1]
     expect(page.get_by_role("heading", name=f"Rücksendung {reference}")).to_be_visible()
+    expect(page.locator(".flash-success")).to_contain_text(f"Rücksendung {reference} angefragt.")
     expect(page.locator("#return-status")).to_have_text("Angefragt")
     expect(page.get_by_text("Rücksendung angefragt")).to_be_visible()  # the timeline
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -186,3 +186,29 @@ def test_only_admins_change_the_look(app, client):
     assert client.post("/merchant/settings/store", data=look_form()).status_code == 403
     with app.app_context():
         assert StoreLook.current().name == "Returns Portal"
+
+
+def test_emails_carry_the_stores_name_and_colour_in_the_recipients_language(app, client):
+    """The worker renders an email for its recipient: the store's look instead of "Returns
+    Portal", and the recipient account's language (force_locale), whatever the page's."""
+    from flask_babel import force_locale
+
+    from portal import i18n, mail
+
+    with app.app_context():
+        store = factories.store()
+    login(client, store.admin.email)
+    client.post("/merchant/settings/store", data=look_form(), content_type="multipart/form-data")
+    with app.app_context():
+        User.update(locale="de").where(User.id == store.shopper.id).execute()
+        assert i18n.email_locale(store.shopper.email.upper()) == "de"
+        assert i18n.email_locale("nobody@example.com", "de") == "de"  # a guest who asked in German
+        assert i18n.email_locale("nobody@example.com") == "en"
+        context = {"link": "http://x/y", "order_number": "1001", "valid_for": "24 hours"}
+        with force_locale(i18n.email_locale(store.shopper.email)):
+            subject, text, html = mail.render("guest_link", **context)
+        assert subject == "Ihr Link zur Bestellung #1001"
+        assert "Kiezladen" in html and "background:#1d6b3a" in html and "Returns Portal" not in html
+        with force_locale("en"):
+            subject, _, html = mail.render("guest_link", **context)
+        assert subject == "Your link to order #1001" and '<html lang="en">' in html
