@@ -99,7 +99,12 @@ def deliver(message_id, config):
 def _reschedule(message, exc, config):
     error = str(exc)
     attempts = message.attempts if exc.counts else message.attempts - 1
-    if attempts >= int(config["OUTBOX_MAX_ATTEMPTS"]):
+    entry = HANDLERS.get(message.kind)
+    if entry is not None and entry.max_attempts is not None:
+        limit = entry.max_attempts(config)
+    else:
+        limit = int(config["OUTBOX_MAX_ATTEMPTS"])
+    if attempts >= limit:
         _fail(message, error, config)
         log.error("%s gave up after %s attempts: %s", describe(message), attempts, error)
         return "failed"
