@@ -112,8 +112,11 @@ def _reschedule(message, exc, config):
     OutboxMessage.update(
         available_at=now() + datetime.timedelta(seconds=delay), last_error=error, attempts=attempts
     ).where(OutboxMessage.id == message.id).execute()
-    log.warning("%s attempt %s failed, retry in %.1fs: %s", describe(message), attempts,
-                delay, error)  # fmt: skip
+    if exc.counts:
+        log.warning("%s attempt %s failed, retry in %.1fs: %s", describe(message), attempts,
+                    delay, error)  # fmt: skip
+    else:  # not a failure: it waits its turn (a busy refund, an older webhook of its return)
+        log.info("%s waits %.1fs: %s", describe(message), delay, error)
     # A delayed task retries on time; if it is lost, the sweeper still finds the message due.
     publish(message.id, countdown=delay + 0.25)
     return "retry"
