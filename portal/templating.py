@@ -1,10 +1,12 @@
 """Jinja filters and globals shared by every page."""
 
 from portal.returns.money import format_money
+from portal.returns.refund_states import WORDS as REFUND_WORDS
 
 
 def init_app(app):
     app.add_template_filter(format_money, "money")
+    app.jinja_env.globals["refund_words"] = REFUND_WORDS  # a refund's status in words
 
     @app.template_filter("date")
     def _date(value, fmt="%d %b %Y"):
