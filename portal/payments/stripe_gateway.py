@@ -71,7 +71,8 @@ class StripeGateway(Gateway):
             params={"payment_intent": payment.reference, "limit": 100}
         ))  # fmt: skip
         for refund in page.auto_paging_iter():
-            if (refund.metadata or {}).get("refund_id") == str(refund_id):
+            metadata = refund.metadata.to_dict() if refund.metadata else {}
+            if metadata.get("refund_id") == str(refund_id):
                 return refund
         return None
 
