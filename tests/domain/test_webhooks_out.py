@@ -7,10 +7,19 @@ import datetime
 
 import pytest
 
-from portal.models import AuditEntry, OrderLine, OutboxMessage, WebhookAttempt, WebhookEndpoint, now
+from portal.models import (
+    AuditEntry,
+    ExchangeOrder,
+    OrderLine,
+    OutboxMessage,
+    WebhookAttempt,
+    WebhookEndpoint,
+    now,
+)
 from portal.outbox import delivery
 from portal.outbox.messages import PENDING
 from portal.returns import (
+    exchanges,
     finishing,
     receiving,
     refund_execution,
@@ -213,3 +222,23 @@ def test_endpoints_are_for_admins_with_a_checked_url_and_events(ctx, store):
     [entry] = AuditEntry.select().where(AuditEntry.action == "webhook.added")
     assert secret not in str(entry.after) and entry.after["url"] == "https://x.example/h"
     assert endpoint.secret == secret and secret.startswith("whsec_")
+
+
+def test_an_exchange_shipped_is_an_event_with_its_tracking_number(ctx, receiver):
+    shop = factories.catalogue_store()
+    admin = factories.staff("admin")
+    _, secret = webhook_endpoints.add_endpoint(admin, url=receiver.url,
+                                               event_types=["exchange.shipped"])  # fmt: skip
+    receiver.secrets = [secret]
+    pick = Selection(shop.lines["TEE-M"].id, 1, shop.reasons["fit_small"].id, "note", (),
+                     shop.v["TEE-L"].id)  # fmt: skip
+    rma = requests.request_return(shop.order, shop.shopper, shop.shopper.email, [pick])
+    review.approve(rma, shop.manager)
+    receiving.receive(factories.fresh(rma), shop.agent, {factories.line_of(rma).id: (1, 0)})
+    [order] = ExchangeOrder.select().where(ExchangeOrder.rma == rma.id)
+    exchanges.ship(order, shop.agent, "DHL", "JD0001", shop.main.id)
+    deliver_all(config(ctx))
+    assert receiver.types() == ["exchange.shipped"] and receiver.refused == []
+    shipped = receiver.bodies[0]["data"]
+    assert shipped["exchange_order"]["tracking_number"] == "JD0001"
+    assert shipped["return"]["reference"] == rma.reference
