@@ -24,4 +24,5 @@ from portal.merchant import (  # noqa: E402, F401  (routes on bp)
     settings,
     shipping,
     staff,
+    webhooks,
 )

@@ -22,6 +22,7 @@ from portal.models.returns import (
 )
 from portal.models.security import AccountToken, RecoveryCode, RememberToken
 from portal.models.shipping import METHOD_KINDS, ReturnShippingMethod
+from portal.models.webhooks import GatewayEvent, WebhookAttempt, WebhookEndpoint
 
 ALL_MODELS = [
     User,
@@ -58,6 +59,9 @@ ALL_MODELS = [
     AccountToken,
     RecoveryCode,
     RememberToken,
+    WebhookEndpoint,
+    WebhookAttempt,
+    GatewayEvent,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [

@@ -32,6 +32,7 @@ from portal.returns import (
     shipping,
     states,
     timeline,
+    webhook_events,
 )
 from portal.returns.amounts import refund_for_return
 from portal.returns.errors import (
@@ -454,7 +455,7 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
             extra["exchange"] = _split_summary(split)
         if kind == claims.KIND:
             extra["claim"] = True
-        timeline.record(
+        requested = timeline.record(
             rma,
             "requested",
             actor=staff or requester,
@@ -463,6 +464,7 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
             **extra,
             lines=[_requested_line(c) for c in check.chosen],
         )
+        webhook_events.return_changed(rma, requested)
         Order.update(version=Order.version + 1).where(Order.id == order.id).execute()
         context = {"estimate": breakdown.as_dict(), "order_number": order.number,
                    "kind": kind, "exchange": extra.get("exchange"),

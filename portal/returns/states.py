@@ -179,6 +179,10 @@ def next_actions(facts):
     status = facts.status
     if status == COMPLETED and facts.edit_completed:
         return _line_actions(facts)
+    if status == COMPLETED and facts.refund_failed:
+        # Finishing needs every refund settled: a failed one here is the gateway's later
+        # reversal, which a manager fixes even on a locked return.
+        return ["retry_refund"]
     if status in TERMINAL:
         return []
     if status == ON_HOLD:

@@ -15,6 +15,7 @@ SHOPPER_TEXT = {
     "refund_created": "Refund prepared",
     "refund_succeeded": "Refund sent",
     "refund_failed": "Refund delayed",
+    "refund_reversed": "Refund did not reach you: our team is on it",
     "completed": "Return completed",
     "released": "Units not received were released",
     "on_hold": "Return on hold",
