@@ -169,3 +169,13 @@ def test_a_bundles_parts_are_withdrawn_and_carry_its_price(ctx):
                                                      rows["CANDLE"].line.id: 1})  # fmt: skip
     # the set is 6000 of 7500 goods (the bundle line itself counts no more): 4/5 of delivery
     assert rma.withdrawal_shipping == 800 and rma.estimated_refund == 6000 + 800
+
+
+def test_a_cancelled_order_has_nothing_to_withdraw_from(ctx):
+    shopper, order, lines = shop()
+    Order.update(status="cancelled").where(Order.id == order.id).execute()
+    order = Order.get_by_id(order.id)
+    before = unchanged()
+    with pytest.raises(Ineligible, match="was cancelled: there is no contract left"):
+        withdrawal.withdraw(order, shopper, None, everything(lines))
+    assert unchanged() == before
