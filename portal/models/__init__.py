@@ -11,6 +11,7 @@ from portal.models.outbox import OutboxMessage
 from portal.models.refunds import LedgerTransaction, Refund, StoreCredit
 from portal.models.returns import (
     Counter,
+    DraftPhoto,
     Return,
     ReturnEvent,
     ReturnExtraLine,
@@ -41,6 +42,7 @@ ALL_MODELS = [
     ReturnLine,
     ReturnExtraLine,
     ReturnPhoto,
+    DraftPhoto,
     ReturnEvent,
     ReturnStatusCount,
     Counter,

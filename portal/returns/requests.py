@@ -26,6 +26,7 @@ from portal.outbox.messages import enqueue_email
 from portal.returns import (
     catalogue,
     claims,
+    drafts,
     eligibility,
     exchanges,
     references,
@@ -368,7 +369,7 @@ def auto_approves(policy, chosen, breakdown):
 
 def request_return(order, requester, email, lines, resolution="refund", shopper_note="",
                    staff_email=None, at=None, staff=None, override_reason="",
-                   kind="return", shipping_method_id=None):  # fmt: skip
+                   kind="return", shipping_method_id=None, draft=None):  # fmt: skip
     """Create a return for `lines` [(order_line_id, quantity, reason_id, note, photos,
     replacement_id), ...]; `kind` "claim" for a problem on the store's side (claims.py).
 
@@ -385,7 +386,10 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
 
     `shipping_method_id`: how the parcel comes back (shipping.choose_method: required when the
     store offers methods for the order's country); its price is snapshot as the return
-    shipping fee."""
+    shipping fee.
+
+    `draft`: the token of the photos kept with the form (drafts.py); the return takes them over
+    in the same transaction."""
     at = at or now()
     selections = [s if isinstance(s, Selection) else Selection(*s) for s in lines]
     if kind not in ("return", claims.KIND):
@@ -466,6 +470,7 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
         )
         webhook_events.return_changed(rma, requested)
         Order.update(version=Order.version + 1).where(Order.id == order.id).execute()
+        drafts.taken_over(draft)
         context = {"estimate": breakdown.as_dict(), "order_number": order.number,
                    "kind": kind, "exchange": extra.get("exchange"),
                    "kept": any(c.kept for c in check.chosen)}  # fmt: skip
