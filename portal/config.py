@@ -150,4 +150,10 @@ def load(instance_path):
         "LABEL_SIZE": os.environ.get("LABEL_SIZE", "a4"),
         "CARRIER_WEBHOOK_SECRET": os.environ.get("CARRIER_WEBHOOK_SECRET", ""),
         "CARRIER_WEBHOOK_TOLERANCE": _int("CARRIER_WEBHOOK_TOLERANCE", 300),
+        # The JSON API (/api/v1): requests per API key (flask-limiter syntax; counted in Redis
+        # at REDIS_URL, in memory when none answers), how long a stored Idempotency-Key answer
+        # is replayed, and how long a retry waits for the first request's answer (then 409).
+        "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "600 per minute"),
+        "IDEMPOTENCY_KEEP_SECONDS": _int("IDEMPOTENCY_KEEP_SECONDS", 24 * 3600),
+        "IDEMPOTENCY_WAIT_SECONDS": _float("IDEMPOTENCY_WAIT_SECONDS", 10),
     }

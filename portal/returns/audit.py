@@ -41,6 +41,8 @@ ACTIONS = {
     "2fa.disabled": "Two-factor sign-in turned off",
     "2fa.recovery_used": "Recovery code used",
     "refund.approved": "Refund approved (second manager)",
+    "api_key.created": "API key created",
+    "api_key.revoked": "API key revoked",
 }
 
 
