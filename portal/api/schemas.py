@@ -4,9 +4,9 @@ generated from them (portal/api/spec.py). The rules themselves stay in the domai
 importer: these models only check shapes and types."""
 
 import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 MAX_INT = 2_147_483_647  # 32-bit INTEGER columns on PostgreSQL
 Cents = Field(ge=0, le=MAX_INT, description="Integer cents")
@@ -18,6 +18,14 @@ Version = Field(
     description="The return's version this change is based on (or send If-Match); a 409 when "
     "the return moved on since.",
 )
+
+
+def _utc(value):
+    """The portal keeps naive UTC times: answered as RFC 3339 with a zone (Z)."""
+    return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
+
+
+Time = Annotated[datetime.datetime, AfterValidator(_utc)]
 
 
 class In(BaseModel):
@@ -140,8 +148,8 @@ class OrderOut(Out):
     email: str
     currency: str
     status: str
-    placed_at: datetime.datetime
-    delivered_at: datetime.datetime | None
+    placed_at: Time
+    delivered_at: Time | None
     shipping_total: int
     version: int
     lines: list[OrderLineOut]
@@ -189,12 +197,12 @@ class RefundOut(Out):
     method: str
     status: str
     last_error: str
-    created_at: datetime.datetime
+    created_at: Time
 
 
 class EventOut(Out):
     kind: str
-    at: datetime.datetime
+    at: Time
     actor: str | None
     internal: bool
     payload: dict[str, Any]
@@ -208,8 +216,8 @@ class ReturnOut(Out):
     resolution: str
     order: str
     email: str
-    created_at: datetime.datetime
-    updated_at: datetime.datetime
+    created_at: Time
+    updated_at: Time
     estimated_refund: int | None
     lines: list[ReturnLineOut]
     refunds: list[RefundOut]
@@ -225,8 +233,8 @@ class ReturnSummary(Out):
     version: int
     order: str
     email: str
-    created_at: datetime.datetime
-    updated_at: datetime.datetime
+    created_at: Time
+    updated_at: Time
 
 
 class ReturnPage(Out):
