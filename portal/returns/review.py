@@ -174,5 +174,5 @@ def send_email(rma, actor, subject, message, version=None):
         check_version(current, version)
         event = change(current, "email_sent", actor, subject=subject, message=message)
         enqueue_email("staff_message", current.email, f"return:{current.id}:email:message:{event.id}",
-                      rma=current, context={"subject": subject, "message": message})  # fmt: skip
+                      rma=current, context={"topic": subject, "message": message})  # fmt: skip
         return current

@@ -34,7 +34,7 @@ def test_every_template_renders_html_and_text(app, make):
             "link": "http://x/guest/t",
             "order_number": "R-1001",
             "valid_for": "24 hours",
-            "subject": "About your parcel",
+            "topic": "About your parcel",
             "message": "It arrived.",
         }
         for name in TEMPLATES:
