@@ -2,6 +2,8 @@
 (portal.importer.save_order, the same function the CLI import uses); GET reads it back with
 each line's returnable units and why not (portal.returns.staff_orders, as the staff page)."""
 
+from peewee import IntegrityError
+
 from portal.api import bp
 from portal.api.problems import ApiProblem
 from portal.api.schemas import OrderIn, OrderOut
@@ -60,7 +62,7 @@ def order_out(number):
 
 
 @operation(bp, "PUT", "/orders/<number>", summary="Create or update an order", tag="orders",
-           scopes=("orders:write",), body=OrderIn, response=OrderOut, errors=(400,),
+           scopes=("orders:write",), body=OrderIn, response=OrderOut, errors=(400, 409),
            path_params={"number": NUMBER},
            description="The order as the shop has it now, with the import's rules "
                        "(docs/import-format.md). An order with returns can't lose lines or "
@@ -75,6 +77,9 @@ def put_order(number, body):
     except RecordError as exc:
         raise ApiProblem(422, f"{exc} Nothing was changed.",
                          [{"field": "(body)", "message": str(exc)}]) from None  # fmt: skip
+    except IntegrityError:  # another PUT of the same order (or invoice) won the race
+        raise ApiProblem(409, f"Order {number} was changed by another request at the same "
+                              "time. Nothing was changed: send it again.") from None  # fmt: skip
     return order_out(saved.number)
 
 

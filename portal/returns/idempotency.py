@@ -31,7 +31,7 @@ def claim(api_key_id, key, method, path, body_hash, keep_seconds):
             try:
                 with db.atomic():
                     row = IdempotentRequest.create(api_key=api_key_id, key=key, method=method,
-                                                   path=path, body_hash=body_hash)  # fmt: skip
+                                                   path=path[:255], body_hash=body_hash)  # fmt: skip
                 return CLAIMED, row
             except IntegrityError:  # another request claimed it a moment ago
                 row = IdempotentRequest.get(
