@@ -140,3 +140,20 @@ def test_bad_input_is_a_problem_per_field_and_changes_nothing(app, client, key, 
 def test_an_unknown_order_is_404_and_a_bad_number_too(app, client, key):
     is_problem(call(client, "GET", "/api/v1/orders/NOPE", key), 404)
     is_problem(call(client, "PUT", "/api/v1/orders/a%20b", key, json=order_body()), 404)
+
+
+def test_an_update_keeps_the_lines_returns_hold(app, client, key):
+    order = call(client, "PUT", PATH, key, json=order_body(quantity=2)).get_json()
+    line_id = order["lines"][0]["id"]
+    with app.app_context():
+        reason = factories.reason(code="changed")
+    made = call(client, "POST", "/api/v1/returns", key, json={
+        "order": "W-300", "lines": [{"order_line_id": line_id, "quantity": 1,
+                                     "reason": reason.code}]})  # fmt: skip
+    assert made.status_code == 201
+    more = order_body(quantity=4)
+    more["payments"][0]["amount"] = 4 * 2500 + 500
+    updated = call(client, "PUT", PATH, key, json=more).get_json()
+    [line] = updated["lines"]
+    assert line["id"] == line_id and line["quantity"] == 4 and line["in_returns"] == 1
+    assert line["returnable"] == 3 and updated["returns"] == [made.get_json()["reference"]]
