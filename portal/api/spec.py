@@ -4,6 +4,7 @@ steps (the key and its scope, the Idempotency-Key of a POST, the query and the J
 validated, the domain call, the response model), and `document()` builds the OpenAPI 3.1
 document from the same declarations, so the document can't drift from what runs."""
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -204,8 +205,10 @@ def _operation(op, prefix, names, schemas):
     return path, op.method.lower(), spec
 
 
+@functools.cache
 def document(prefix):
-    """The OpenAPI 3.1 document of every declared operation."""
+    """The OpenAPI 3.1 document of every declared operation (built once per process; the
+    operations are all declared at import). Callers must not change it."""
     models = {(Problem, "serialization")}
     for op in OPERATIONS:
         models.add((op.response, "serialization"))
