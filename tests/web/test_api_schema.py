@@ -49,7 +49,7 @@ def test_the_served_document_is_the_generated_one(api):
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_500_and_every_answer_matches_the_document(case, api):
     app, token = api
     case.call_and_validate(app=app, headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
