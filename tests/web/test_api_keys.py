@@ -127,3 +127,22 @@ def test_each_key_is_rate_limited_with_the_headers(limited_app):
     body = is_problem(answers[3], 429)
     assert "slow down" in body["detail"] and answers[3].headers["Retry-After"]
     assert call(client, "GET", "/api/v1/returns", second).status_code == 200  # its own count
+
+
+def test_a_keys_account_is_named_in_the_timeline_but_listed_nowhere_as_staff(app, client):
+    with app.app_context():
+        made = factories.store()
+        key, token = factories.api_key(name="Main shop")
+        rma = factories.create_return(made.order, reason=made.changed_mind)
+    assert call(client, "POST", f"/api/v1/returns/{rma.reference}/hold", token,
+                json={"note": "checking"}).status_code == 200  # fmt: skip
+    login(client, made.admin.email)
+    detail = htmllib.unescape(client.get(f"/merchant/returns/{rma.reference}").get_data(True))
+    assert "API key “Main shop”" in detail  # the timeline says which key acted
+    with app.app_context():
+        account = User.get_by_id(key.user_id)
+    picker = re.search(r'<select[^>]*name="assign-responsible".*?</select>', detail, re.S)[0]
+    assert made.manager.email in picker or made.manager.display_name in picker
+    assert f'value="{account.id}"' not in picker  # not offered as the responsible person
+    assert account.email not in client.get("/merchant/staff").get_data(as_text=True)
+    assert not account.check_password("")  # it can never sign in
