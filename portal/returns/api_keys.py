@@ -109,7 +109,8 @@ def authenticate(token):
         return None
     at = now()
     if key.last_used_at is None or (at - key.last_used_at).total_seconds() >= TOUCH_SECONDS:
-        ApiKey.update(last_used_at=at).where(ApiKey.id == key.id).execute()
+        with db.atomic():
+            ApiKey.update(last_used_at=at).where(ApiKey.id == key.id).execute()
         key.last_used_at = at
     return key
 
