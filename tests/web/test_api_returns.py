@@ -9,6 +9,7 @@ from portal.returns.detail import return_detail
 from tests import factories
 from tests.api_client import body_for, call, is_problem, next_call, order_body
 from tests.pages import login
+from tests.querycount import count_queries
 
 
 @pytest.fixture
@@ -128,3 +129,17 @@ def test_the_list_filters_and_pages_by_cursor(app, shop):
     bad = call(client, "GET", "/api/v1/returns?status=lost&limit=0", token)
     fields = {e["field"] for e in is_problem(bad, 422)["errors"]}
     assert fields == {"status", "limit"}
+
+
+def test_the_list_costs_the_same_queries_for_one_return_as_for_many(app, shop):
+    """The key, then one query for the page: no query per return."""
+    made, token, client, order = shop
+    create(client, token, order, made, quantity=1)
+    counts = []
+    for _ in range(2):
+        with count_queries() as counter:
+            answer = call(client, "GET", "/api/v1/returns", token)
+        counts.append(counter.count)
+        create(client, token, order, made, quantity=1)
+    assert answer.status_code == 200 and len(answer.get_json()["items"]) == 2
+    assert counts[0] == counts[1] == 2, counter
