@@ -176,4 +176,10 @@ def load(instance_path):
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
         "STRIPE_WEBHOOK_TOLERANCE": _int("STRIPE_WEBHOOK_TOLERANCE", 300),
         "STRIPE_IDEMPOTENCY_WINDOW": _float("STRIPE_IDEMPOTENCY_WINDOW", 86400),
+        # The JSON API (/api/v1): requests per API key (flask-limiter syntax; counted in Redis
+        # at REDIS_URL, in memory when none answers), how long a stored Idempotency-Key answer
+        # is replayed, and how long a retry waits for the first request's answer (then 409).
+        "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "600 per minute"),
+        "IDEMPOTENCY_KEEP_SECONDS": _int("IDEMPOTENCY_KEEP_SECONDS", 24 * 3600),
+        "IDEMPOTENCY_WAIT_SECONDS": _float("IDEMPOTENCY_WAIT_SECONDS", 10),
     }

@@ -1,12 +1,13 @@
 """Housekeeping on the beat: expire approved returns whose parcel never came, remind halfway,
-and forget photos kept with request drafts never submitted."""
+forget photos kept with request drafts never submitted, and forget stored Idempotency-Key
+answers older than IDEMPOTENCY_KEEP_SECONDS."""
 
 import logging
 
 from celery import shared_task
 from flask import current_app
 
-from portal.returns import drafts, expiry
+from portal.returns import drafts, expiry, idempotency
 from portal.uploads import delete_photos
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,9 @@ def run():
     reminded = expiry.send_reminders()
     swept = drafts.expired()
     delete_photos(swept, current_app.config["UPLOAD_DIR"])
-    if reminded or expired or swept:
-        log.info("housekeeping: reminded %s, expired %s, draft photos swept %s", reminded,
-                 expired, len(swept))  # fmt: skip
-    return {"reminded": reminded, "expired": expired, "draft_photos": len(swept)}
+    purged = idempotency.purge(current_app.config["IDEMPOTENCY_KEEP_SECONDS"])
+    if reminded or expired or swept or purged:
+        log.info("housekeeping: reminded %s, expired %s, draft photos swept %s, idempotency "
+                 "answers purged %s", reminded, expired, len(swept), purged)  # fmt: skip
+    return {"reminded": reminded, "expired": expired, "draft_photos": len(swept),
+            "purged": purged}  # fmt: skip

@@ -1,6 +1,7 @@
 """Every Peewee table of the portal. ALL_MODELS is the schema the migrations must produce."""
 
 from portal.models.accounts import ROLE_RANK, ROLES, User, now
+from portal.models.api import ApiKey, IdempotentRequest
 from portal.models.audit import AuditEntry
 from portal.models.catalogue import Product, Variant
 from portal.models.exchanges import ExchangeOrder, ExchangeOrderLine, Replacement
@@ -64,6 +65,8 @@ ALL_MODELS = [
     WebhookEndpoint,
     WebhookAttempt,
     GatewayEvent,
+    ApiKey,
+    IdempotentRequest,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [

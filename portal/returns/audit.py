@@ -45,6 +45,8 @@ ACTIONS = {
     "webhook.changed": "Webhook endpoint changed",
     "webhook.secret_rotated": "Webhook secret rotated",
     "webhook.redelivered": "Webhook event redelivered",
+    "api_key.created": "API key created",
+    "api_key.revoked": "API key revoked",
 }
 
 

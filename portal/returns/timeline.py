@@ -31,6 +31,7 @@ SHOPPER_TEXT = {
     "exchange_paid": "Payment of the difference received",
     "exchange_shipped": "Exchange shipped",
     "exchange_delivered": "Exchange delivered",
+    "email_sent": "We emailed you about this return",
 }
 
 
