@@ -97,7 +97,9 @@ def return_out(rma):
         ],
         refunds=[
             {"id": r.id, "amount": r.amount, "currency": r.currency, "method": r.method,
-             "status": r.status, "last_error": r.last_error or "", "created_at": r.created_at}
+             "status": r.status, "last_error": r.last_error or "",
+             "gateway_status": r.gateway_status, "gateway_reason": r.gateway_reason,
+             "created_at": r.created_at}
             for r in d.refunds
         ],
         timeline=[

@@ -195,8 +195,16 @@ class RefundOut(Out):
     amount: int
     currency: str
     method: str
-    status: str
+    status: str = Field(
+        description="awaiting_approval, pending, processing, at_gateway, succeeded, "
+        "failed or cancelled"
+    )
     last_error: str
+    gateway_status: str = Field(
+        description="What the gateway last said (Stripe: pending, "
+        "requires_action, succeeded, failed, ...); empty before it"
+    )
+    gateway_reason: str = Field(description="The gateway's reason for a pending or failed refund")
     created_at: Time
 
 
