@@ -31,7 +31,7 @@ def create_app(test_config=None):
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from portal import cli, db, extensions, i18n, security_headers, store_look, templating, web
+    from portal import api, cli, db, extensions, i18n, security_headers, store_look, templating, web
     from portal.auth import init_login
     from portal.celery_app import celery_init_app
 
@@ -60,4 +60,5 @@ def create_app(test_config=None):
 
     for blueprint in (auth_bp, customer_bp, merchant_bp, health_bp, webhooks_bp):
         app.register_blueprint(blueprint)
+    api.init_app(app)
     return app

@@ -26,6 +26,18 @@ def _float(name, default):
     return float(os.environ.get(name, str(default)))
 
 
+def _schedule(name, default):
+    """Seconds as a comma-separated list, e.g. "5,300,1800"."""
+    text = os.environ.get(name) or default
+    try:
+        delays = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise RuntimeError(f"{name} must be seconds separated by commas, e.g. 5,300,1800") from None
+    if any(d < 0 for d in delays):
+        raise RuntimeError(f"{name} can't hold a negative delay")
+    return delays
+
+
 def instance_path(default):
     """The instance folder (SQLite file, uploads, mail, beat schedule): PORTAL_INSTANCE."""
     return os.environ.get("PORTAL_INSTANCE", str(default))
@@ -150,4 +162,24 @@ def load(instance_path):
         "LABEL_SIZE": os.environ.get("LABEL_SIZE", "a4"),
         "CARRIER_WEBHOOK_SECRET": os.environ.get("CARRIER_WEBHOOK_SECRET", ""),
         "CARRIER_WEBHOOK_TOLERANCE": _int("CARRIER_WEBHOOK_TOLERANCE", 300),
+        # Webhooks out (issue 12): seconds between the tries of one event (Standard Webhooks'
+        # schedule: about a day in all), then it is failed; seconds to wait for an answer;
+        # how long a rotated secret keeps signing beside the new one.
+        "WEBHOOK_RETRY_SCHEDULE": _schedule(
+            "WEBHOOK_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,36000"
+        ),
+        "WEBHOOK_TIMEOUT": _float("WEBHOOK_TIMEOUT", 10),
+        "WEBHOOK_SECRET_OVERLAP_SECONDS": _int("WEBHOOK_SECRET_OVERLAP_SECONDS", 86400),
+        # Stripe's events (POST /webhooks/stripe): their signing secret and the age a signed
+        # event may have; how long Stripe keeps an idempotency key (past it, a retry looks the
+        # refund up at Stripe first and adopts it).
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+        "STRIPE_WEBHOOK_TOLERANCE": _int("STRIPE_WEBHOOK_TOLERANCE", 300),
+        "STRIPE_IDEMPOTENCY_WINDOW": _float("STRIPE_IDEMPOTENCY_WINDOW", 86400),
+        # The JSON API (/api/v1): requests per API key (flask-limiter syntax; counted in Redis
+        # at REDIS_URL, in memory when none answers), how long a stored Idempotency-Key answer
+        # is replayed, and how long a retry waits for the first request's answer (then 409).
+        "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "600 per minute"),
+        "IDEMPOTENCY_KEEP_SECONDS": _int("IDEMPOTENCY_KEEP_SECONDS", 24 * 3600),
+        "IDEMPOTENCY_WAIT_SECONDS": _float("IDEMPOTENCY_WAIT_SECONDS", 10),
     }

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from peewee import DatabaseError
 
-from portal.db import db
+from portal.db import db, locked
 from portal.models import InventoryLocation, Invoice, Order, OrderLine, Payment, User, Variant
 from portal.payments import FACTORIES as GATEWAYS
 from portal.returns.catalogue import save_product
@@ -313,39 +313,62 @@ def _line_row(line, variants):
     return row
 
 
-def write_order(record):
-    """Insert one parsed order in one transaction. Raises RecordError if it can't."""
+def _order_fields(record, customer):
+    return {
+        "customer": customer,
+        "email": record["email"],
+        "currency": record["currency"],
+        "status": record["status"],
+        "placed_at": record["placed_at"],
+        "delivered_at": record["delivered_at"],
+        "shipping_total": record["shipping_total"],
+        **record.get("shipping_address", {}),
+    }
+
+
+def _check_invoice_numbers(record, order_id=None):
+    numbers = [inv["number"] for inv in record["invoices"]] or [""]
+    taken = Invoice.select(Invoice.number).where(Invoice.number.in_(numbers))
+    if order_id is not None:
+        taken = taken.where(Invoice.order != order_id)
+    if taken.exists():
+        raise RecordError(f"order {record['number']}: an invoice number is already used.")
+
+
+def _insert_lines(order, lines, variants, bundle=None):
+    for line in lines:
+        row = OrderLine.create(order=order, bundle=bundle, **_line_row(line, variants))
+        _insert_lines(order, line.get("components") or [], variants, bundle=row)
+
+
+def save_order(record, replace=False):
+    """Save one parsed order in one transaction: create it, or (with `replace`, the API's PUT)
+    bring an existing one up to date (order_updates.py). Both the import and the API call this.
+    Raises RecordError if it can't, and then nothing was written."""
     with db.atomic():
-        if Order.select().where(Order.number == record["number"]).exists():
+        existing = locked(Order.select().where(Order.number == record["number"])).first()
+        if existing is not None and not replace:
             raise RecordError(f"order {record['number']}: already imported.")
-        taken = Invoice.select(Invoice.number).where(
-            Invoice.number.in_([inv["number"] for inv in record["invoices"]] or [""])
-        )
-        if taken.exists():
-            raise RecordError(f"order {record['number']}: an invoice number is already used.")
+        _check_invoice_numbers(record, existing.id if existing else None)
         customer = User.get_or_none(User.email == record["email"])
-        order = Order.create(
-            number=record["number"],
-            customer=customer,
-            email=record["email"],
-            currency=record["currency"],
-            status=record["status"],
-            placed_at=record["placed_at"],
-            delivered_at=record["delivered_at"],
-            shipping_total=record["shipping_total"],
-            **record.get("shipping_address", {}),
-        )
+        variants = _catalogue_variants(record)
+        if existing is not None:
+            from portal.order_updates import update_order
+
+            return update_order(existing, record, _order_fields(record, customer), variants,
+                                _line_row)  # fmt: skip
+        order = Order.create(number=record["number"], **_order_fields(record, customer))
         for inv in record["invoices"]:
             Invoice.create(order=order, **inv)
-        variants = _catalogue_variants(record)
-        for line in record["lines"]:
-            parts = line.get("components") or []
-            bundle = OrderLine.create(order=order, **_line_row(line, variants))
-            for part in parts:
-                OrderLine.create(order=order, bundle=bundle, **_line_row(part, variants))
+        _insert_lines(order, record["lines"], variants)
         for payment in record["payments"]:
             Payment.create(order=order, **payment)
     return order
+
+
+def write_order(record):
+    """Insert one parsed order (the import: an order already there is refused)."""
+    return save_order(record)
 
 
 def parse_product(obj):
@@ -437,7 +460,7 @@ def import_lines(lines):
                 report.products += 1
             elif kind == "order":
                 record = parse_order(obj)
-                write_order(record)
+                save_order(record)
                 report.imported += 1
             else:
                 raise RecordError(f"'type' must be \"order\" (the default) or \"product\", got "

@@ -153,17 +153,28 @@ def init_app(app):
 
     @app.errorhandler(403)
     def forbidden(error):
-        return render_template("errors/403.html"), 403
+        return api_problem(error) or (render_template("errors/403.html"), 403)
 
     @app.errorhandler(404)
     def not_found(error):
-        return render_template("errors/404.html"), 404
+        return api_problem(error) or (render_template("errors/404.html"), 404)
+
+    @app.errorhandler(405)
+    def wrong_method(error):
+        return api_problem(error) or error
 
     @app.errorhandler(413)
     def too_large(error):
-        return render_template("errors/413.html"), 413
+        return api_problem(error) or (render_template("errors/413.html"), 413)
 
     @app.errorhandler(CSRFError)
     def csrf_refused(error):
-        return render_template("errors/problem.html", title="Please try again",
-                               message=CSRF_MESSAGE), 400  # fmt: skip
+        return api_problem(error) or (render_template("errors/problem.html",
+                                      title="Please try again", message=CSRF_MESSAGE), 400)  # fmt: skip
+
+
+def api_problem(error):
+    """Under /api/ every error is a problem document (portal.api), never an HTML page."""
+    from portal.api.problems import from_http_error, is_api_request
+
+    return from_http_error(error) if is_api_request() else None

@@ -1,20 +1,27 @@
 """Updates pushed to the portal by other systems: POST /webhooks/carrier, a carrier's status
-update of a return parcel (in transit, delivered to the warehouse).
+update of a return parcel (in transit, delivered to the warehouse); POST /webhooks/stripe, the
+payment gateway's events about refunds (portal.returns.gateway_events).
 
 CSRF-exempt (no browser posts it) but signed as Standard Webhooks are (portal.carriers.signing:
 HMAC-SHA256 over id.timestamp.body with CARRIER_WEBHOOK_SECRET, a timestamp within
 CARRIER_WEBHOOK_TOLERANCE seconds). Each event id is applied once. Answers are JSON: 200
 applied; 400 unreadable; 401 unsigned, badly signed or too old; 404 no return with that
-tracking number; 409 a replay; 422 an unknown status. Anything but 200 changed nothing."""
+tracking number; 409 a replay; 422 an unknown status. Anything but 200 changed nothing.
+
+Stripe's events are verified with the official library (stripe.Webhook.construct_event, the
+STRIPE_WEBHOOK_SECRET setting, STRIPE_WEBHOOK_TOLERANCE seconds): 400 for a bad signature or
+an old timestamp (nothing changed, as Stripe expects); 200 for everything applied, already
+applied (a replay), about a refund we don't know (logged), or not an event we act on."""
 
 import json
 import logging
 
+import stripe
 from flask import Blueprint, current_app, jsonify, request
 
 from portal.carriers.signing import BadSignature, verify
 from portal.extensions import csrf
-from portal.returns import shipping
+from portal.returns import gateway_events, shipping
 from portal.returns.errors import Conflict, DomainError, NotFound
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
@@ -57,3 +64,33 @@ def carrier_update():
     except DomainError as exc:
         return _answer(422, f"{exc} Nothing changed.")
     return _answer(200, "Applied.", reference=rma.reference)
+
+
+@bp.route("/stripe", methods=["POST"])
+@csrf.exempt
+def stripe_event():
+    body = request.get_data(cache=False)[: MAX_BODY + 1]
+    if len(body) > MAX_BODY:
+        return _answer(413, "The event is too large.")
+    config = current_app.config
+    secret = config.get("STRIPE_WEBHOOK_SECRET") or ""
+    if not secret:
+        log.warning("stripe event refused: STRIPE_WEBHOOK_SECRET is not set")
+        return _answer(400, "Refused: no STRIPE_WEBHOOK_SECRET is set. Nothing changed.")
+    try:
+        event = stripe.Webhook.construct_event(
+            body.decode("utf-8"), request.headers.get("Stripe-Signature", ""), secret,
+            tolerance=int(config.get("STRIPE_WEBHOOK_TOLERANCE") or 300),
+        )  # fmt: skip
+    except stripe.SignatureVerificationError as exc:
+        log.warning("stripe event refused: %s", exc)
+        return _answer(400, f"Refused: {exc}. Nothing changed.")
+    except (ValueError, UnicodeDecodeError):
+        return _answer(400, "The event is not JSON. Nothing changed.")
+    try:
+        data = event["data"]["object"].to_dict()
+        event_id, event_type = event["id"], event["type"]
+    except (KeyError, AttributeError, TypeError):
+        return _answer(400, "The event has no id, type or object. Nothing changed.")
+    outcome = gateway_events.apply_stripe_event(event_id, event_type, data)
+    return _answer(200, outcome)

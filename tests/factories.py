@@ -104,6 +104,17 @@ def order(customer=None, email=None, lines=None, days_ago=10, delivered=True, sh
     return write_order(parse_order(record))
 
 
+ALL_SCOPES = ("orders:write", "returns:read", "returns:write", "refunds:write")
+
+
+def api_key(scopes=ALL_SCOPES, name=None, admin=None):
+    """An API key made as an admin makes one: (ApiKey, the bearer token)."""
+    from portal.returns.api_keys import create_key
+
+    made = create_key(admin or staff("admin"), name or f"Shop {next(_numbers)}", scopes)
+    return made.key, made.token
+
+
 def reason(code=None, label="Changed my mind", merchant_fault=False, parent=None, **flags):
     code = code or f"reason{next(_numbers)}"
     return ReturnReason.create(

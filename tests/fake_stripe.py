@@ -5,13 +5,21 @@ Stripe's idempotency (a key seen before replays the first answer and moves no mo
 use by a request still running gets a 409), and can be told to fail or to hang.
 
 `executions` lists the idempotency keys of refunds it actually carried out: the money that left.
-`requests` lists every request that arrived, with its key and fields."""
+`requests` lists every request that arrived, with its key and fields.
+
+Issue 12: it keeps each refund's metadata, lists a payment intent's refunds (GET /v1/refunds?
+payment_intent=...), can forget its idempotency keys as Stripe does after 24 hours
+(forget_keys(): a key seen before then creates a second refund), can answer new refunds with
+another status (`refund_status`, e.g. "pending" with `pending_reason`), and signs events as
+Stripe signs them (signed_event()) for POST /webhooks/stripe."""
 
 import collections
+import hashlib
+import hmac
 import json
 import threading
 import time
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from tests.local_server import LocalServer
 
@@ -33,11 +41,56 @@ class FakeStripe(LocalServer):
         self.release = threading.Event()
         self.lock = threading.Lock()
         self.server = None
+        self.created = []  # every refund object made, in order (the keys may be forgotten)
+        self.refund_status = "succeeded"
+        self.pending_reason = None
 
     # --- control -------------------------------------------------------------------------
 
     def on_post(self, http):
         self.handle(http)
+
+    def on_get(self, http):
+        """GET /v1/refunds?payment_intent=pi_...: that payment intent's refunds, newest first."""
+        parts = urlsplit(http.path)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        with self.lock:
+            self.requests.append({"key": None, "fields": query, "path": parts.path,
+                                  "method": "GET", "at": time.time()})  # fmt: skip
+        if parts.path != "/v1/refunds":
+            return self.reply(http, 404, _error("invalid_request_error", "No such endpoint"))
+        if http.headers.get("Authorization") != f"Bearer {API_KEY}":
+            return self.reply(http, 401, _error("invalid_request_error", "Invalid API key"))
+        with self.lock:
+            found = [r for r in reversed(self.created)
+                     if r["payment_intent"] == query.get("payment_intent")]  # fmt: skip
+        self.reply(http, 200, {"object": "list", "url": "/v1/refunds", "has_more": False,
+                               "data": found})  # fmt: skip
+
+    def forget_keys(self):
+        """Stripe's idempotency keys expire (24 hours): the refunds stay, the keys go."""
+        with self.lock:
+            self.refunds.clear()
+
+    def set_status(self, refund_id, status, failure_reason=None):
+        """The gateway changes a refund on its own (it succeeds later, or fails: lost card)."""
+        with self.lock:
+            refund = next(r for r in self.created if r["id"] == refund_id)
+            refund["status"] = status
+            if failure_reason:
+                refund["failure_reason"] = failure_reason
+            return dict(refund)
+
+    def signed_event(self, secret, event_type, obj, event_id=None, at=None):
+        """A Stripe event about `obj` and its Stripe-Signature header: (body, header)."""
+        at = int(at if at is not None else time.time())
+        body = json.dumps({
+            "id": event_id or f"evt_fake_{time.monotonic_ns()}", "object": "event",
+            "type": event_type, "created": at, "livemode": False, "api_version": "2024-06-20",
+            "data": {"object": obj},
+        })  # fmt: skip
+        mac = hmac.new(secret.encode(), f"{at}.{body}".encode(), hashlib.sha256).hexdigest()
+        return body, f"t={at},v1={mac}"
 
     def stop(self):
         self.release.set()
@@ -84,15 +137,22 @@ class FakeStripe(LocalServer):
                 replay = self.refunds.get(key)
                 if replay is None:
                     refund = {
-                        "id": f"re_fake_{len(self.refunds) + 1:05d}",
+                        "id": f"re_fake_{len(self.created) + 1:05d}",
                         "object": "refund",
                         "amount": int(fields.get("amount", 0)),
                         "currency": "usd",
                         "payment_intent": fields.get("payment_intent"),
-                        "status": "succeeded",
-                        "metadata": {},
+                        "status": self.refund_status,
+                        "pending_reason": self.pending_reason,
+                        "failure_reason": None,
+                        "metadata": {
+                            k[len("metadata[") : -1]: v
+                            for k, v in fields.items()
+                            if k.startswith("metadata[")
+                        },  # fmt: skip
                     }
                     self.refunds[key] = refund
+                    self.created.append(refund)
                     self.executions.append(key)
                     self.in_flight.add(key)
                     record["outcome"] = "executed"

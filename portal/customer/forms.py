@@ -16,6 +16,7 @@ from wtforms.fields import (
     IntegerField,
     RadioField,
     SelectChoice,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -72,6 +73,9 @@ class ReturnRequestForm(FlaskForm):
         validators=[Length(max=2 * NOTE_MAX, message=_l("Keep your note under 2000 characters."))],
     )
     reviewed = HiddenField()
+    # Photos kept with this form (portal.returns.drafts): its token, and those to remove.
+    draft = HiddenField()
+    drop_photo = SelectMultipleField(coerce=int, validate_choice=False)
     # How the parcel comes back (portal.returns.shipping checks the id: active, serving the
     # order's country); templates/customer/_shipping_method.html shows the choices.
     shipping_method = StringField("How will you send it back?")

@@ -8,10 +8,16 @@ Design (works the same with and without JavaScript):
   htmx the button posts to /return/review and only the panel is swapped; on errors the whole form
   is swapped (HX-Retarget) so each message sits next to its input. Without JavaScript the whole
   page comes back with the choices filled in.
-- "Submit return" posts the same form (step=confirm, multipart) with the photos. Photos are only
-  uploaded on this final submit, so nothing is ever stored for an abandoned request and no
-  pending uploads live in the session. The review panel carries a fingerprint of the choices it
-  estimated; if they changed since, the shopper sees the new estimate before anything is saved.
+- Each line has its photo field (shown with the line; portal/static photo-fields.js opens it as
+  soon as the reason needs a photo, and without JavaScript every field is open). Photos posted
+  with any step are checked, re-encoded and kept with the form's draft token
+  (portal.returns.drafts): a form that comes back with an error says "Photo kept: cap.jpg"
+  instead of asking for the file again. With htmx the review also swaps each line's photo field
+  (out of band) so a kept file is not sent twice.
+- "Submit return" posts the same form (step=confirm, multipart). The return takes the draft's
+  photos over in its transaction; drafts never submitted are swept after a day (housekeeping).
+  The review panel carries a fingerprint of the choices it estimated; if they changed since,
+  the shopper sees the new estimate before anything is saved.
 """
 
 from dataclasses import dataclass
@@ -28,8 +34,9 @@ from portal.customer.access import (
 )
 from portal.customer.forms import ReturnRequestForm
 from portal.models import ReturnPolicy
-from portal.returns import catalogue, claims, eligibility, requests, shipping
+from portal.returns import catalogue, claims, drafts, eligibility, requests, shipping
 from portal.returns.errors import DomainError
+from portal.returns.requests import PhotoRef
 from portal.uploads import ALLOWED, InvalidUpload, delete_photos, store_photo
 from portal.web import LineErrors, is_htmx
 
@@ -151,7 +158,46 @@ class Flow:
             exchange=requests.exchange_split(chosen, self.policy, self.kind),
         )
 
-    def render(self, form, errors=None, review=None, status=200, template=None):
+    def keep_photos(self, form, errors):
+        """Keep the photos posted with `form` with its draft (each checked and re-encoded; one
+        that can't be read is refused in words, the others are kept), after removing those the
+        shopper unticked. Returns {order_line_id: (PhotoRef, ...)} of every photo kept."""
+        config = current_app.config
+        token = drafts.valid(form.draft.data) or drafts.new_token()
+        delete_photos(drafts.drop(token, form.drop_photo.data or []), config["UPLOAD_DIR"])
+        titles = {e.line.id: e.line.title for e in self.returnable}
+        kept = drafts.kept(token, titles)
+        limit = requests.MAX_PHOTOS_PER_LINE
+        for line_id, files in form.chosen_files().items():
+            files = [file for file in files if file and file.filename]
+            if line_id not in titles or not files:
+                continue
+            if len(kept.get(line_id, [])) + len(files) > limit:
+                errors.add(line_id, "photos", f"Add at most {limit} photos of “{titles[line_id]}”.")
+                continue
+            for file in files:
+                try:
+                    photo = store_photo(file, config["UPLOAD_DIR"], config["PHOTO_MAX_BYTES"],
+                                        config["PHOTO_MAX_PIXELS"], config["PHOTO_MAX_SIDE"])  # fmt: skip
+                except InvalidUpload as exc:
+                    errors.add(line_id, "photos", str(exc))
+                    continue
+                kept.setdefault(line_id, []).append(drafts.keep(token, line_id, photo,
+                                                                file.filename))  # fmt: skip
+        form.draft.data = token if any(kept.values()) else ""
+        return {line_id: tuple(PhotoRef(p.stored_name, p.content_type, p.size) for p in photos)
+                for line_id, photos in kept.items()}  # fmt: skip
+
+    def needs_photo(self, form):
+        """{order_line_id: whether the reason chosen for it needs a photo}."""
+        result = {}
+        for entry in form.lines:
+            raw = str(entry.form.reason.data or "")
+            reason = self.tree.by_id.get(int(raw)) if raw.isdigit() else None
+            result[entry.form.order_line_id.data] = bool(reason and reason.requires_photo)
+        return result
+
+    def render(self, form, errors=None, review=None, status=200, template=None, oob=False):
         entries = {entry.form.order_line_id.data: entry for entry in form.lines}
         context = dict(
             order=self.order,
@@ -176,12 +222,16 @@ class Flow:
             options=self.options,
             form_url=self.url(),
             review_url=self.url(review=True),
+            kept=drafts.kept(drafts.valid(form.draft.data)),
+            needs_photo=self.needs_photo(form),
+            oob=oob,  # the review panel also swaps each line's photo field (htmx)
         )
         return render_template(template or "customer/request_return.html", **context), status
 
 
 def _review(flow, form):
     errors, check = flow.check(form)
+    flow.keep_photos(form, errors)
     if errors:
         if is_htmx():
             body, status = flow.render(form, errors, status=422,
@@ -194,7 +244,7 @@ def _review(flow, form):
         body, status = flow.render(form, review=review, template="customer/_return_form.html")
         return body, status, {"HX-Retarget": "#return-form", "HX-Reswap": "outerHTML"}
     if is_htmx():
-        return flow.render(form, review=review, template="customer/_review.html")
+        return flow.render(form, review=review, template="customer/_review.html", oob=True)
     return flow.render(form, review=review)
 
 
@@ -244,38 +294,19 @@ def review_claim(number):
 
 def _confirm(flow, form):
     errors, check = flow.check(form)
-    if errors:
+    choices_wrong = bool(errors)
+    photos = flow.keep_photos(form, errors)  # kept whatever else is wrong
+    if choices_wrong:
         return flow.render(form, errors, status=422)
     review = flow.review(form, check.chosen)
     if form.reviewed.data != review.digest:
         errors.add(None, None, CHANGED)
         return flow.render(form, errors, review=review, status=422)
-    files = form.chosen_files()
-    for problem in flow.domain_check(form, files, check_photos=True).problems:
+    for problem in flow.domain_check(form, photos, check_photos=True).problems:
         if problem.field == "photos":
             errors.add(problem.order_line_id, problem.field, problem.message)
     if errors:
         return flow.render(form, errors, review=review, status=422)
-
-    config = current_app.config
-    stored, photos = [], {}
-    for line_id, line_files in files.items():
-        try:
-            for file in line_files:
-                stored.append(
-                    store_photo(
-                        file,
-                        config["UPLOAD_DIR"],
-                        config["PHOTO_MAX_BYTES"],
-                        config["PHOTO_MAX_PIXELS"],
-                        config["PHOTO_MAX_SIDE"],
-                    )
-                )
-                photos[line_id] = (*photos.get(line_id, ()), stored[-1])
-        except InvalidUpload as exc:
-            delete_photos(stored, config["UPLOAD_DIR"])
-            errors.add(line_id, "photos", str(exc))
-            return flow.render(form, errors, review=review, status=422)
     try:
         rma = requests.request_return(
             flow.order,
@@ -284,18 +315,18 @@ def _confirm(flow, form):
             form.selections(photos),
             form.resolution.data,
             form.shopper_note.data or "",
-            staff_email=config["STAFF_EMAIL"],
+            staff_email=current_app.config["STAFF_EMAIL"],
             shipping_method_id=form.shipping_method.data or None,
             kind=flow.kind,
+            draft=form.draft.data or None,
         )
-    except DomainError as exc:
-        delete_photos(stored, config["UPLOAD_DIR"])
+    except DomainError as exc:  # the photos stay kept with the draft for another try
         errors.add(None, None, str(exc))
+        draft = form.draft.data
         flow = Flow(flow.order.number, flow.kind)  # quantities may have changed under us
-        return flow.render(flow.form(), errors, status=422)
-    except Exception:
-        delete_photos(stored, config["UPLOAD_DIR"])
-        raise
+        fresh = flow.form()
+        fresh.draft.data = draft
+        return flow.render(fresh, errors, status=422)
     said = (gettext("Claim %(ref)s requested. We've emailed a confirmation to %(email)s.")
             if flow.claim else
             gettext("Return %(ref)s requested. We've emailed a confirmation to %(email)s."))  # fmt: skip

@@ -11,6 +11,7 @@ bp = Blueprint("merchant", __name__, url_prefix="/merchant")
 
 from portal.merchant import (  # noqa: E402, F401  (routes on bp)
     actions,
+    api_keys,
     audit,
     detail,
     documents,
@@ -25,4 +26,5 @@ from portal.merchant import (  # noqa: E402, F401  (routes on bp)
     shipping,
     staff,
     store,
+    webhooks,
 )

@@ -274,9 +274,21 @@ def decline_refund(reference, refund_id):
 def retry_refund(reference, refund_id):
     rma, form = load_return(reference), f.ActionForm(prefix="refund_action")
     refund = _refund_of(rma, refund_id)
+    new_key = refund_execution.failed_at_gateway(refund)
     return _act(reference, "refund_action", form,
                 lambda: refund_execution.retry_refund(refund, actor()),
-                "Refund queued again with the same idempotency key.")  # fmt: skip
+                "Refund queued again with a new idempotency key (the gateway failed the first)."
+                if new_key else "Refund queued again with the same idempotency key.")  # fmt: skip
+
+
+@bp.route("/returns/<reference>/refunds/<int:refund_id>/store-credit", methods=["POST"])
+@role_required("manager", "Only managers can turn a refund into store credit.")
+def refund_to_store_credit(reference, refund_id):
+    rma, form = load_return(reference), f.ActionForm(prefix="refund_action")
+    refund = _refund_of(rma, refund_id)
+    return _act(reference, "refund_action", form,
+                lambda: refund_execution.to_store_credit(refund, actor()),
+                "The failed refund is now store credit; a worker records it.")  # fmt: skip
 
 
 @bp.route("/returns/<reference>/extra-lines", methods=["POST"])

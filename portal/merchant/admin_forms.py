@@ -6,14 +6,23 @@ is a field error (WTForms' ValidationError), never a crash."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms.fields import BooleanField, DateField, IntegerField, SelectField, StringField
+from wtforms.fields import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.merchant.forms import MoneyField, choices
 from portal.returns.accounts import STAFF_ROLES
 from portal.returns.audit import ACTIONS
 from portal.returns.locations import KINDS
 from portal.returns.shipping import KINDS as METHOD_KINDS
+from portal.returns.webhook_events import TYPES as WEBHOOK_TYPES
 
 # --- inventory locations ------------------------------------------------------------------------
 
@@ -115,3 +124,25 @@ class StoreLookForm(FlaskForm):
     )
     logo = FileField(_l("Logo (JPEG, PNG, WebP or GIF)"))
     remove_logo = BooleanField(_l("Remove the logo"))
+
+
+# --- webhook endpoints ---------------------------------------------------------------------------
+
+
+class WebhookEndpointForm(FlaskForm):
+    """An endpoint: its URL (checked by the domain: http(s), a host, no password), the events it
+    gets (checkboxes), a note and whether it is active."""
+
+    url = StringField("URL (https://…)", validators=[
+        DataRequired("Enter the endpoint's URL."),
+        Length(max=500, message="A URL has at most 500 characters."),
+    ])  # fmt: skip
+    description = StringField("Description (optional)", validators=[Optional(), Length(max=200)])
+    event_types = SelectMultipleField(
+        "Events to send",
+        choices=choices(WEBHOOK_TYPES.items()),
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validators=[DataRequired("Choose at least one event.")],
+    )
+    active = BooleanField("Active (deliveries are sent)", default=True)

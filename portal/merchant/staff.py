@@ -9,6 +9,7 @@ from portal.merchant import forms as f
 from portal.merchant.admin_forms import RoleForm
 from portal.models import User
 from portal.returns import accounts
+from portal.returns.api_keys import not_service_account
 from portal.returns.errors import NotFound
 from portal.web import EmptyForm, actor, run_action
 
@@ -26,7 +27,7 @@ def _role_form(member, formdata=True):
 def _staff_page(form=None, status=200, error=None, role_forms=None):
     members = list(
         User.select()
-        .where(User.role != "shopper")
+        .where((User.role != "shopper") & not_service_account())
         .order_by(User.active.desc(), User.role, User.email)
     )
     role_forms = role_forms or {}

@@ -1,6 +1,7 @@
 """Every Peewee table of the portal. ALL_MODELS is the schema the migrations must produce."""
 
 from portal.models.accounts import ROLE_RANK, ROLES, User, now
+from portal.models.api import ApiKey, IdempotentRequest
 from portal.models.audit import AuditEntry
 from portal.models.catalogue import Product, Variant
 from portal.models.exchanges import ExchangeOrder, ExchangeOrderLine, Replacement
@@ -11,6 +12,7 @@ from portal.models.outbox import OutboxMessage
 from portal.models.refunds import LedgerTransaction, Refund, StoreCredit
 from portal.models.returns import (
     Counter,
+    DraftPhoto,
     Return,
     ReturnEvent,
     ReturnExtraLine,
@@ -23,6 +25,7 @@ from portal.models.returns import (
 from portal.models.security import AccountToken, RecoveryCode, RememberToken
 from portal.models.shipping import METHOD_KINDS, ReturnShippingMethod
 from portal.models.store import StoreLook
+from portal.models.webhooks import GatewayEvent, WebhookAttempt, WebhookEndpoint
 
 ALL_MODELS = [
     User,
@@ -41,6 +44,7 @@ ALL_MODELS = [
     ReturnLine,
     ReturnExtraLine,
     ReturnPhoto,
+    DraftPhoto,
     ReturnEvent,
     ReturnStatusCount,
     Counter,
@@ -60,6 +64,11 @@ ALL_MODELS = [
     RecoveryCode,
     RememberToken,
     StoreLook,
+    WebhookEndpoint,
+    WebhookAttempt,
+    GatewayEvent,
+    ApiKey,
+    IdempotentRequest,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [

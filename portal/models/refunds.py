@@ -25,6 +25,12 @@ class Refund(BaseModel):
     created_at = DateTimeField(default=now)
     processing_started_at = DateTimeField(null=True)
     settled_at = DateTimeField(null=True)
+    # Past the gateway's idempotency window a retry looks the refund up first (issue 12).
+    first_attempted_at = DateTimeField(null=True)
+    # What the gateway last said (Stripe: pending, succeeded, failed, canceled, requires_action)
+    # and why (a failure or pending reason), shown on the staff page.
+    gateway_status = CharField(default="")
+    gateway_reason = CharField(default="")
 
     class Meta:
         # "Returns whose refund failed" (a queue tab, counted on every queue page) is read

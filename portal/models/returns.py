@@ -216,6 +216,20 @@ class ReturnPhoto(BaseModel):
     created_at = DateTimeField(default=now)
 
 
+class DraftPhoto(BaseModel):
+    """A photo chosen on a return request that came back with an error (or was reviewed): kept
+    under the form's random draft token, so the shopper needn't choose it again. The request
+    takes it over (as a ReturnPhoto with the same file) when it is submitted."""
+
+    token = CharField(index=True)
+    order_line = ForeignKeyField(OrderLine, on_delete="CASCADE")
+    stored_name = CharField(unique=True)
+    content_type = CharField()
+    size = IntegerField()
+    original_name = CharField(default="")
+    created_at = DateTimeField(default=now, index=True)
+
+
 class ReturnEvent(BaseModel):
     """The timeline and audit log. Every state change writes one, in the same transaction."""
 

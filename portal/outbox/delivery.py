@@ -99,7 +99,12 @@ def deliver(message_id, config):
 def _reschedule(message, exc, config):
     error = str(exc)
     attempts = message.attempts if exc.counts else message.attempts - 1
-    if attempts >= int(config["OUTBOX_MAX_ATTEMPTS"]):
+    entry = HANDLERS.get(message.kind)
+    if entry is not None and entry.max_attempts is not None:
+        limit = entry.max_attempts(config)
+    else:
+        limit = int(config["OUTBOX_MAX_ATTEMPTS"])
+    if attempts >= limit:
         _fail(message, error, config)
         log.error("%s gave up after %s attempts: %s", describe(message), attempts, error)
         return "failed"
@@ -107,8 +112,11 @@ def _reschedule(message, exc, config):
     OutboxMessage.update(
         available_at=now() + datetime.timedelta(seconds=delay), last_error=error, attempts=attempts
     ).where(OutboxMessage.id == message.id).execute()
-    log.warning("%s attempt %s failed, retry in %.1fs: %s", describe(message), attempts,
-                delay, error)  # fmt: skip
+    if exc.counts:
+        log.warning("%s attempt %s failed, retry in %.1fs: %s", describe(message), attempts,
+                    delay, error)  # fmt: skip
+    else:  # not a failure: it waits its turn (a busy refund, an older webhook of its return)
+        log.info("%s waits %.1fs: %s", describe(message), delay, error)
     # A delayed task retries on time; if it is lost, the sweeper still finds the message due.
     publish(message.id, countdown=delay + 0.25)
     return "retry"

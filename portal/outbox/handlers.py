@@ -2,7 +2,7 @@
 
 A handler runs with the message and the app's config. It raises RetryLater or GiveUp; the
 domain's refund errors are mapped to them here, so the domain knows nothing of the outbox's
-retries. Webhooks will be one more entry. `label` asks the carrier for an approved return's
+retries. `webhook` delivers one event to one endpoint (portal.outbox.webhooks). `label` asks the carrier for an approved return's
 label (portal.carriers), and maps the carrier's errors the same way."""
 
 from dataclasses import dataclass
@@ -11,6 +11,7 @@ from flask_babel import force_locale
 
 from portal import carriers, i18n, mail
 from portal.models import Refund, Return, ReturnLabel
+from portal.outbox import webhooks
 from portal.outbox.errors import GiveUp, RetryLater
 from portal.returns import account_security, refund_execution, shipping
 from portal.returns.errors import NotFound, RefundBusy, RefundDeferred, RefundRefused
@@ -21,6 +22,7 @@ class Handler:
     run: object  # (message, config) -> None
     on_failure: object = None  # (message, error, config) -> None, in the failing transaction
     on_retry: object = None  # (message, actor) -> int, replaces the plain reset
+    max_attempts: object = None  # (config) -> int, replaces OUTBOX_MAX_ATTEMPTS
 
 
 def send_email(message, config):
@@ -130,4 +132,5 @@ HANDLERS = {
     "account_email": Handler(send_account_email),
     "refund": Handler(carry_out_refund, on_failure=refund_failed, on_retry=retry_refund),
     "label": Handler(make_label, on_failure=label_failed),
+    "webhook": Handler(webhooks.deliver_webhook, max_attempts=webhooks.max_attempts),
 }

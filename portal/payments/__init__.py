@@ -7,6 +7,7 @@ Other gateways can be added with register(name, factory), factory(config) -> Gat
 from portal.payments.base import (
     Gateway,
     GatewayError,
+    GatewayRefund,
     PermanentGatewayError,
     TransientGatewayError,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "FACTORIES",
     "Gateway",
     "GatewayError",
+    "GatewayRefund",
     "PermanentGatewayError",
     "TransientGatewayError",
     "gateway_for",

@@ -18,7 +18,9 @@ PREFIX = {"card": "card", "gift_card": "gift", "store_credit": "credit"}
 class LedgerGateway(Gateway):
     name = "ledger"
 
-    def refund(self, payment, amount, currency, idempotency_key, *, order=None, method=None):
+    def refund(self, payment, amount, currency, idempotency_key, *, order=None, method=None,
+               refund_id=None, look_up=False):  # fmt: skip
+        # The book never forgets a key: nothing to look up.
         if amount <= 0:
             raise PermanentGatewayError("A refund must be more than zero.")
         seen = _existing(idempotency_key, amount)

@@ -42,6 +42,12 @@ ACTIONS = {
     "2fa.disabled": "Two-factor sign-in turned off",
     "2fa.recovery_used": "Recovery code used",
     "refund.approved": "Refund approved (second manager)",
+    "webhook.added": "Webhook endpoint added",
+    "webhook.changed": "Webhook endpoint changed",
+    "webhook.secret_rotated": "Webhook secret rotated",
+    "webhook.redelivered": "Webhook event redelivered",
+    "api_key.created": "API key created",
+    "api_key.revoked": "API key revoked",
 }
 
 

@@ -26,6 +26,7 @@ from portal.returns import (
     states,
     timeline,
 )
+from portal.returns.api_keys import not_service_account
 from portal.returns.errors import DomainError
 from portal.returns.facts import facts_for, lines_of, refund_batches, refunded_units
 from portal.returns.settings import bps_to_percent
@@ -36,7 +37,7 @@ def active_staff():
     """Staff who can be made responsible for a return, by name."""
     return list(
         User.select(User.id, User.name, User.email)
-        .where((User.role != "shopper") & (User.active == True))  # noqa: E712
+        .where((User.role != "shopper") & (User.active == True) & not_service_account())  # noqa: E712
         .order_by(User.name, User.email)
     )
 
@@ -59,7 +60,7 @@ class ReturnDetail:
     photos: dict  # {line_id: [ReturnPhoto]}
     refunds: list
     events: list  # every ReturnEvent, with its actor
-    actions: list  # states.next_actions()
+    actions: list  # states.next_actions(): the names of action_list
     finish_blocker: str | None
     plan: object  # refunding.RefundPlan when "refund" is a next action
     plan_error: str | None
@@ -72,6 +73,7 @@ class ReturnDetail:
     has_label: bool = False  # the carrier made the return's label
     shipments: list = field(default_factory=list)  # ExchangeOrder (with .items), oldest first
     shopper_kinds: set = field(default_factory=lambda: set(timeline.SHOPPER_TEXT))
+    action_list: list = field(default_factory=list)  # [states.Action], what the API answers
 
     @property
     def to_ship(self):
@@ -165,7 +167,8 @@ def return_detail(rma, refund_inputs=None):
     shipments = exchanges.exchange_orders_of(rma.id) if any(ln.swap for ln in lines) else []
     facts = facts_for(rma, lines, refunds, policy, batches, pending,
                       {s.status for s in shipments})  # fmt: skip
-    actions = states.next_actions(facts)
+    action_list = states.action_list(facts)  # the next actions, with the lines of each
+    actions = [action.name for action in action_list]
     photos = {}
     for photo in ReturnPhoto.select().where(ReturnPhoto.line.in_([ln.id for ln in lines])):
         photos.setdefault(photo.line_id, []).append(photo)
@@ -208,4 +211,5 @@ def return_detail(rma, refund_inputs=None):
         history=shopper_history(rma),
         has_label=ReturnLabel.select().where(ReturnLabel.rma == rma.id).exists(),
         shipments=shipments,
+        action_list=action_list,
     )

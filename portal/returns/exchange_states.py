@@ -8,7 +8,7 @@ awaiting_payment / ready -cancel-> cancelled   (the return ended without it, or 
 """
 
 from portal.models import ExchangeOrder
-from portal.returns import timeline
+from portal.returns import timeline, webhook_events
 from portal.returns.errors import Conflict, InvalidTransition
 from portal.returns.marks import N_
 
@@ -73,8 +73,15 @@ def move(order, event, rma, actor=None, payload=None, **changes):
     for name, value in changes.items():
         setattr(order, name, value)
     kind, internal = EVENT_KINDS[event]
-    return timeline.record(rma, kind, actor, internal=internal, exchange_order=order.reference,
-                           exchange_order_id=order.id, what=what(rma), **(payload or {}))  # fmt: skip
+    recorded = timeline.record(rma, kind, actor, internal=internal, exchange_order=order.reference,
+                               exchange_order_id=order.id, what=what(rma),
+                               **(payload or {}))  # fmt: skip
+    if event == "ship":
+        webhook_events.emit("exchange.shipped", rma, recorded, exchange_order={
+            "reference": order.reference, "status": order.status, "carrier": order.carrier,
+            "tracking_number": order.tracking_number,
+        })  # fmt: skip
+    return recorded
 
 
 def what(rma):

@@ -113,6 +113,7 @@ def line_facts(line, refunded):
         replaced=swap.shipped if swap is not None else 0,
         needs_refund=needs_refund(line),
         kept=bool(line.kept),
+        id=line.id,
     )
 
 

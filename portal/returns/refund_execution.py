@@ -16,10 +16,13 @@ same key (retry_refund()). Every status change goes through refund_states.move()
 """
 
 import logging
+import uuid
+
+from peewee import fn
 
 from portal import payments
 from portal.db import db, locked
-from portal.models import Refund, Return, ReturnPolicy, StoreCredit, now
+from portal.models import Refund, Return, ReturnPolicy, StoreCredit, User, now
 from portal.outbox.messages import enqueue, enqueue_email, supersede_failed
 from portal.returns import refund_states, return_invoices
 from portal.returns.errors import (
@@ -35,6 +38,7 @@ from portal.returns.transitions import ensure_editable, load, require_staff
 log = logging.getLogger(__name__)
 
 STALE_AFTER = 300.0  # seconds a refund may stay `processing` before another worker takes over
+IDEMPOTENCY_WINDOW = 86400.0  # Stripe keeps an idempotency key this long
 
 
 def about(refund, rma=None):
@@ -77,8 +81,10 @@ def start(refund_id, stale_after=STALE_AFTER):
         else:
             return None
         move([refund], event, refund.rma_id, payload={"attempt": refund.attempts + 1},
-             attempts=Refund.attempts + 1, processing_started_at=current)  # fmt: skip
+             attempts=Refund.attempts + 1, processing_started_at=current,
+             first_attempted_at=fn.COALESCE(Refund.first_attempted_at, current))  # fmt: skip
         refund.attempts += 1
+        refund.first_attempted_at = refund.first_attempted_at or current
         return refund
 
 
@@ -87,18 +93,42 @@ def _still_ours(refund):
     return Refund.processing_started_at == refund.processing_started_at
 
 
+def past_key_window(refund, config, at=None):
+    """Whether the refund's first attempt is older than the gateway keeps idempotency keys
+    (STRIPE_IDEMPOTENCY_WINDOW, 24 h): then the gateway must look the refund up first."""
+    window = float(config.get("STRIPE_IDEMPOTENCY_WINDOW") or IDEMPOTENCY_WINDOW)
+    first = refund.first_attempted_at
+    return first is not None and ((at or now()) - first).total_seconds() > window
+
+
 def call_gateway(refund, config):
-    """Step 2: the only place a refund reaches a gateway. Returns the gateway's reference."""
+    """Step 2: the only place a refund reaches a gateway. Returns the gateway's reference (a
+    GatewayRefund: with the gateway's status)."""
     payment = refund.payment
     order = payment.order_id if payment is not None else refund.rma.order_id
     gateway = payments.gateway_for(payment, config)
-    return gateway.refund(
+    reference = gateway.refund(
         payment, refund.amount, refund.currency, refund.idempotency_key,
-        order=order, method=refund.method,
+        order=order, method=refund.method, refund_id=refund.id,
+        look_up=past_key_window(refund, config),
     )  # fmt: skip
+    if not isinstance(reference, payments.GatewayRefund):
+        reference = payments.GatewayRefund(reference)
+    return reference
 
 
-def succeed(refund_id, reference):
+def wait_for_gateway(refund, reference):
+    """The gateway took the refund but has not paid it yet (Stripe: pending, requires_action):
+    `at_gateway`, shown as such; the gateway's event completes or fails it."""
+    with db.atomic():
+        move([refund], "wait", refund.rma_id, only_if=_still_ours(refund),
+             payload={"reference": str(reference), "gateway_status": reference.gateway_status,
+                      "reason": reference.reason, "adopted": reference.adopted},
+             gateway_reference=str(reference), gateway_status=reference.gateway_status,
+             gateway_reason=reference.reason[:250])  # fmt: skip
+
+
+def succeed(refund_id, reference, adopted=False):
     """Step 3: record the gateway's answer. Once only: a second call changes nothing.
 
     Success wins over a failure recorded meanwhile: if the gateway said yes, the money moved."""
@@ -107,10 +137,13 @@ def succeed(refund_id, reference):
         if refund is None or not refund_states.can(refund.status, "succeed"):
             return False
         rma = Return.get_by_id(refund.rma_id)
-        move([refund], "succeed", rma, payload={
-            "currency": refund.currency, "method": refund.method, "reference": reference,
-            "attempts": refund.attempts,
-        }, gateway_reference=reference, settled_at=now(), last_error="")  # fmt: skip
+        details = {"currency": refund.currency, "method": refund.method,
+                   "reference": str(reference), "attempts": refund.attempts}  # fmt: skip
+        if adopted:
+            details["adopted"] = True  # found at the gateway, made by an earlier attempt
+        move([refund], "succeed", rma, payload=details, gateway_reference=str(reference),
+             settled_at=now(), last_error="", gateway_status="succeeded",
+             gateway_reason="")  # fmt: skip
         if (
             refund.method == "store_credit"
             and not StoreCredit.select().where(StoreCredit.refund == refund.id).exists()
@@ -188,31 +221,101 @@ def execute_refund(refund_id, config, stale_after=None):
         defer(refund, error)
         log.warning("%s attempt %s failed: %s", label, refund.attempts, error)
         raise RefundDeferred(f"{label}: {error}") from exc
-    if succeed(refund.id, reference):
+    if reference.status != "succeeded":
+        wait_for_gateway(refund, reference)
+        log.info("%s is %s at the gateway (%s): %s", label, reference.gateway_status,
+                 reference.reason or "no reason given", reference)  # fmt: skip
+        return "pending at the gateway"
+    if succeed(refund.id, reference, adopted=reference.adopted):
         return_invoices.issue(refund.rma_id)  # the credit note's number, if staff gave none
     return "succeeded"
+
+
+# Gateway statuses that mean the gateway itself failed the refund (after it was sent).
+GATEWAY_FAILED = ("failed", "canceled")
+
+
+def failed_at_gateway(refund):
+    return refund.status == FAILED and refund.gateway_status in GATEWAY_FAILED
+
+
+def _failed_for_manager(refund, actor, refusal, done):
+    """The failed refund, locked, and its return, for a manager's retry or store credit. A
+    return that is completed and locked only lets a refund the gateway failed later be fixed
+    (its money never arrived: fixing it is not editing the return)."""
+    require_staff(actor, "manager", refusal)
+    refund_id = getattr(refund, "id", refund)
+    found = Refund.select(Refund.rma).where(Refund.id == refund_id).first()
+    if found is None:
+        raise NotFound("That refund does not exist.")
+    rma = load(found.rma_id)
+    current = _lock(refund_id)
+    if current is None:
+        raise NotFound("That refund does not exist.")
+    if not failed_at_gateway(current):
+        ensure_editable(rma, ReturnPolicy.current())
+    if current.status != FAILED:
+        raise InvalidTransition(f"Only a failed refund can be {done}.")
+    return rma, current
 
 
 def retry_refund(refund, actor):
     """A manager retries a failed refund: pending again with the SAME idempotency key (so the
     gateway never pays twice), a fresh outbox message and a timeline event. Every retry path
-    (the return's page, the operations page, a failed outbox message) comes through here."""
-    require_staff(actor, "manager", "Only a manager can retry a refund.")
-    refund_id = getattr(refund, "id", refund)
-    found = Refund.select(Refund.rma).where(Refund.id == refund_id).first()
-    if found is None:
-        raise NotFound("That refund does not exist.")
+    (the return's page, the operations page, a failed outbox message) comes through here.
+
+    A refund the gateway failed after taking it (Stripe's refund.failed) gets a NEW key: the
+    old one would only replay the failed refund. Its first attempt starts again."""
     with db.atomic():
-        rma = load(found.rma_id)
-        ensure_editable(rma, ReturnPolicy.current())
-        current = _lock(refund_id)
-        if current is None:
-            raise NotFound("That refund does not exist.")
-        if current.status != FAILED:
-            raise InvalidTransition("Only a failed refund can be retried.")
-        move([current], "retry", rma, actor, payload={"previous_error": current.last_error})
+        rma, current = _failed_for_manager(
+            refund, actor, "Only a manager can retry a refund.", "retried"
+        )
+        changes, details = {}, {"previous_error": current.last_error}
+        if failed_at_gateway(current):
+            changes = {"idempotency_key": uuid.uuid4().hex, "first_attempted_at": None,
+                       "gateway_reference": None, "gateway_status": "", "gateway_reason": ""}  # fmt: skip
+            details.update(new_key=True, previous_reference=current.gateway_reference)
+        earlier = dedupe_key(current)  # its messages so far, under the key it had
+        move([current], "retry", rma, actor, payload=details, **changes)
         # Earlier messages for this refund are done with: the new one carries it.
-        tries = supersede_failed("refund", dedupe_key(current))
+        tries = supersede_failed("refund", earlier)
         enqueue_refund(current, rma, suffix=f":retry-{tries}")
     log.info("%s retried by %s", about(current, rma), actor.email)
     return current
+
+
+def to_store_credit(refund, actor):
+    """A manager turns a failed refund into store credit: the failed row is `cancelled`
+    (replaced) and a store-credit refund of the same amount and breakdown is made, carried out
+    by the worker through the ledger like any other (the shopper sees the credit then)."""
+    with db.atomic():
+        rma, current = _failed_for_manager(
+            refund,
+            actor,
+            "Only a manager can turn a refund into store credit.",
+            "turned into store credit",
+        )
+        if current.method == "store_credit":
+            raise InvalidTransition("This refund is store credit already: retry it instead.")
+        credit = Refund.create(
+            rma=rma.id, payment=None, method="store_credit", amount=current.amount,
+            currency=current.currency, status=PENDING, idempotency_key=uuid.uuid4().hex,
+            breakdown={**(current.breakdown or {}), "replaces_refund": current.id},
+            created_by=actor, approved_by=current.approved_by_id,
+        )  # fmt: skip
+        move([current], "replace", rma, actor,
+             payload={"store_credit_refund": credit.id, "previous_error": current.last_error})  # fmt: skip
+        enqueue_refund(credit, rma)
+    log.info("%s turned into store credit (refund %s) by %s", about(current, rma), credit.id,
+             actor.email)  # fmt: skip
+    return credit
+
+
+def staff_to_tell():
+    """Who hears that a refund failed at the gateway: every active manager and admin."""
+    return [
+        u.email
+        for u in User.select(User.email)
+        .where(User.role.in_(("manager", "admin")) & (User.active == True))  # noqa: E712
+        .order_by(User.id)
+    ]

@@ -7,27 +7,35 @@ awaiting_approval -decline-> cancelled
 processing -defer-> pending          (the gateway could not be reached: retried, same key)
 pending / processing -fail-> failed -retry-> pending   (a manager retries, same key)
 processing -take_over-> processing   (its worker died: another one carries on, same key)
+processing -wait-> at_gateway        (the gateway took it but says pending, e.g. requires_action)
+at_gateway -succeed-> succeeded, at_gateway -fail-> failed   (the gateway's event decides)
+succeeded -reverse-> failed          (the gateway failed it later: lost or expired card)
+failed -replace-> cancelled          (a manager turned it into store credit: a new refund)
+
+Each move also writes its webhooks (refund.succeeded, refund.failed, return.refunded) in the
+same transaction (webhook_events).
 """
 
 from peewee import Node
 
 from portal.db import db
 from portal.models import Refund
-from portal.returns import timeline
+from portal.returns import timeline, webhook_events
 from portal.returns.errors import InvalidTransition
 
 AWAITING_APPROVAL = "awaiting_approval"
 PENDING = "pending"
 PROCESSING = "processing"
+AT_GATEWAY = "at_gateway"
 SUCCEEDED = "succeeded"
 FAILED = "failed"
 CANCELLED = "cancelled"
-STATUSES = (AWAITING_APPROVAL, PENDING, PROCESSING, SUCCEEDED, FAILED, CANCELLED)
+STATUSES = (AWAITING_APPROVAL, PENDING, PROCESSING, AT_GATEWAY, SUCCEEDED, FAILED, CANCELLED)
 
 # Refunds that hold money against what was captured (rule 3): all but the cancelled ones.
-HOLDS_MONEY = (AWAITING_APPROVAL, PENDING, PROCESSING, SUCCEEDED, FAILED)
+HOLDS_MONEY = (AWAITING_APPROVAL, PENDING, PROCESSING, AT_GATEWAY, SUCCEEDED, FAILED)
 # Refunds still on their way: a return can't be finished, nor refunded again, meanwhile.
-UNSETTLED = (AWAITING_APPROVAL, PENDING, PROCESSING)
+UNSETTLED = (AWAITING_APPROVAL, PENDING, PROCESSING, AT_GATEWAY)
 
 TRANSITIONS = {
     (AWAITING_APPROVAL, "approve"): PENDING,
@@ -42,6 +50,13 @@ TRANSITIONS = {
     (PENDING, "fail"): FAILED,
     (PROCESSING, "fail"): FAILED,
     (FAILED, "retry"): PENDING,
+    (PROCESSING, "wait"): AT_GATEWAY,
+    (AT_GATEWAY, "succeed"): SUCCEEDED,
+    (AT_GATEWAY, "fail"): FAILED,
+    # A gateway reversal (Stripe's refund.failed after it said succeeded): an explicit rule,
+    # never a side effect of "fail", which only ever meets refunds still on their way.
+    (SUCCEEDED, "reverse"): FAILED,
+    (FAILED, "replace"): CANCELLED,
 }
 
 # The timeline event each move writes on the refund's return (None: none of its own).
@@ -54,12 +69,19 @@ EVENT_KINDS = {
     "succeed": ("refund_succeeded", False),
     "fail": ("refund_failed", False),
     "retry": ("refund_retried", True),
+    "wait": ("refund_at_gateway", True),
+    "reverse": ("refund_reversed", False),
+    "replace": ("refund_replaced", True),
 }
+
+# The webhook each move sends, per refund of the group.
+WEBHOOKS = {"succeed": "refund.succeeded", "fail": "refund.failed", "reverse": "refund.failed"}
 
 WORDS = {
     AWAITING_APPROVAL: "awaiting approval",
     PENDING: "pending",
     PROCESSING: "processing",
+    AT_GATEWAY: "pending at the gateway",
     SUCCEEDED: "succeeded",
     FAILED: "failed",
     CANCELLED: "cancelled",
@@ -107,8 +129,30 @@ def move(group, event, rma, actor=None, only_if=None, payload=None, **changes):
     details = {"refunds": [r.id for r in group], "total": sum(r.amount for r in group)}
     if len(group) == 1:
         details.update(refund_id=group[0].id, amount=group[0].amount)
-    timeline.record(rma, kind, actor, internal=internal, **{**details, **(payload or {})})
+    recorded = timeline.record(rma, kind, actor, internal=internal,
+                               **{**details, **(payload or {})})  # fmt: skip
+    _webhooks(group, event, rma, recorded)
     return True
+
+
+def _webhooks(group, event, rma, recorded):
+    event_type = WEBHOOKS.get(event)
+    if event_type is None:
+        return
+    for refund in group:
+        suffix = "" if len(group) == 1 else f"_{refund.id}"
+        webhook_events.emit(event_type, rma, recorded, suffix,
+                            refund=webhook_events.refund_summary(refund))  # fmt: skip
+    if event == "succeed" and webhook_events.subscribed("return.refunded"):
+        rma_id = getattr(rma, "id", rma)
+        others = Refund.select().where(
+            (Refund.rma == rma_id)
+            & Refund.status.in_(UNSETTLED)
+            & Refund.id.not_in([r.id for r in group])
+        )
+        if not others.exists():
+            webhook_events.emit("return.refunded", rma, recorded, "_refunded",
+                                refunds=[webhook_events.refund_summary(r) for r in group])  # fmt: skip
 
 
 class _Moved(Exception):

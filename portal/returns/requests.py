@@ -26,12 +26,14 @@ from portal.outbox.messages import enqueue_email
 from portal.returns import (
     catalogue,
     claims,
+    drafts,
     eligibility,
     exchanges,
     references,
     shipping,
     states,
     timeline,
+    webhook_events,
 )
 from portal.returns.amounts import refund_for_return
 from portal.returns.errors import (
@@ -369,7 +371,7 @@ def auto_approves(policy, chosen, breakdown):
 
 def request_return(order, requester, email, lines, resolution="refund", shopper_note="",
                    staff_email=None, at=None, staff=None, override_reason="",
-                   kind="return", shipping_method_id=None):  # fmt: skip
+                   kind="return", shipping_method_id=None, draft=None):  # fmt: skip
     """Create a return for `lines` [(order_line_id, quantity, reason_id, note, photos,
     replacement_id), ...]; `kind` "claim" for a problem on the store's side (claims.py).
 
@@ -386,7 +388,10 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
 
     `shipping_method_id`: how the parcel comes back (shipping.choose_method: required when the
     store offers methods for the order's country); its price is snapshot as the return
-    shipping fee."""
+    shipping fee.
+
+    `draft`: the token of the photos kept with the form (drafts.py); the return takes them over
+    in the same transaction."""
     at = at or now()
     selections = [s if isinstance(s, Selection) else Selection(*s) for s in lines]
     if kind not in ("return", claims.KIND):
@@ -456,7 +461,7 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
             extra["exchange"] = _split_summary(split)
         if kind == claims.KIND:
             extra["claim"] = True
-        timeline.record(
+        requested = timeline.record(
             rma,
             "requested",
             actor=staff or requester,
@@ -465,7 +470,9 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
             **extra,
             lines=[_requested_line(c) for c in check.chosen],
         )
+        webhook_events.return_changed(rma, requested)
         Order.update(version=Order.version + 1).where(Order.id == order.id).execute()
+        drafts.taken_over(draft)
         context = {"estimate": breakdown.as_dict(), "order_number": order.number,
                    "kind": kind, "exchange": extra.get("exchange"),
                    "kept": any(c.kept for c in check.chosen)}  # fmt: skip

@@ -160,3 +160,20 @@ def add_internal_note(rma, actor, text, version=None):
         ensure_editable(current, ReturnPolicy.current())
         change(current, "note", actor, internal=True, text=text)
         return current
+
+
+def send_email(rma, actor, subject, message, version=None):
+    """Staff (or an API key) write to the shopper about their return: the email goes through the
+    outbox, and the timeline keeps what was sent. Allowed on any return, completed ones too."""
+    require_staff(actor)
+    subject = " ".join((subject or "").split())[:200]
+    message = (message or "").strip()[:5000]
+    if not subject or not message:
+        raise DomainError("Write a subject and a message for the shopper.")
+    with db.atomic():
+        current = load(rma)
+        check_version(current, version)
+        event = change(current, "email_sent", actor, subject=subject, message=message)
+        enqueue_email("staff_message", current.email, f"return:{current.id}:email:message:{event.id}",
+                      rma=current, context={"topic": subject, "message": message})  # fmt: skip
+        return current

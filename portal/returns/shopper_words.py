@@ -35,7 +35,7 @@ AFTER_ARRIVAL = (states.PARTIALLY_RECEIVED, states.RECEIVED, states.COMPLETED)
 TIMELINE = (
     "requested", "approved", "rejected", "cancelled", "expired", "on_hold", "resumed",
     "label_created", "tracking_added", "carrier_in_transit", "carrier_delivered", "received",
-    "refund_succeeded", "refund_failed", "completed",
+    "refund_succeeded", "refund_failed", "refund_reversed", "completed",
     "exchange_created", "exchange_paid", "exchange_shipped", "exchange_delivered",
 )  # fmt: skip
 

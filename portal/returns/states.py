@@ -94,6 +94,7 @@ class LineFacts:
     replaced: int = 0  # replacement units shipped
     needs_refund: bool = True  # settled by a refund (not an exchange that costs as much or more)
     kept: bool = False  # a claim's line whose item stayed with the shopper: nothing came back
+    id: int | None = None  # the ReturnLine's id (None in pure tests that need no ids)
 
     @property
     def restockable(self):
@@ -175,55 +176,84 @@ def _restockable(facts):
     )
 
 
-def next_actions(facts):
-    """What can be done on the return now, in a sensible order. Never a fixed sequence."""
-    status = facts.status
-    if status == COMPLETED and facts.edit_completed:
-        return _line_actions(facts)
-    if status in TERMINAL:
-        return []
-    if status == ON_HOLD:
-        return ["resume"]
-    actions = []
-    if status == REQUESTED:
-        actions += ["review"]
-    if status in RECEIVING:
-        actions += ["receive"]
+@dataclass(frozen=True)
+class Action:
+    """A next action and the ids of the lines it applies to (every line for an action on the
+    whole return; none for an action on a refund or an exchange order)."""
+
+    name: str
+    line_ids: tuple = ()
+
+
+def _ids(lines, keep=lambda line: True):
+    return tuple(line.id for line in lines if line.id is not None and keep(line))
+
+
+def _line_action_list(facts):
     lines = facts.lines
+    actions = []
     if any(line.received and line.inspection == "pending" for line in lines):
-        actions += ["inspect"]
+        actions.append(Action("inspect", _ids(lines, lambda ln: ln.received and
+                                              ln.inspection == "pending")))  # fmt: skip
     if _restockable(facts):
-        actions += ["restock"]
+        actions.append(Action("restock", _ids(lines, lambda ln: ln.inspection == "accepted" and
+                                              ln.restockable > 0)))  # fmt: skip
     if _refundable(facts):
-        actions += ["refund"]
-    if facts.refund_failed:
-        actions += ["retry_refund"]
-    if facts.refund_awaiting_approval:
-        actions += ["approve_refund"]
-    if facts.exchange_awaiting_payment:
-        actions += ["record_payment"]
-    if facts.exchange_to_ship:
-        actions += ["ship_exchange"]
-    if finish_blocker(facts) is None:
-        actions += ["finish"]
-    actions += ["hold"]
-    if status in (REQUESTED, APPROVED):
-        actions += ["cancel"]
+        actions.append(Action("refund", _ids(lines, lambda ln: ln.inspection == "accepted" and
+                                             not ln.refunded and ln.needs_refund)))  # fmt: skip
     return actions
 
 
-def _line_actions(facts):
-    """On a completed return the store lets staff edit: line work only, no status change."""
+def action_list(facts):
+    """What can be done on the return now, in a sensible order, each with the lines it applies
+    to. Never a fixed sequence. next_actions() is this list's names."""
+    status = facts.status
     lines = facts.lines
+    whole = _ids(lines)
+    if status == COMPLETED and facts.edit_completed:
+        return _completed_actions(facts)
+    if status == COMPLETED and facts.refund_failed:
+        # Finishing needs every refund settled: a failed one here is the gateway's later
+        # reversal, which a manager fixes even on a locked return.
+        return [Action("retry_refund")]
+    if status in TERMINAL:
+        return []
+    if status == ON_HOLD:
+        return [Action("resume", whole)]
     actions = []
-    if any(line.received and line.inspection == "pending" for line in lines):
-        actions += ["inspect"]
-    if _restockable(facts):
-        actions += ["restock"]
-    if _refundable(facts):
-        actions += ["refund"]
-    if facts.refund_awaiting_approval:
-        actions += ["approve_refund"]
+    if status == REQUESTED:
+        actions.append(Action("review", whole))
+    if status in RECEIVING:
+        actions.append(Action("receive", _ids(lines, lambda ln: not ln.kept and
+                                              ln.received < ln.requested)))  # fmt: skip
+    line_work = _line_action_list(facts)
+    actions += [a for a in line_work if a.name in ("inspect", "restock", "refund")]
     if facts.refund_failed:
-        actions += ["retry_refund"]
+        actions.append(Action("retry_refund"))
+    if facts.refund_awaiting_approval:
+        actions.append(Action("approve_refund"))
+    if facts.exchange_awaiting_payment:
+        actions.append(Action("record_payment"))
+    if facts.exchange_to_ship:
+        actions.append(Action("ship_exchange"))
+    if finish_blocker(facts) is None:
+        actions.append(Action("finish", whole))
+    actions.append(Action("hold", whole))
+    if status in (REQUESTED, APPROVED):
+        actions.append(Action("cancel", whole))
+    return actions
+
+
+def next_actions(facts):
+    """The names of action_list(): what the merchant's next-actions panel shows."""
+    return [action.name for action in action_list(facts)]
+
+
+def _completed_actions(facts):
+    """On a completed return the store lets staff edit: line work only, no status change."""
+    actions = _line_action_list(facts)
+    if facts.refund_awaiting_approval:
+        actions.append(Action("approve_refund"))
+    if facts.refund_failed:
+        actions.append(Action("retry_refund"))
     return actions

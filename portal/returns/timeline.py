@@ -16,6 +16,7 @@ SHOPPER_TEXT = {
     "refund_created": N_("Refund prepared"),
     "refund_succeeded": N_("Refund sent"),
     "refund_failed": N_("Refund delayed"),
+    "refund_reversed": N_("Refund did not reach you: our team is on it"),
     "completed": N_("Return completed"),
     "released": N_("Units not received were released"),
     "on_hold": N_("Return on hold"),
@@ -31,6 +32,7 @@ SHOPPER_TEXT = {
     "exchange_paid": N_("Payment of the difference received"),
     "exchange_shipped": N_("Exchange shipped"),
     "exchange_delivered": N_("Exchange delivered"),
+    "email_sent": N_("We emailed you about this return"),
 }
 
 

@@ -15,7 +15,7 @@ live here too. Refusals are DomainErrors whose message can be shown as is.
 
 from portal.db import locked
 from portal.models import Return, now
-from portal.returns import states, timeline
+from portal.returns import states, timeline, webhook_events
 from portal.returns.errors import Conflict, InvalidTransition, NotAllowed, NotFound
 from portal.returns.states import COMPLETED, ON_HOLD, PARTIALLY_RECEIVED, RECEIVED
 
@@ -98,7 +98,8 @@ def transition(current, event, actor=None, changes=None, fully_received=False, a
     elif event == "resume":
         changes["held_from"] = None
     touch(current, at, status=target, **changes)
-    timeline.record(current, EVENT_KINDS[event], actor, **payload)
+    recorded = timeline.record(current, EVENT_KINDS[event], actor, **payload)
+    webhook_events.return_changed(current, recorded)  # its webhooks, in this transaction
     return current
 
 

@@ -191,9 +191,10 @@ def withdraw(order, requester, email, quantities, version=None, at=None, staff_e
                                   .order_by(OrderLine.id)))  # fmt: skip
         rows = lines_for(current, policy, order_lines)
         chosen = check_quantities(current, rows, quantities)
+        bundles = {line.bundle_id for line in order_lines if line.bundle_id}
         goods_total = sum(
-            _goods(r.line, r.ordered) for r in rows if not r.why_not.startswith("A bundle")
-        )
+            _goods(line, line.quantity) for line in order_lines if line.id not in bundles
+        )  # a bundle's parts carry its price
         goods = sum(_goods(row.line, quantity) for row, quantity in chosen)
         delivery = refund_calc.withdrawal_delivery(current.shipping_total,
                                                    policy.withdrawal_standard_delivery,

@@ -16,6 +16,7 @@ TEMPLATES = [
     "return_rejected",
     "return_cancelled",
     "guest_link",
+    "staff_message",
 ]
 
 
@@ -29,7 +30,13 @@ def test_every_template_renders_html_and_text(app, make):
                              [(lines["TEE-M"].id, 1, reasons["changed_mind"].id)])  # fmt: skip
         Return.update(rejection_reason="Worn and washed.").where(Return.id == rma.id).execute()
         rma = Return.get_by_id(rma.id)
-        context = {"link": "http://x/guest/t", "order_number": "R-1001", "valid_for": "24 hours"}
+        context = {
+            "link": "http://x/guest/t",
+            "order_number": "R-1001",
+            "valid_for": "24 hours",
+            "topic": "About your parcel",
+            "message": "It arrived.",
+        }
         for name in TEMPLATES:
             subject, text, html = mail.render(name, rma=rma, **context)
             assert subject and "\n" not in subject, name

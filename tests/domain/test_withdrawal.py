@@ -149,3 +149,33 @@ def test_withdrawal_on_postgres(pg_app):
         shopper, order, lines = shop()
         rma = withdrawal.withdraw(order, shopper, None, everything(lines), at=now())
         assert Return.get_by_id(rma.id).kind == "withdrawal"
+
+
+def test_a_bundles_parts_are_withdrawn_and_carry_its_price(ctx):
+    bundle = {"sku": "GIFT", "title": "Gift set", "quantity": 1, "unit_price": 5000,
+              "unit_tax": 1000, "components": [
+                  {"sku": "MUG", "title": "Mug", "quantity": 2, "unit_price": 1000,
+                   "unit_tax": 200},
+                  {"sku": "CANDLE", "title": "Candle", "quantity": 1, "unit_price": 3000,
+                   "unit_tax": 600}]}  # fmt: skip
+    shopper = factories.user("bea@example.com")
+    order = factories.order(customer=shopper, lines=[bundle, factories.CAP], shipping=1000)
+    rows = {r.line.sku: r for r in withdrawal.lines_for(order, factories.policy())}
+    assert rows["GIFT"].withdrawable == 0 and rows["GIFT"].why_not.startswith("A bundle")
+    assert (rows["MUG"].withdrawable, rows["CANDLE"].withdrawable) == (2, 1)
+    with pytest.raises(Ineligible, match="Gift set"):
+        withdrawal.withdraw(order, shopper, None, {rows["GIFT"].line.id: 1})
+    rma = withdrawal.withdraw(order, shopper, None, {rows["MUG"].line.id: 2,
+                                                     rows["CANDLE"].line.id: 1})  # fmt: skip
+    # the set is 6000 of 7500 goods (the bundle line itself counts no more): 4/5 of delivery
+    assert rma.withdrawal_shipping == 800 and rma.estimated_refund == 6000 + 800
+
+
+def test_a_cancelled_order_has_nothing_to_withdraw_from(ctx):
+    shopper, order, lines = shop()
+    Order.update(status="cancelled").where(Order.id == order.id).execute()
+    order = Order.get_by_id(order.id)
+    before = unchanged()
+    with pytest.raises(Ineligible, match="was cancelled: there is no contract left"):
+        withdrawal.withdraw(order, shopper, None, everything(lines))
+    assert unchanged() == before

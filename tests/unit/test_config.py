@@ -65,3 +65,14 @@ def test_production_turns_on_hsts_https_and_staff_two_factor(clean_env, tmp_path
     assert production["REQUIRE_STAFF_TOTP"] is True
     clean_env.setenv("REQUIRE_STAFF_TOTP", "0")
     assert config.load(str(tmp_path))["REQUIRE_STAFF_TOTP"] is False
+
+
+def test_the_webhook_retry_schedule_is_seconds_separated_by_commas(clean_env, tmp_path):
+    assert config.load(str(tmp_path))["WEBHOOK_RETRY_SCHEDULE"] == [
+        5, 300, 1800, 7200, 18000, 36000, 36000]  # fmt: skip
+    clean_env.setenv("WEBHOOK_RETRY_SCHEDULE", "1, 2.5,10")
+    assert config.load(str(tmp_path))["WEBHOOK_RETRY_SCHEDULE"] == [1, 2.5, 10]
+    for bad in ("soon", "5,-1"):
+        clean_env.setenv("WEBHOOK_RETRY_SCHEDULE", bad)
+        with pytest.raises(RuntimeError, match="WEBHOOK_RETRY_SCHEDULE"):
+            config.load(str(tmp_path))

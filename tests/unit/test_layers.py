@@ -44,6 +44,9 @@ def test_the_code_keeps_every_contract(copy):
         ("portal/payments/base.py", "import portal.returns.errors", "Adapters"),
         ("tasks/housekeeping.py", "import portal.customer", "Tasks never import the web"),
         ("portal/merchant/queue.py", "import tasks.outbox", "The web never imports the tasks"),
+        ("portal/returns/review.py", "import portal.api", "The domain imports no Flask"),
+        ("tasks/housekeeping.py", "import portal.api.spec", "Tasks never import the web"),
+        ("portal/api/returns.py", "import tasks.outbox", "The web never imports the tasks"),
     ],
 )
 def test_a_forbidden_import_breaks_its_contract(copy, module, line, contract):

@@ -91,3 +91,33 @@ def test_finish_blockers():
                                                     line(received=0)))  # fmt: skip
     assert s.finish_blocker(rejected) is None
     assert "can't be finished" in s.finish_blocker(s.ReturnFacts("approved", (line(),)))
+
+
+def with_ids(*lines):
+    return tuple(s.LineFacts(**{**ln.__dict__, "id": number}) for number, ln in enumerate(lines, 1))
+
+
+def test_each_next_action_names_the_lines_it_applies_to():
+    """action_list(): the same actions as next_actions(), with the lines each applies to."""
+    lines = with_ids(
+        line(requested=2, received=2, inspection="accepted"),  # restock and refund it
+        line(requested=1, received=1, inspection="pending"),  # inspect it
+        line(requested=3, received=1, inspection="accepted", refunded=True, restocked=1),
+    )
+    facts = s.ReturnFacts("partially_received", lines)
+    actions = s.action_list(facts)
+    assert [a.name for a in actions] == s.next_actions(facts)
+    by_name = {a.name: a.line_ids for a in actions}
+    assert by_name["receive"] == (3,)  # only line 3 still has units on their way
+    assert by_name["inspect"] == (2,)
+    assert by_name["restock"] == (1,)
+    assert by_name["refund"] == (1,)
+    assert by_name["hold"] == (1, 2, 3)  # an action on the whole return names every line
+
+
+def test_actions_on_a_refund_name_no_lines_and_a_held_return_only_resumes():
+    lines = with_ids(line(received=1, inspection="accepted", refunded=True))
+    failed = s.action_list(s.ReturnFacts("received", lines, refund_failed=True))
+    assert ("retry_refund", ()) in [(a.name, a.line_ids) for a in failed]
+    held = s.action_list(s.ReturnFacts("on_hold", lines))
+    assert held == [s.Action("resume", (1,))]

@@ -40,6 +40,8 @@ def placeholders(app, store, rma):
         "user_id": store.agent.id,
         "message_id": 1,
         "version": 1,
+        "endpoint_id": 1,
+        "key_id": 1,
         "token": "not-a-real-token",
         "sku": "TEE-M",
         "filename": "portal.css",

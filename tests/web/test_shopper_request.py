@@ -326,7 +326,9 @@ def test_oversized_photos_are_refused(app, client, shop):
         for e in pages.errors(response.get_data(as_text=True))
     )
     assert counts(app) == before
-    assert os.listdir(app.config["UPLOAD_DIR"]) == []  # the good first photo was removed too
+    # the good first photo is kept with the draft (issue 16), the big one is not stored
+    assert len(os.listdir(app.config["UPLOAD_DIR"])) == 1
+    assert "Photo kept: <strong>big.png</strong>" in response.get_data(as_text=True)
 
 
 def test_a_request_larger_than_the_upload_limit_is_413(app, client, shop):

@@ -79,6 +79,9 @@ def test_a_shopper_withdraws_in_two_steps_from_the_order_page(app, client, shop)
     assert ack["to"] == "wanda@example.com" and ack["context"]["order_number"] == "W-1"
     tracking = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Your withdrawal from order #W-1 is received" in tracking
+    assert "</time> <span>Withdrawal received</span>" in tracking
+    mine = client.get("/returns").get_data(as_text=True)
+    assert "kind-withdrawal" in mine and reference in mine
 
     # The same confirmation again (a second click): refused, nothing changes.
     before = counts(app)

@@ -67,7 +67,8 @@ def test_housekeeping_expires_and_reminds_once(app, make, celery_worker, smtp_se
                    == 2, 10)  # fmt: skip
         # Instead of sleeping, wait for both runs to finish: each found nothing to expire or to
         # remind, and wrote no message; with none written, none can go out later.
-        assert [run.get(timeout=20) for run in again] == [{"reminded": [], "expired": []}] * 2
+        nothing = {"reminded": [], "expired": [], "draft_photos": 0, "purged": 0}
+        assert [run.get(timeout=20) for run in again] == [nothing] * 2
         assert len(mailbox.messages) == 2
         assert OutboxMessage.select().count() == 2
 
