@@ -156,6 +156,20 @@ PAYMENT_METHODS = {"card": N_("Card"), "gift_card": N_("Gift card"),
                    "store_credit": N_("Store credit")}  # fmt: skip
 
 
+def exchange_option(option, currency):
+    """An exchange option in the page's language: 'L / White · 30,00 $ · 5 auf Lager'."""
+    from flask_babel import gettext
+
+    from portal.returns.catalogue import variant_name
+
+    name = variant_name(option.variant, option.product, option.same_product)
+    if option.in_stock:
+        stock = gettext("%(count)s in stock", count=option.available)
+    else:
+        stock = gettext("out of stock")
+    return f"{name} · {money(option.price.total, currency)} · {stock}"
+
+
 def order_status(status):
     return translated(ORDER_STATUSES.get(status)) or str(status or "").capitalize()
 
@@ -222,4 +236,5 @@ def init_app(app):
             "status_name": status_name,
             "order_status": order_status,
             "payment_method": payment_method,
+            "exchange_option": exchange_option,
         }
