@@ -2,7 +2,7 @@
 
 from celery import Celery, Task
 
-from portal.db import db
+from portal.db import ensure_connection, release
 
 TASK_MODULES = ["tasks.maintenance", "tasks.outbox", "tasks.housekeeping"]
 
@@ -10,8 +10,12 @@ TASK_MODULES = ["tasks.maintenance", "tasks.outbox", "tasks.housekeeping"]
 def celery_init_app(app):
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
-            with app.app_context(), db.connection_context():
-                return self.run(*args, **kwargs)
+            with app.app_context():
+                ensure_connection()
+                try:
+                    return self.run(*args, **kwargs)
+                finally:
+                    release()  # kept open for this thread's next task (see portal.db)
 
     celery = Celery(app.name, task_cls=FlaskTask, include=TASK_MODULES)
     redis_url = app.config["REDIS_URL"]

@@ -1,14 +1,29 @@
 """One database proxy for the whole portal (Peewee), the database behind it, and helpers.
 
-No Flask here: the web layer (portal.web) opens a connection per request, the Celery task class
-one per task (portal.celery_app)."""
+Connections are kept open, one per process and thread: `ensure_connection()` opens this
+thread's connection if it has none (SQLite's pragmas run once, on connect), `release()` ends a
+unit of work (a request, a task) without closing it, rolling back a transaction left open by
+mistake. A process forked from one that had connections (a Celery prefork child, a gunicorn
+worker) starts with none of its own: the at-fork hook drops the inherited ones without closing
+them (closing would end the parent's session), so a child never talks over its parent's socket.
+
+No Flask here: the web layer (portal.web) calls these per request, the Celery task class per
+task (portal.celery_app)."""
 
 import json
+import os
+import threading
 
-from peewee import DatabaseProxy, Model, SqliteDatabase, TextField
+from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase, TextField
 from playhouse import db_url
+from playhouse.pool import PooledPostgresqlDatabase
+from playhouse.shortcuts import ReconnectMixin
 
 db = DatabaseProxy()
+
+# Connections a forked child inherited: kept referenced (never closed, never collected) so
+# that the child does not send its parent's server a "terminate" on the shared socket.
+_inherited = []
 
 
 class BaseModel(Model):
@@ -29,10 +44,29 @@ class JSONField(TextField):
         return None if value is None else json.loads(value)
 
 
-class SqliteWalDatabase(SqliteDatabase):
+class _Tracked:
+    """Remembers the connection each live thread opened. A thread that ended drops its own
+    (the thread-local goes, and the next connect forgets dead threads' entries, which closes
+    them); after a fork the child keeps the inherited ones referenced, whichever thread of
+    the parent opened them, so none is closed (or collected) in the child."""
+
+    def _connect(self):
+        conn = super()._connect()
+        alive = {thread.ident for thread in threading.enumerate()}
+        kept = self.__dict__.get("_open", {})
+        self._open = {ident: c for ident, c in kept.items() if ident in alive}
+        self._open[threading.get_ident()] = conn
+        return conn
+
+    def _close(self, conn):
+        self.__dict__.get("_open", {}).pop(threading.get_ident(), None)
+        super()._close(conn)
+
+
+class SqliteWalDatabase(_Tracked, SqliteDatabase):
     """SQLite in WAL mode (readers never wait for the writer). WAL is a property of the database
     file, so the process's first connection switches it on; setting it on every connection
-    would cost each request ~0.4 ms of locking for nothing."""
+    would cost ~0.4 ms of locking for nothing."""
 
     _wal_on = False
 
@@ -43,37 +77,143 @@ class SqliteWalDatabase(SqliteDatabase):
             self._wal_on = True
 
 
-def connect(url, pool_size=0):
-    """Open the database named by a URL (sqlite:///path or postgresql://...).
+class _Reconnecting(ReconnectMixin):
+    """A kept-open PostgreSQL connection the server has closed (a restart, an idle timeout) is
+    opened again on the next statement outside a transaction, instead of failing it."""
 
-    With `pool_size` > 0, PostgreSQL connections are pooled (playhouse.pool): closing one at
-    the end of a request hands it back, so the next request skips the 2-5 ms of opening a
-    server session. An idle connection older than five minutes is opened afresh. SQLite opens
-    a file in microseconds and is never pooled."""
+    reconnect_errors = (
+        *ReconnectMixin.reconnect_errors,
+        (Exception, "server closed the connection"),
+        (Exception, "connection already closed"),
+        (Exception, "terminating connection"),
+        (Exception, "the connection is closed"),
+    )
+
+    def _reconnect(self, func, *args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except Exception as exc:
+            message = str(exc).lower()
+            if self.in_transaction() or not any(
+                isinstance(exc, cls) and fragment in message
+                for cls, fragments in self._reconnect_errors.items()
+                for fragment in fragments
+            ):
+                raise
+            try:
+                self.close()
+            except Exception:  # the socket is dead: nothing left to close
+                self._state.reset()
+            self.connect()
+            return func(*args, **kwargs)
+
+
+class PortalPostgres(_Reconnecting, _Tracked, PostgresqlDatabase):
+    """PostgreSQL, one kept-open connection per thread."""
+
+
+class PooledPortalPostgres(_Reconnecting, PooledPostgresqlDatabase):
+    """PostgreSQL through playhouse.pool: a thread's connection comes from a pool shared by the
+    process's threads (bounded by max_connections)."""
+
+
+def connect(url, pool_size=0):
+    """The database named by a URL (sqlite:///path or postgresql://...), not yet connected.
+
+    With `pool_size` > 0, PostgreSQL connections come from a pool of at most that many (a
+    threads worker needs one per thread); an idle one older than five minutes is opened
+    afresh. SQLite opens a file in microseconds and is never pooled."""
     if url.startswith("sqlite"):
-        database = SqliteWalDatabase(
+        return SqliteWalDatabase(
             db_url.parse(url)["database"],
             pragmas={"foreign_keys": 1, "busy_timeout": 10000},
             lock_type="IMMEDIATE",
             timeout=10,
         )
-    else:
-        url = url.replace("postgres://", "postgresql://", 1)
-        if pool_size > 0:
-            scheme, rest = url.split("://", 1)
-            url = f"{scheme}+pool://{rest}"
-            database = db_url.connect(url, max_connections=pool_size, stale_timeout=300, timeout=10)
-        else:
-            database = db_url.connect(url)
-    return database
+    params = db_url.parse(url.replace("postgres://", "postgresql://", 1))
+    name = params.pop("database")
+    if pool_size > 0:
+        return PooledPortalPostgres(
+            name, max_connections=pool_size, stale_timeout=300, timeout=10, **params
+        )
+    return PortalPostgres(name, **params)
 
 
 def initialize(url, pool_size=0):
-    """Point the proxy at the database named by `url` (a new app in tests replaces the pool)."""
+    """Point the proxy at the database named by `url` (a new app in tests replaces it)."""
     previous = db.obj
-    if previous is not None and hasattr(previous, "close_all"):
-        previous.close_all()
+    if previous is not None:
+        _close_quietly(previous)
     db.initialize(connect(url, pool_size))
+
+
+def _close_quietly(database):
+    try:
+        if not database.is_closed() and not database.in_transaction():
+            database.close()
+        if hasattr(database, "close_all"):
+            database.close_all()
+    except Exception:  # the old database's server may be gone: it is being replaced anyway
+        pass
+
+
+def ensure_connection():
+    """This thread's connection, opened if it has none (kept open after the unit of work)."""
+    return db.connect(reuse_if_open=True)
+
+
+def _driver_in_transaction(conn):
+    status = getattr(conn, "in_transaction", None)  # sqlite3 (and psycopg 3's info)
+    if isinstance(status, bool):
+        return status
+    get_status = getattr(conn, "get_transaction_status", None)  # psycopg2
+    return get_status is not None and get_status() != 0  # 0: TRANSACTION_STATUS_IDLE
+
+
+def release():
+    """End a unit of work (a request, a task) on this thread's connection. A transaction left
+    open (an exception past a bare begin(), a bug) is rolled back, so the next unit never
+    inherits half-done writes or held locks; a connection that cannot even roll back is
+    closed. The connection stays open, except a pooled one, which goes back to its pool (the
+    server session stays open there, and a thread that ends never holds one).
+    Returns True when something had to be rolled back."""
+    database = db.obj
+    if database is None or database.is_closed():
+        return False
+    state = database._state
+    leaked = bool(state.transactions)
+    try:
+        leaked = leaked or _driver_in_transaction(state.conn)
+        if leaked:
+            state.conn.rollback()
+    except Exception:
+        state.transactions = []
+        database.close()
+        return True
+    state.transactions = []
+    if isinstance(database, PooledPortalPostgres):
+        database.close()
+    return leaked
+
+
+def _forget_inherited_connections():
+    """After fork, in the child: no connection of the parent's is used (see module doc)."""
+    database = db.obj
+    if database is None:
+        return
+    _inherited.append((database._state.conn, database.__dict__.pop("_open", None),
+                       getattr(database, "_connections", None),
+                       getattr(database, "_in_use", None)))  # fmt: skip
+    database._state = type(database._state)()
+    database._lock = threading.Lock()  # another thread of the parent may have held it
+    if isinstance(database, PooledPortalPostgres):  # the pool's bookkeeping is the parent's
+        database._connections = []
+        database._in_use = {}
+        database._pool_lock = threading.RLock()
+        database._pool_available = threading.Condition(database._pool_lock)
+
+
+os.register_at_fork(after_in_child=_forget_inherited_connections)
 
 
 def is_postgres():

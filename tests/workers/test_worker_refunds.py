@@ -144,8 +144,9 @@ def test_a_gateway_failing_twice_then_succeeding_refunds_once(ctx, make, celery_
     assert fake_stripe.requests_per_key() == {refund.idempotency_key: 3}
     assert fake_stripe.executions_per_key() == {refund.idempotency_key: 1}
     assert [r["fields"]["amount"] for r in fake_stripe.requests] == ["4200"] * 3
-    message = OutboxMessage.get(OutboxMessage.kind == "refund")
-    assert message.status == "sent" and message.attempts == 3
+    # The outbox marks its message sent just after the refund's own commit: wait for it.
+    wait_until(lambda: OutboxMessage.get(OutboxMessage.kind == "refund").status == "sent", 10)
+    assert OutboxMessage.get(OutboxMessage.kind == "refund").attempts == 3
     [event] = events(rma, "refund_succeeded")
     assert event.payload["attempts"] == 3
 
