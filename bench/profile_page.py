@@ -138,7 +138,9 @@ def cpu_per_request(client, path, repeat):
     return (time.process_time() - cpu) / repeat * 1000, response.data
 
 
-CSRF = re.compile(rb'(name="(?:[\w-]+-)?csrf[-_]token" (?:content|value)=")[^"]*"|("X-CSRFToken": ")[^"]*"')
+CSRF = re.compile(
+    rb'(name="(?:[\w-]+-)?csrf[-_]token" (?:content|value)=")[^"]*"|("X-CSRFToken": ")[^"]*"'
+)
 
 
 def _normalised(body):
