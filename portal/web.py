@@ -50,6 +50,14 @@ def actor():
     return current_user._get_current_object() if current_user.is_authenticated else None
 
 
+def cache_generation():
+    """The pickers' cache generation read with the signed-in user (portal.returns.pickers), on
+    a GET; None otherwise (a POST may have just changed a picker: the domain reads it anew)."""
+    if request.method not in ("GET", "HEAD"):
+        return None
+    return getattr(current_user, "cache_generation", None)
+
+
 class EmptyForm(FlaskForm):
     """A CSRF-protected button with nothing to fill in (microblog's EmptyForm)."""
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from peewee import JOIN
 
 from portal.models import (
-    InventoryLocation,
     Payment,
     Refund,
     ReturnEvent,
@@ -21,6 +20,7 @@ from portal.returns import (
     exchange_states,
     exchanges,
     extras,
+    pickers,
     refund_states,
     refunding,
     states,
@@ -31,22 +31,8 @@ from portal.returns.facts import facts_for, lines_of, refund_batches, refunded_u
 from portal.returns.settings import bps_to_percent
 from portal.returns.staff_orders import shopper_history
 
-
-def active_staff():
-    """Staff who can be made responsible for a return, by name."""
-    return list(
-        User.select(User.id, User.name, User.email)
-        .where((User.role != "shopper") & (User.active == True))  # noqa: E712
-        .order_by(User.name, User.email)
-    )
-
-
-def active_locations():
-    return list(
-        InventoryLocation.select()
-        .where(InventoryLocation.active == True)  # noqa: E712
-        .order_by(InventoryLocation.id)
-    )
+active_staff = pickers.active_staff  # cached per process (portal.returns.pickers)
+active_locations = pickers.active_locations
 
 
 @dataclass
@@ -147,9 +133,10 @@ class ReturnDetail:
         return bps_to_percent(self.rma.policy_restocking_fee_bps)
 
 
-def return_detail(rma, refund_inputs=None):
+def return_detail(rma, refund_inputs=None, generation=None):
     """The page's content for `rma`. refund_inputs: what the manager entered in the refund form
-    (refund_shipping, additional, overrides {line_id: (cents, note)}) to recalculate with."""
+    (refund_shipping, additional, overrides {line_id: (cents, note)}) to recalculate with;
+    `generation`: the pickers' cache generation the page read (portal.returns.pickers)."""
     policy = ReturnPolicy.current()
     lines = lines_of(rma.id)
     refunds = list(Refund.select().where(Refund.rma == rma.id).order_by(Refund.id))
@@ -182,7 +169,7 @@ def return_detail(rma, refund_inputs=None):
         except DomainError as exc:
             plan_error = str(exc)
             plan = refunding.plan_refund(rma, lines, rma.order, batches=batches)
-    staff = active_staff()
+    staff = active_staff(generation)
     responsible = next((u for u in staff if u.id == rma.responsible_id), None)
     if rma.responsible_id and responsible is None:
         responsible = User.get_or_none(User.id == rma.responsible_id)
@@ -202,7 +189,7 @@ def return_detail(rma, refund_inputs=None):
         plan_error=plan_error,
         payments=payments,
         staff=staff,
-        locations=active_locations(),
+        locations=active_locations(generation),
         responsible=responsible,
         extra_lines=extra_lines,
         history=shopper_history(rma),

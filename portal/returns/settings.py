@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from portal.db import db, locked
 from portal.models import ReturnPolicy, ReturnReason, now
-from portal.returns import audit
+from portal.returns import audit, pickers
 from portal.returns.errors import DomainError, NotAllowed, NotFound
 from portal.returns.references import validate_pattern
 
@@ -219,9 +219,10 @@ def set_reason_active(actor, reason_id, active):
         return reason
 
 
-def reason_tree():
-    """Every reason as (reason, depth), parents before their children, by position."""
-    reasons = list(ReturnReason.select().order_by(ReturnReason.position, ReturnReason.label))
+def reason_tree(generation=None):
+    """Every reason as (reason, depth), parents before their children, by position (the
+    per-process cache checked against `generation`, see portal.returns.pickers)."""
+    reasons = pickers.reasons(generation)
     children = {}
     for reason in reasons:
         children.setdefault(reason.parent_id, []).append(reason)
