@@ -14,7 +14,18 @@ import json
 import os
 import threading
 
-from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase, TextField
+from peewee import (
+    BooleanField,
+    DatabaseProxy,
+    DateTimeField,
+    Field,
+    Model,
+    PostgresqlDatabase,
+    Select,
+    SqliteDatabase,
+    TextField,
+    fn,
+)
 from playhouse import db_url
 from playhouse.pool import PooledPostgresqlDatabase
 from playhouse.shortcuts import ReconnectMixin
@@ -214,6 +225,66 @@ def _forget_inherited_connections():
 
 
 os.register_at_fork(after_in_child=_forget_inherited_connections)
+
+
+def rows_together(*queries, scalars=()):
+    """Several SELECTs (each naming its columns once: a model's fields, aliased aggregates;
+    joins are fine), run as ONE statement: each
+    query's rows come back as a JSON array (SQLite's json_group_array, PostgreSQL's json_agg)
+    in a column of its own, and are turned back into model instances, in each query's
+    ORDER BY (applied again here: neither aggregate promises its input's order). For the small
+    lists a page reads beside its main rows (photos, payments, extra lines). `scalars`:
+    subqueries of one value each, whose values follow the lists in the answer."""
+    postgres = is_postgres()
+    columns = []
+    for n, query in enumerate(queries):
+        table = query.alias(f"together{n}")
+        values = [table.c[_name(item)[1]] for item in query._returning]
+        if postgres:
+            column = fn.json_agg(fn.json_build_array(*values))
+        else:
+            column = fn.json_group_array(fn.json_array(*values))
+        columns.append(Select([table], [column]))
+    row = db.execute(Select(columns=columns + list(scalars))).fetchone()
+    lists = [_rows_of(query, text) for query, text in zip(queries, row, strict=False)]
+    return lists + list(row[len(queries) :])
+
+
+def _name(item):
+    """(attribute, column) of a selected item: a model's field, or an aliased expression."""
+    if isinstance(item, Field):
+        return item.name, item.column_name
+    return item._alias, item._alias
+
+
+def _python_value(field, value):
+    if value is None or not isinstance(field, Field):
+        return None
+    if isinstance(field, DateTimeField) and isinstance(value, str):
+        value = value.replace("T", " ")  # PostgreSQL's JSON timestamps: ISO 8601
+    if isinstance(field, BooleanField):
+        return bool(value)
+    return field.python_value(value)
+
+
+def _rows_of(query, text):
+    fields = query._returning
+    model = query.model
+    items = json.loads(text) if isinstance(text, str) else (text or [])
+    rows = []
+    for values in items:
+        data = {_name(f)[0]: _python_value(f, v) for f, v in zip(fields, values, strict=True)}
+        rows.append(model(__no_default__=1, **data))
+    for ordering in reversed(query._order_by or ()):
+        node = getattr(ordering, "node", ordering)
+        descending = getattr(ordering, "direction", "ASC") == "DESC"
+        rows.sort(key=lambda row, name=node.name: _sort_key(row.__data__.get(name)),
+                  reverse=descending)  # fmt: skip
+    return rows
+
+
+def _sort_key(value):
+    return (value is None, value if value is not None else 0)
 
 
 def is_postgres():

@@ -5,13 +5,15 @@ pickers the action forms need. One function, return_detail(); the view adds the 
 
 from dataclasses import dataclass, field
 
-from peewee import JOIN
+from peewee import JOIN, fn
 
+from portal.db import rows_together
 from portal.models import (
     Payment,
     Refund,
     ReturnEvent,
     ReturnLabel,
+    ReturnLine,
     ReturnPhoto,
     ReturnPolicy,
     User,
@@ -29,7 +31,7 @@ from portal.returns import (
 from portal.returns.errors import DomainError
 from portal.returns.facts import facts_for, lines_of, refund_batches, refunded_units
 from portal.returns.settings import bps_to_percent
-from portal.returns.staff_orders import shopper_history
+from portal.returns.staff_orders import shopper_history_columns
 
 active_staff = pickers.active_staff  # cached per process (portal.returns.pickers)
 active_locations = pickers.active_locations
@@ -137,28 +139,38 @@ def return_detail(rma, refund_inputs=None, generation=None):
     """The page's content for `rma`. refund_inputs: what the manager entered in the refund form
     (refund_shipping, additional, overrides {line_id: (cents, note)}) to recalculate with;
     `generation`: the pickers' cache generation the page read (portal.returns.pickers)."""
-    policy = ReturnPolicy.current()
     lines = lines_of(rma.id)
-    refunds = list(Refund.select().where(Refund.rma == rma.id).order_by(Refund.id))
     events = list(
         ReturnEvent.select(ReturnEvent, User)
         .join(User, JOIN.LEFT_OUTER)
         .where(ReturnEvent.rma == rma.id)
         .order_by(ReturnEvent.created_at, ReturnEvent.id)
     )
+    # Everything else the page reads, in one statement (portal.db.rows_together).
+    label = ReturnLabel.select(fn.COUNT(ReturnLabel.id)).where(ReturnLabel.rma == rma.id)
+    line_ids = ReturnLine.select(ReturnLine.id).where(ReturnLine.rma == rma.id)
+    policies, refunds, extra_lines, all_photos, payments, count, refunded, has_label = (
+        rows_together(
+            ReturnPolicy.select().where(ReturnPolicy.id == 1),
+            Refund.select().where(Refund.rma == rma.id).order_by(Refund.id),
+            extras.extra_lines_query(rma.id),
+            ReturnPhoto.select().where(ReturnPhoto.line.in_(line_ids)).order_by(ReturnPhoto.id),
+            Payment.select()
+            .where(Payment.order == rma.order_id)
+            .order_by(Payment.position, Payment.id),
+            scalars=[*shopper_history_columns(rma), label],
+        )
+    )
+    policy = policies[0] if policies else ReturnPolicy.current()
     batches = refund_batches(rma.id, events=events)
-    extra_lines = extras.extra_lines(rma.id)
     pending = [x for x in extra_lines if not x.refund_batch]
     shipments = exchanges.exchange_orders_of(rma.id) if any(ln.swap for ln in lines) else []
     facts = facts_for(rma, lines, refunds, policy, batches, pending,
                       {s.status for s in shipments})  # fmt: skip
     actions = states.next_actions(facts)
     photos = {}
-    for photo in ReturnPhoto.select().where(ReturnPhoto.line.in_([ln.id for ln in lines])):
+    for photo in all_photos:
         photos.setdefault(photo.line_id, []).append(photo)
-    payments = list(
-        Payment.select().where(Payment.order == rma.order_id).order_by(Payment.position, Payment.id)
-    )
     plan, plan_error = None, None
     if "refund" in actions:
         inputs = refund_inputs or {}
@@ -192,7 +204,7 @@ def return_detail(rma, refund_inputs=None, generation=None):
         locations=active_locations(generation),
         responsible=responsible,
         extra_lines=extra_lines,
-        history=shopper_history(rma),
-        has_label=ReturnLabel.select().where(ReturnLabel.rma == rma.id).exists(),
+        history=(int(count or 0), int(refunded or 0)),
+        has_label=bool(has_label),
         shipments=shipments,
     )

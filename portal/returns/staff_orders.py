@@ -6,8 +6,9 @@ fixed number of queries whatever the number of rows."""
 import re
 from dataclasses import dataclass
 
-from peewee import JOIN, fn
+from peewee import JOIN, Select, fn
 
+from portal.db import db
 from portal.models import Invoice, Order, Payment, Refund, Return, ReturnPolicy, User, now
 from portal.pagination import Page
 from portal.returns import eligibility, refund_states
@@ -127,13 +128,17 @@ def override_units(staff_order, at=None):
     return units
 
 
+def shopper_history_columns(rma):
+    """The two subqueries of shopper_history(), as columns another query can carry."""
+    others = Return.select(Return.id).where((Return.email == rma.email) & (Return.id != rma.id))
+    count = others.select(fn.COUNT(Return.id))
+    refunded = Refund.select(fn.COALESCE(fn.SUM(Refund.amount), 0)).where(
+        Refund.rma.in_(others) & (Refund.status == refund_states.SUCCEEDED)
+    )
+    return count, refunded
+
+
 def shopper_history(rma):
     """(count, refunded cents) of the shopper's other returns: by their email, any order."""
-    others = Return.select(Return.id).where((Return.email == rma.email) & (Return.id != rma.id))
-    count = others.count()
-    refunded = (
-        Refund.select(fn.COALESCE(fn.SUM(Refund.amount), 0))
-        .where(Refund.rma.in_(others) & (Refund.status == refund_states.SUCCEEDED))
-        .scalar()
-    )
-    return count, int(refunded or 0)
+    count, refunded = db.execute(Select(columns=shopper_history_columns(rma))).fetchone()
+    return int(count or 0), int(refunded or 0)

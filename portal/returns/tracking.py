@@ -5,7 +5,17 @@ what it returns."""
 
 from dataclasses import dataclass
 
-from portal.models import OrderLine, Refund, ReturnEvent, ReturnLabel, ReturnPhoto, ReturnPolicy
+from portal.db import rows_together
+from portal.models import (
+    ExchangeOrder,
+    OrderLine,
+    Refund,
+    ReturnEvent,
+    ReturnLabel,
+    ReturnLine,
+    ReturnPhoto,
+    ReturnPolicy,
+)
 from portal.returns import (
     exchange_states,
     exchanges,
@@ -16,7 +26,7 @@ from portal.returns import (
     states,
     timeline,
 )
-from portal.returns.amounts import refund_for_return
+from portal.returns.amounts import known_from, known_queries, refund_for_return
 from portal.returns.facts import lines_of, refund_batches, refund_summary, refunded_units
 from portal.returns.money import format_money
 
@@ -220,49 +230,68 @@ def shopper_status(rma, refunds, shipments=()):
 
 
 def tracking_page(rma):
-    """Everything the shopper's page of `rma` shows (the caller checked they may see it)."""
-    policy = ReturnPolicy.current()
+    """Everything the shopper's page of `rma` shows (the caller checked they may see it): its
+    lines, then everything else in one statement (portal.db.rows_together)."""
     lines = lines_of(rma.id)
-    photos = {}
-    for photo in ReturnPhoto.select().where(ReturnPhoto.line.in_([ln.id for ln in lines])):
-        photos.setdefault(photo.line_id, []).append(photo)
-    events = list(
+    line_ids = ReturnLine.select(ReturnLine.id).where(ReturnLine.rma == rma.id)
+    bundle_ids = (
+        ReturnLine.select(OrderLine.bundle)
+        .join(OrderLine)
+        .where((ReturnLine.rma == rma.id) & OrderLine.bundle.is_null(False))
+    )
+    batch_kinds = ("refund_created", "refund_declined")
+    known, captured = known_queries(rma)
+    (policies, photo_rows, all_events, refunds, labels, extra_lines, exchange_orders,
+     bundle_rows, *known_rows) = rows_together(
+        ReturnPolicy.select().where(ReturnPolicy.id == 1),
+        ReturnPhoto.select().where(ReturnPhoto.line.in_(line_ids)).order_by(ReturnPhoto.id),
         ReturnEvent.select()
         .where(
             (ReturnEvent.rma == rma.id)
-            & (ReturnEvent.internal == False)  # noqa: E712
-            & ReturnEvent.kind.in_(list(timeline.SHOPPER_TEXT))
+            & (((ReturnEvent.internal == False)  # noqa: E712
+                & ReturnEvent.kind.in_(list(timeline.SHOPPER_TEXT)))
+               | ReturnEvent.kind.in_(batch_kinds))
         )
-        .order_by(ReturnEvent.created_at, ReturnEvent.id)
-    )
-    batches = refund_batches(rma.id)
-    refunds = list(
+        .order_by(ReturnEvent.created_at, ReturnEvent.id),
         Refund.select()
         .where((Refund.rma == rma.id) & (Refund.status != refund_states.CANCELLED))
-        .order_by(Refund.id)
-    )
-    estimate = None
-    if not batches and rma.status not in (states.REJECTED, states.CANCELLED):
-        estimate = refund_for_return(rma, lines, {ln.id: ln.quantity for ln in lines})
-        if estimate.total == 0 and all(ln.swap is not None for ln in lines):
-            estimate = None  # replacements only, nothing coming back as money
-    received = sum(ln.received_quantity for ln in lines if not ln.kept)
-    label = (
+        .order_by(Refund.id),
         ReturnLabel.select(ReturnLabel.id, ReturnLabel.carrier, ReturnLabel.tracking_number,
                            ReturnLabel.created_at)
         .where(ReturnLabel.rma == rma.id)
-        .first()
+        .order_by(ReturnLabel.id)
+        .limit(1),
+        extras.extra_lines_query(rma.id),
+        ExchangeOrder.select().where(ExchangeOrder.rma == rma.id).order_by(ExchangeOrder.id),
+        OrderLine.select().where(OrderLine.id.in_(bundle_ids)),
+        *known,
+        scalars=captured,
     )  # fmt: skip
+    policy = policies[0] if policies else ReturnPolicy.current()
+    photos = {}
+    for photo in photo_rows:
+        photos.setdefault(photo.line_id, []).append(photo)
+    events = [e for e in all_events
+              if not e.internal and e.kind in timeline.SHOPPER_TEXT]  # fmt: skip
+    batches = refund_batches(
+        rma.id, events=sorted((e for e in all_events if e.kind in batch_kinds), key=lambda e: e.id)
+    )
+    estimate = None
+    if not batches and rma.status not in (states.REJECTED, states.CANCELLED):
+        pending = sum(x.amount for x in extra_lines if not x.refund_batch)
+        estimate = refund_for_return(rma, lines, {ln.id: ln.quantity for ln in lines},
+                                     extra=pending, known=known_from(rma, *known_rows))  # fmt: skip
+        if estimate.total == 0 and all(ln.swap is not None for ln in lines):
+            estimate = None  # replacements only, nothing coming back as money
+    received = sum(ln.received_quantity for ln in lines if not ln.kept)
+    label = labels[0] if labels else None
     inbound = next((timeline.shopper_text(e) for e in reversed(events)
                     if e.kind in shipping.INBOUND.values()), "")  # fmt: skip
     shipments = []
     if any(ln.swap is not None for ln in lines):
-        shipments = [s for s in exchanges.exchange_orders_of(rma.id)
+        shipments = [s for s in exchanges.with_items(exchange_orders)
                      if s.status != exchange_states.CANCELLED]  # fmt: skip
-    bundle_ids = {ln.order_line.bundle_id for ln in lines if ln.order_line.bundle_id}
-    bundle_lines = {}
-    if bundle_ids:
-        bundle_lines = {b.id: b for b in OrderLine.select().where(OrderLine.id.in_(bundle_ids))}
+    bundle_lines = {b.id: b for b in bundle_rows}
     return Tracking(
         rma=rma,
         order=rma.order,
@@ -277,7 +306,7 @@ def tracking_page(rma):
         status_label=shopper_status(rma, refunds, shipments),
         can_cancel=states.shopper_can_cancel(rma.status, received),
         resolution=requests.SHOPPER_RESOLUTIONS.get(rma.resolution, rma.resolution),
-        extra_lines=extras.extra_lines(rma.id),
+        extra_lines=extra_lines,
         bundles={
             ln.order_line.id: bundle_lines[ln.order_line.bundle_id]
             for ln in lines

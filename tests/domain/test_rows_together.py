@@ -1,0 +1,47 @@
+"""portal.db.rows_together(): several small SELECTs in one statement, each query's rows back as
+model instances with their Python values and in the query's order, on SQLite and PostgreSQL."""
+
+import datetime
+
+import pytest
+
+from portal.db import rows_together
+from portal.models import Payment, ReturnExtraLine, ReturnReason
+from tests import factories
+from tests.querycount import count_queries
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request):
+    app = request.getfixturevalue("app" if request.param == "sqlite" else "pg_app")
+    with app.app_context():
+        yield
+
+
+def test_several_queries_one_statement_same_rows(database):
+    store = factories.store(
+        payments=[
+            {"method": "card", "reference": "ch_1", "amount": 2500},
+            {"method": "gift_card", "reference": "gc_1", "amount": 1000},
+        ]
+    )
+    rma = factories.create_return(store.order, reason=store.changed_mind)
+    ReturnExtraLine.create(rma=rma, description="Goodwill", amount=250, created_by=store.manager)
+    ReturnExtraLine.create(rma=rma, description="Postage", amount=495)
+    queries = [
+        Payment.select().where(Payment.order == store.order.id).order_by(Payment.position.desc()),
+        ReturnExtraLine.select().where(ReturnExtraLine.rma == rma.id).order_by(ReturnExtraLine.id),
+        ReturnReason.select().where(ReturnReason.id == -1),
+        ReturnReason.select(ReturnReason.id, ReturnReason.label, ReturnReason.active)
+        .order_by(ReturnReason.label),
+    ]  # fmt: skip
+    expected = [[row.__data__ for row in query.clone()] for query in queries]
+    with count_queries() as counted:
+        together = rows_together(*queries)
+    assert counted.count == 1
+    assert [[row.__data__ for row in rows] for rows in together] == expected
+    extra = together[1][0]
+    assert isinstance(extra.created_at, datetime.datetime) and extra.created_by_id
+    assert together[1][1].created_by_id is None
+    assert together[2] == []
+    assert all(isinstance(r.active, bool) for r in together[3])
