@@ -258,8 +258,8 @@ def _name(item):
 
 
 def _python_value(field, value):
-    if value is None or not isinstance(field, Field):
-        return None
+    if value is None or not isinstance(field, Field):  # NULL, or an aggregate's plain value
+        return value
     if isinstance(field, DateTimeField) and isinstance(value, str):
         value = value.replace("T", " ")  # PostgreSQL's JSON timestamps: ISO 8601
     if isinstance(field, BooleanField):

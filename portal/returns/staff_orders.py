@@ -4,15 +4,15 @@ its payments, refunds, invoices and every return (VTEX's "Returned items"). Read
 fixed number of queries whatever the number of rows."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from peewee import JOIN, Select, fn
 
 from portal.db import db
-from portal.models import Invoice, Order, Payment, Refund, Return, ReturnPolicy, User, now
+from portal.models import Invoice, Order, OrderLine, Payment, Refund, Return, User, now
 from portal.pagination import Page
 from portal.returns import eligibility, refund_states
-from portal.returns.quantities import units_by_line
+from portal.returns.quantities import units_by_line, units_query
 
 FULL_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}")
 
@@ -61,6 +61,7 @@ class StaffOrder:
     invoices: list
     returns: list  # (Return, refunded cents)
     policy: object
+    rows: list = field(default_factory=list)  # the rows of the queries order_for_staff() was given
 
     @property
     def refunded(self):
@@ -80,24 +81,34 @@ class StaffOrder:
         ]
 
 
-def order_for_staff(number):
-    """One order as staff see it, or None."""
-    order = Order.get_or_none(Order.number == number)
+def order_for_staff(number, *queries):
+    """One order as staff see it (and the rows of `queries`, read in the same statement as
+    the rest, portal.db.rows_together), or None."""
+    customer = User.alias()
+    order = (
+        Order.select(Order, customer)
+        .join(customer, JOIN.LEFT_OUTER, on=(Order.customer == customer.id), attr="customer")
+        .where(Order.number == number)
+        .first()
+    )
     if order is None:
         return None
-    policy = ReturnPolicy.current()
-    verdicts = eligibility.for_order(order, policy)
-    units = units_by_line([v.line.id for v in verdicts])
-    returns = list(
-        Return.select().where(Return.order == order.id).order_by(Return.created_at.desc())
+    line_ids = OrderLine.select(OrderLine.id).where(OrderLine.order == order.id)
+    policy, verdicts, (units, returns, refunds, payments, invoices, *rows) = (
+        eligibility.for_order_together(
+            order,
+            units_query(line_ids),
+            Return.select().where(Return.order == order.id).order_by(Return.created_at.desc()),
+            Refund.select(Refund, Return.reference.alias("rma_reference"))
+            .join(Return)
+            .where(Return.order == order.id)
+            .order_by(Refund.id),
+            Payment.select().where(Payment.order == order.id).order_by(Payment.position),
+            Invoice.select().where(Invoice.order == order.id).order_by(Invoice.id),
+            *queries,
+        )
     )
-    refunds = list(
-        Refund.select(Refund, Return.reference.alias("rma_reference"))
-        .join(Return)
-        .where(Return.order == order.id)
-        .objects()
-        .order_by(Refund.id)
-    )
+    units = units_by_line((), rows=units)
     refunded = {}
     for refund in refunds:
         if refund.status == refund_states.SUCCEEDED:
@@ -105,11 +116,12 @@ def order_for_staff(number):
     return StaffOrder(
         order=order,
         lines=[StaffLine(v, *units.get(v.line.id, (0, 0))) for v in verdicts],
-        payments=list(Payment.select().where(Payment.order == order.id).order_by(Payment.position)),
+        payments=payments,
         refunds=refunds,
-        invoices=list(Invoice.select().where(Invoice.order == order.id).order_by(Invoice.id)),
+        invoices=invoices,
         returns=[(rma, refunded.get(rma.id, 0)) for rma in returns],
         policy=policy,
+        rows=rows,
     )
 
 

@@ -4,6 +4,7 @@ model instances with their Python values and in the query's order, on SQLite and
 import datetime
 
 import pytest
+from peewee import fn
 
 from portal.db import rows_together
 from portal.models import Payment, ReturnExtraLine, ReturnReason
@@ -34,6 +35,9 @@ def test_several_queries_one_statement_same_rows(database):
         ReturnReason.select().where(ReturnReason.id == -1),
         ReturnReason.select(ReturnReason.id, ReturnReason.label, ReturnReason.active)
         .order_by(ReturnReason.label),
+        Payment.select(Payment.method, fn.SUM(Payment.amount).alias("total"))
+        .group_by(Payment.method)
+        .order_by(Payment.method),
     ]  # fmt: skip
     expected = [[row.__data__ for row in query.clone()] for query in queries]
     with count_queries() as counted:
@@ -45,3 +49,4 @@ def test_several_queries_one_statement_same_rows(database):
     assert together[1][1].created_by_id is None
     assert together[2] == []
     assert all(isinstance(r.active, bool) for r in together[3])
+    assert [(p.method, p.total) for p in together[4]] == [("card", 2500), ("gift_card", 1000)]
