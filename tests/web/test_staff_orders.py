@@ -645,7 +645,7 @@ def test_creating_a_return_with_more_lines_runs_no_more_page_queries(app, client
         return counter.count
 
     refused("W-1")  # warm up
-    assert refused("W-1") == refused("W-8") == 4  # the page (3) and the generation (issue 17)
+    assert refused("W-1") == refused("W-8") == 4  # 14 before issue 17
 
 
 def test_staff_take_a_return_whose_reason_needs_a_photo_without_one(app, client, shop, reasons):
