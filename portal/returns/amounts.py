@@ -26,11 +26,14 @@ def committed_by_payment(order, rows=None):
     return {row.payment_id: int(row.total or 0) for row in rows}
 
 
-def payment_rooms(order):
-    committed = committed_by_payment(order)
+def payment_rooms(order, payments=None, committed=None):
+    """Each payment's room for refunds (`payments`, `committed`: the order's payments and
+    committed_by_payment(), when read already)."""
+    committed = committed_by_payment(order) if committed is None else committed
+    if payments is None:
+        payments = Payment.select().where(Payment.order == order.id)
     return [
-        PaymentRoom(p.id, p.method, p.position, p.amount - committed.get(p.id, 0))
-        for p in Payment.select().where(Payment.order == order.id)
+        PaymentRoom(p.id, p.method, p.position, p.amount - committed.get(p.id, 0)) for p in payments
     ]
 
 
@@ -88,6 +91,7 @@ class Known:
     line_refunded: dict
     shipping_refunded: bool
     order_refundable: int
+    committed: dict  # committed_by_payment()
 
 
 def known_queries(rma):
@@ -106,6 +110,7 @@ def known_from(rma, line_rows, shipping_rows, committed_rows, captured):
         line_refunded=line_refunded((), rows=line_rows),
         shipping_refunded=shipping_refunded(rma.order, rows=shipping_rows),
         order_refundable=order_refundable(rma.order, captured or 0, committed_rows),
+        committed=committed_by_payment(rma.order, committed_rows),
     )
 
 

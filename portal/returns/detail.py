@@ -9,6 +9,7 @@ from peewee import JOIN, fn
 
 from portal.db import rows_together
 from portal.models import (
+    ExchangeOrder,
     Payment,
     Refund,
     ReturnEvent,
@@ -19,6 +20,7 @@ from portal.models import (
     User,
 )
 from portal.returns import (
+    amounts,
     exchange_states,
     exchanges,
     extras,
@@ -149,7 +151,20 @@ def return_detail(rma, refund_inputs=None, generation=None):
     # Everything else the page reads, in one statement (portal.db.rows_together).
     label = ReturnLabel.select(fn.COUNT(ReturnLabel.id)).where(ReturnLabel.rma == rma.id)
     line_ids = ReturnLine.select(ReturnLine.id).where(ReturnLine.rma == rma.id)
-    policies, refunds, extra_lines, all_photos, payments, count, refunded, has_label = (
+    known_queries, captured = amounts.known_queries(rma)
+    (
+        policies,
+        refunds,
+        extra_lines,
+        all_photos,
+        payments,
+        exchange_orders,
+        *known_rows,
+        count,
+        refunded,
+        has_label,
+        captured,
+    ) = (  # fmt: skip
         rows_together(
             ReturnPolicy.select().where(ReturnPolicy.id == 1),
             Refund.select().where(Refund.rma == rma.id).order_by(Refund.id),
@@ -158,13 +173,15 @@ def return_detail(rma, refund_inputs=None, generation=None):
             Payment.select()
             .where(Payment.order == rma.order_id)
             .order_by(Payment.position, Payment.id),
-            scalars=[*shopper_history_columns(rma), label],
+            ExchangeOrder.select().where(ExchangeOrder.rma == rma.id).order_by(ExchangeOrder.id),
+            *known_queries,
+            scalars=[*shopper_history_columns(rma), label, *captured],
         )
     )
     policy = policies[0] if policies else ReturnPolicy.current()
     batches = refund_batches(rma.id, events=events)
     pending = [x for x in extra_lines if not x.refund_batch]
-    shipments = exchanges.exchange_orders_of(rma.id) if any(ln.swap for ln in lines) else []
+    shipments = exchanges.with_items(exchange_orders) if any(ln.swap for ln in lines) else []
     facts = facts_for(rma, lines, refunds, policy, batches, pending,
                       {s.status for s in shipments})  # fmt: skip
     actions = states.next_actions(facts)
@@ -172,15 +189,18 @@ def return_detail(rma, refund_inputs=None, generation=None):
     for photo in all_photos:
         photos.setdefault(photo.line_id, []).append(photo)
     plan, plan_error = None, None
+    read = {"known": amounts.known_from(rma, *known_rows, captured), "extras": pending,
+            "payments": payments}  # fmt: skip
     if "refund" in actions:
         inputs = refund_inputs or {}
         overrides = {k: v[0] for k, v in (inputs.get("overrides") or {}).items()}
         try:
             plan = refunding.plan_refund(rma, lines, rma.order, inputs.get("refund_shipping"),
-                                         inputs.get("additional", 0), overrides, batches)  # fmt: skip
+                                         inputs.get("additional", 0), overrides, batches,
+                                         **read)  # fmt: skip
         except DomainError as exc:
             plan_error = str(exc)
-            plan = refunding.plan_refund(rma, lines, rma.order, batches=batches)
+            plan = refunding.plan_refund(rma, lines, rma.order, batches=batches, **read)
     staff = active_staff(generation)
     responsible = next((u for u in staff if u.id == rma.responsible_id), None)
     if rma.responsible_id and responsible is None:
