@@ -11,8 +11,10 @@ No Flask here: the web layer (portal.web) calls these per request, the Celery ta
 task (portal.celery_app)."""
 
 import json
+import logging
 import os
 import threading
+from contextlib import contextmanager
 
 from peewee import (
     BooleanField,
@@ -31,6 +33,7 @@ from playhouse.pool import PooledPostgresqlDatabase
 from playhouse.shortcuts import ReconnectMixin
 
 db = DatabaseProxy()
+log = logging.getLogger(__name__)
 
 # Connections a forked child inherited: kept referenced (never closed, never collected) so
 # that the child does not send its parent's server a "terminate" on the shared socket.
@@ -285,6 +288,34 @@ def _rows_of(query, text):
 
 def _sort_key(value):
     return (value is None, value if value is not None else 0)
+
+
+@contextmanager
+def renewing(renew, every, name="renew"):
+    """Call `renew()` every `every` seconds in a thread of its own (with its own connection)
+    while the block runs; it stops when the block ends or when renew() returns False (the
+    claim it renews is no longer ours). For leases held during a long call."""
+    stop = threading.Event()
+
+    def beat():
+        try:
+            while not stop.wait(every):
+                try:
+                    if renew() is False:
+                        return
+                except Exception:  # the database is busy or down: try again next beat
+                    log.exception("%s: renewing failed; trying again", name)
+        finally:
+            if db.obj is not None and not db.is_closed():
+                db.close()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, daemon=True, name=name)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(10)
 
 
 def is_postgres():
