@@ -238,6 +238,11 @@ def rows_together(*queries, scalars=()):
     ORDER BY (applied again here: neither aggregate promises its input's order). For the small
     lists a page reads beside its main rows (photos, payments, extra lines). `scalars`:
     subqueries of one value each, whose values follow the lists in the answer."""
+    row = db.execute(_together(queries, scalars)).fetchone()
+    return _decoded(queries, row)
+
+
+def _together(queries, scalars):
     postgres = is_postgres()
     columns = []
     for n, query in enumerate(queries):
@@ -248,9 +253,46 @@ def rows_together(*queries, scalars=()):
         else:
             column = fn.json_group_array(fn.json_array(*values))
         columns.append(Select([table], [column]))
-    row = db.execute(Select(columns=columns + list(scalars))).fetchone()
+    return Select(columns=columns + list(scalars))
+
+
+def _decoded(queries, row):
     lists = [_rows_of(query, text) for query, text in zip(queries, row, strict=False)]
     return lists + list(row[len(queries) :])
+
+
+def _stand_in(n, value):
+    """A parameter value no real query carries, to find where `value` lands in built SQL."""
+    return f"\x00stand-in-{n}" if isinstance(value, str) else -7_770_000_001 - n
+
+
+def prebuilt_together(name, build, **values):
+    """rows_together(*queries, scalars=scalars) for `(queries, scalars) = build(**values)`,
+    with the statement's SQL built once per process and database: Peewee spends far longer
+    building a page's big fixed-shape statement than the database spends running it. The
+    first call builds it with stand-in values and notes where each lands among the
+    parameters; later calls only put the real values in their places. `build` must give the
+    same shape whatever the values (they only fill in parameters)."""
+    cache = db.obj.__dict__.setdefault("_prebuilt", {})
+    entry = cache.get(name)
+    if entry is None:
+        stand_ins = {key: _stand_in(n, value) for n, (key, value) in enumerate(values.items())}
+        queries, scalars = build(**stand_ins)
+        sql, params = db.obj.get_sql_context().sql(_together(queries, scalars)).query()
+        names = {value: key for key, value in stand_ins.items()}
+        slots = [(True, names[p]) if _hashable(p) and p in names else (False, p) for p in params]
+        entry = cache[name] = (sql, slots, queries)
+    sql, slots, queries = entry
+    params = [values[v] if is_value else v for is_value, v in slots]
+    return _decoded(queries, db.execute_sql(sql, params).fetchone())
+
+
+def _hashable(value):
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _name(item):

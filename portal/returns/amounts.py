@@ -94,15 +94,15 @@ class Known:
     committed: dict  # committed_by_payment()
 
 
-def known_queries(rma):
-    """(queries, scalars) whose answers known_from() turns into Known, for `rma`'s order."""
-    line_ids = ReturnLine.select(ReturnLine.order_line).where(ReturnLine.rma == rma.id)
+def known_queries(rma_id, order_id):
+    """(queries, scalars) whose answers known_from() turns into Known, for a return's order."""
+    line_ids = ReturnLine.select(ReturnLine.order_line).where(ReturnLine.rma == rma_id)
     queries = [
-        _line_refunded_query(line_ids, rma.id),
-        _shipping_query(rma.order_id, rma.id),
-        _committed_query(rma.order_id),
+        _line_refunded_query(line_ids, rma_id),
+        _shipping_query(order_id, rma_id),
+        _committed_query(order_id),
     ]
-    return queries, [_captured_query(rma.order_id)]
+    return queries, [_captured_query(order_id)]
 
 
 def known_from(rma, line_rows, shipping_rows, committed_rows, captured):

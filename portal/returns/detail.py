@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from peewee import JOIN, fn
 
-from portal.db import rows_together
+from portal.db import prebuilt_together
 from portal.models import (
     ExchangeOrder,
     Payment,
@@ -137,6 +137,23 @@ class ReturnDetail:
         return bps_to_percent(self.rma.policy_restocking_fee_bps)
 
 
+def _page_queries(rma_id, order_id, email):
+    """What return_detail() reads beside the lines and events: (queries, scalars)."""
+    label = ReturnLabel.select(fn.COUNT(ReturnLabel.id)).where(ReturnLabel.rma == rma_id)
+    line_ids = ReturnLine.select(ReturnLine.id).where(ReturnLine.rma == rma_id)
+    known_queries, captured = amounts.known_queries(rma_id, order_id)
+    queries = [
+        ReturnPolicy.select().where(ReturnPolicy.id == 1),
+        Refund.select().where(Refund.rma == rma_id).order_by(Refund.id),
+        extras.extra_lines_query(rma_id),
+        ReturnPhoto.select().where(ReturnPhoto.line.in_(line_ids)).order_by(ReturnPhoto.id),
+        Payment.select().where(Payment.order == order_id).order_by(Payment.position, Payment.id),
+        ExchangeOrder.select().where(ExchangeOrder.rma == rma_id).order_by(ExchangeOrder.id),
+        *known_queries,
+    ]
+    return queries, [*shopper_history_columns(rma_id, email), label, *captured]
+
+
 def return_detail(rma, refund_inputs=None, generation=None):
     """The page's content for `rma`. refund_inputs: what the manager entered in the refund form
     (refund_shipping, additional, overrides {line_id: (cents, note)}) to recalculate with;
@@ -148,36 +165,11 @@ def return_detail(rma, refund_inputs=None, generation=None):
         .where(ReturnEvent.rma == rma.id)
         .order_by(ReturnEvent.created_at, ReturnEvent.id)
     )
-    # Everything else the page reads, in one statement (portal.db.rows_together).
-    label = ReturnLabel.select(fn.COUNT(ReturnLabel.id)).where(ReturnLabel.rma == rma.id)
-    line_ids = ReturnLine.select(ReturnLine.id).where(ReturnLine.rma == rma.id)
-    known_queries, captured = amounts.known_queries(rma)
-    (
-        policies,
-        refunds,
-        extra_lines,
-        all_photos,
-        payments,
-        exchange_orders,
-        *known_rows,
-        count,
-        refunded,
-        has_label,
-        captured,
-    ) = (  # fmt: skip
-        rows_together(
-            ReturnPolicy.select().where(ReturnPolicy.id == 1),
-            Refund.select().where(Refund.rma == rma.id).order_by(Refund.id),
-            extras.extra_lines_query(rma.id),
-            ReturnPhoto.select().where(ReturnPhoto.line.in_(line_ids)).order_by(ReturnPhoto.id),
-            Payment.select()
-            .where(Payment.order == rma.order_id)
-            .order_by(Payment.position, Payment.id),
-            ExchangeOrder.select().where(ExchangeOrder.rma == rma.id).order_by(ExchangeOrder.id),
-            *known_queries,
-            scalars=[*shopper_history_columns(rma), label, *captured],
-        )
-    )
+    # Everything else the page reads, in one statement of a fixed shape (portal.db).
+    (policies, refunds, extra_lines, all_photos, payments, exchange_orders, *known_rows, count,
+     refunded, has_label, captured) = prebuilt_together(
+        "return_detail", _page_queries, rma_id=rma.id, order_id=rma.order_id, email=rma.email
+    )  # fmt: skip
     policy = policies[0] if policies else ReturnPolicy.current()
     batches = refund_batches(rma.id, events=events)
     pending = [x for x in extra_lines if not x.refund_batch]

@@ -140,9 +140,9 @@ def override_units(staff_order, at=None):
     return units
 
 
-def shopper_history_columns(rma):
+def shopper_history_columns(rma_id, email):
     """The two subqueries of shopper_history(), as columns another query can carry."""
-    others = Return.select(Return.id).where((Return.email == rma.email) & (Return.id != rma.id))
+    others = Return.select(Return.id).where((Return.email == email) & (Return.id != rma_id))
     count = others.select(fn.COUNT(Return.id))
     refunded = Refund.select(fn.COALESCE(fn.SUM(Refund.amount), 0)).where(
         Refund.rma.in_(others) & (Refund.status == refund_states.SUCCEEDED)
@@ -152,5 +152,6 @@ def shopper_history_columns(rma):
 
 def shopper_history(rma):
     """(count, refunded cents) of the shopper's other returns: by their email, any order."""
-    count, refunded = db.execute(Select(columns=shopper_history_columns(rma))).fetchone()
+    columns = shopper_history_columns(rma.id, rma.email)
+    count, refunded = db.execute(Select(columns=columns)).fetchone()
     return int(count or 0), int(refunded or 0)

@@ -5,7 +5,7 @@ what it returns."""
 
 from dataclasses import dataclass
 
-from portal.db import rows_together
+from portal.db import prebuilt_together
 from portal.models import (
     ExchangeOrder,
     OrderLine,
@@ -229,43 +229,51 @@ def shopper_status(rma, refunds, shipments=()):
     return states.LABELS.get(rma.status, rma.status)
 
 
-def tracking_page(rma):
-    """Everything the shopper's page of `rma` shows (the caller checked they may see it): its
-    lines, then everything else in one statement (portal.db.rows_together)."""
-    lines = lines_of(rma.id)
-    line_ids = ReturnLine.select(ReturnLine.id).where(ReturnLine.rma == rma.id)
+BATCH_KINDS = ("refund_created", "refund_declined")
+
+
+def _page_queries(rma_id, order_id):
+    """Everything tracking_page() reads beside the lines: one statement, of a fixed shape."""
+    line_ids = ReturnLine.select(ReturnLine.id).where(ReturnLine.rma == rma_id)
     bundle_ids = (
         ReturnLine.select(OrderLine.bundle)
         .join(OrderLine)
-        .where((ReturnLine.rma == rma.id) & OrderLine.bundle.is_null(False))
+        .where((ReturnLine.rma == rma_id) & OrderLine.bundle.is_null(False))
     )
-    batch_kinds = ("refund_created", "refund_declined")
-    known, captured = known_queries(rma)
-    (policies, photo_rows, all_events, refunds, labels, extra_lines, exchange_orders,
-     bundle_rows, *known_rows) = rows_together(
+    known, captured = known_queries(rma_id, order_id)
+    return [
         ReturnPolicy.select().where(ReturnPolicy.id == 1),
         ReturnPhoto.select().where(ReturnPhoto.line.in_(line_ids)).order_by(ReturnPhoto.id),
         ReturnEvent.select()
         .where(
-            (ReturnEvent.rma == rma.id)
+            (ReturnEvent.rma == rma_id)
             & (((ReturnEvent.internal == False)  # noqa: E712
                 & ReturnEvent.kind.in_(list(timeline.SHOPPER_TEXT)))
-               | ReturnEvent.kind.in_(batch_kinds))
+               | ReturnEvent.kind.in_(BATCH_KINDS))
         )
         .order_by(ReturnEvent.created_at, ReturnEvent.id),
         Refund.select()
-        .where((Refund.rma == rma.id) & (Refund.status != refund_states.CANCELLED))
+        .where((Refund.rma == rma_id) & (Refund.status != refund_states.CANCELLED))
         .order_by(Refund.id),
         ReturnLabel.select(ReturnLabel.id, ReturnLabel.carrier, ReturnLabel.tracking_number,
                            ReturnLabel.created_at)
-        .where(ReturnLabel.rma == rma.id)
+        .where(ReturnLabel.rma == rma_id)
         .order_by(ReturnLabel.id)
         .limit(1),
-        extras.extra_lines_query(rma.id),
-        ExchangeOrder.select().where(ExchangeOrder.rma == rma.id).order_by(ExchangeOrder.id),
+        extras.extra_lines_query(rma_id),
+        ExchangeOrder.select().where(ExchangeOrder.rma == rma_id).order_by(ExchangeOrder.id),
         OrderLine.select().where(OrderLine.id.in_(bundle_ids)),
         *known,
-        scalars=captured,
+    ], captured  # fmt: skip
+
+
+def tracking_page(rma):
+    """Everything the shopper's page of `rma` shows (the caller checked they may see it): its
+    lines, then everything else in one statement (portal.db.rows_together)."""
+    lines = lines_of(rma.id)
+    (policies, photo_rows, all_events, refunds, labels, extra_lines, exchange_orders,
+     bundle_rows, *known_rows) = prebuilt_together(
+        "tracking_page", _page_queries, rma_id=rma.id, order_id=rma.order_id
     )  # fmt: skip
     policy = policies[0] if policies else ReturnPolicy.current()
     photos = {}
@@ -274,7 +282,7 @@ def tracking_page(rma):
     events = [e for e in all_events
               if not e.internal and e.kind in timeline.SHOPPER_TEXT]  # fmt: skip
     batches = refund_batches(
-        rma.id, events=sorted((e for e in all_events if e.kind in batch_kinds), key=lambda e: e.id)
+        rma.id, events=sorted((e for e in all_events if e.kind in BATCH_KINDS), key=lambda e: e.id)
     )
     estimate = None
     if not batches and rma.status not in (states.REJECTED, states.CANCELLED):

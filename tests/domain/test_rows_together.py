@@ -50,3 +50,20 @@ def test_several_queries_one_statement_same_rows(database):
     assert together[2] == []
     assert all(isinstance(r.active, bool) for r in together[3])
     assert [(p.method, p.total) for p in together[4]] == [("card", 2500), ("gift_card", 1000)]
+
+
+def test_a_prebuilt_statement_gives_each_calls_own_rows(database):
+    from portal.db import prebuilt_together
+
+    def build(order_id, method):
+        return [
+            Payment.select().where(Payment.order == order_id).order_by(Payment.id),
+        ], [Payment.select(fn.COUNT(Payment.id)).where(Payment.method == method)]
+
+    first, second = factories.store(), factories.store()
+    for store in (first, second, first):
+        rows, cards = prebuilt_together("test", build, order_id=store.order.id, method="card")
+        assert [p.order_id for p in rows] == [store.order.id]
+        assert cards == 2
+    rows, gift = prebuilt_together("test", build, order_id=-1, method="gift_card")
+    assert rows == [] and gift == 0
