@@ -283,6 +283,13 @@ def _page_ids(f, number, per_page, total):
     return query.limit(per_page + min(from_end, 0)).offset(max(from_end, 0)), orderings
 
 
+# The columns a queue row shows (templates/merchant/_queue_results.html) and sorts by: a page
+# reads only these, not the whole return, order and responsible user.
+SHOWN = (Return.id, Return.reference, Return.order, Return.email, Return.status, Return.kind,
+         Return.resolution, Return.currency, Return.created_at, Return.updated_at,
+         Return.estimated_refund, Return.responsible)  # fmt: skip
+
+
 def page_of(f, per_page, total=None):
     """One page of rows (with order and responsible), their lines and refunds. `total` is the
     tab's count from tab_counts() when the caller has it; otherwise it is counted here."""
@@ -293,7 +300,8 @@ def page_of(f, per_page, total=None):
     ids, orderings = _page_ids(f, number, per_page, total)
     responsible = User.alias()
     query = (
-        Return.select(Return, Order, responsible)
+        Return.select(*SHOWN, Order.id, Order.number, responsible.id, responsible.name,
+                      responsible.email)  # fmt: skip
         .join(Order)
         .switch(Return)
         .join(
