@@ -300,8 +300,9 @@ def page_of(f, per_page, total=None):
     ids, orderings = _page_ids(f, number, per_page, total)
     responsible = User.alias()
     query = (
-        Return.select(*SHOWN, Order.id, Order.number, responsible.id, responsible.name,
-                      responsible.email)  # fmt: skip
+        Return.select(
+            *SHOWN, Order.id, Order.number, responsible.id, responsible.name, responsible.email
+        )  # fmt: skip
         .join(Order)
         .switch(Return)
         .join(
