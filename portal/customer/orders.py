@@ -30,10 +30,13 @@ def order_detail(number):
     """One order: its lines with ordered / already returned / returnable units, and why not."""
     order = order_or_404(number)
     policy, lines, (payments, returns) = eligibility.for_order_together(
-        order,
-        order.payments.order_by(Payment.position, Payment.id),
-        order.returns.order_by(Return.created_at.desc(), Return.id.desc()),
-    )
+        order, "shopper", lambda order_id: [
+            Payment.select().where(Payment.order == order_id)
+            .order_by(Payment.position, Payment.id),
+            Return.select().where(Return.order == order_id)
+            .order_by(Return.created_at.desc(), Return.id.desc()),
+        ],
+    )  # fmt: skip
     return render_template(
         "customer/order.html",
         order=order,

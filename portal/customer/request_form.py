@@ -63,7 +63,8 @@ class Flow:
         claim = kind == claims.KIND
         # The policy, the lines' verdicts, the reasons and the methods: one statement.
         self.policy, self.lines, (reasons, methods) = eligibility.for_order_together(
-            self.order, requests.reasons_query(claims_only=claim), shipping.methods_query(),
+            self.order, f"request:{kind}",
+            lambda order_id: [requests.reasons_query(claims_only=claim), shipping.methods_query()],
             claim=claim,
         )  # fmt: skip
         self.returnable = [e for e in self.lines if e.returnable > 0]

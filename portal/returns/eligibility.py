@@ -10,7 +10,7 @@ import zoneinfo
 from dataclasses import dataclass
 from functools import cache
 
-from portal.db import rows_together
+from portal.db import prebuilt_together
 from portal.models import OrderLine, ReturnPolicy, now
 from portal.returns.quantities import taken_by_line, taken_query
 
@@ -230,15 +230,22 @@ def for_order(order, policy=None, at=None, past_window=False, claim=False):
     return [result[line.id] for line in lines]
 
 
-def for_order_together(order, *queries, at=None, past_window=False, claim=False):
-    """for_order(), the store's policy and the rows of `queries`, all in one statement
-    (portal.db.rows_together): (policy, eligibilities, [rows of each query])."""
-    line_ids = OrderLine.select(OrderLine.id).where(OrderLine.order == order.id)
-    policies, lines, taken_rows, *rows = rows_together(
-        ReturnPolicy.select().where(ReturnPolicy.id == 1),
-        OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id),
-        taken_query(line_ids),
-        *queries,
+def for_order_together(order, name, extra=None, at=None, past_window=False, claim=False):
+    """for_order(), the store's policy and the rows of the queries `extra(order_id)` gives, all
+    in one statement, its SQL built once per `name` (portal.db.prebuilt_together): (policy,
+    eligibilities, [rows of each query]). `extra` must give the same shape for any order."""
+
+    def build(order_id):
+        line_ids = OrderLine.select(OrderLine.id).where(OrderLine.order == order_id)
+        return [
+            ReturnPolicy.select().where(ReturnPolicy.id == 1),
+            OrderLine.select().where(OrderLine.order == order_id).order_by(OrderLine.id),
+            taken_query(line_ids),
+            *(extra(order_id) if extra else []),
+        ], []
+
+    policies, lines, taken_rows, *rows = prebuilt_together(
+        f"order-page:{name}", build, order_id=order.id
     )
     policy = policies[0] if policies else ReturnPolicy.current()
     lines = bundle_order(lines)

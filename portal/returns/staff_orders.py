@@ -93,20 +93,24 @@ def order_for_staff(number, *queries):
     )
     if order is None:
         return None
-    line_ids = OrderLine.select(OrderLine.id).where(OrderLine.order == order.id)
-    policy, verdicts, (units, returns, refunds, payments, invoices, *rows) = (
-        eligibility.for_order_together(
-            order,
+
+    def extra(order_id):
+        line_ids = OrderLine.select(OrderLine.id).where(OrderLine.order == order_id)
+        return [
             units_query(line_ids),
-            Return.select().where(Return.order == order.id).order_by(Return.created_at.desc()),
+            Return.select().where(Return.order == order_id).order_by(Return.created_at.desc()),
             Refund.select(Refund, Return.reference.alias("rma_reference"))
             .join(Return)
-            .where(Return.order == order.id)
+            .where(Return.order == order_id)
             .order_by(Refund.id),
-            Payment.select().where(Payment.order == order.id).order_by(Payment.position),
-            Invoice.select().where(Invoice.order == order.id).order_by(Invoice.id),
+            Payment.select().where(Payment.order == order_id).order_by(Payment.position),
+            Invoice.select().where(Invoice.order == order_id).order_by(Invoice.id),
             *queries,
-        )
+        ]
+
+    # `queries` (the page's own, of no order) must be the same for every call of this name.
+    policy, verdicts, (units, returns, refunds, payments, invoices, *rows) = (
+        eligibility.for_order_together(order, f"staff:{len(queries)}", extra)
     )
     units = units_by_line((), rows=units)
     refunded = {}
