@@ -14,13 +14,15 @@ from portal.returns import eligibility
 @login_required
 def orders():
     """The signed-in shopper's orders, newest first."""
+    # Only what the list shows: each order's number, date and status, its lines' titles.
     query = (
-        Order.select()
+        Order.select(Order.id, Order.number, Order.placed_at, Order.status)
         .where(Order.customer == current_user.id)
         .order_by(Order.placed_at.desc(), Order.id.desc())
     )
     number = page_number(request.args.get("page"))
-    page = paginate(query, number, current_app.config["PER_PAGE"], OrderLine)
+    lines = OrderLine.select(OrderLine.id, OrderLine.order, OrderLine.title).order_by(OrderLine.id)
+    page = paginate(query, number, current_app.config["PER_PAGE"], lines)
     return render_template("customer/orders.html", page=page)
 
 
