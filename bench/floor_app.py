@@ -8,6 +8,9 @@ Comparing a page with the floor tells its own work (queries, templates) from the
 fixed cost; comparing the floor with the bare-Flask baseline tells that fixed cost.
 
     gunicorn -w 2 -b 127.0.0.1:8200 --pythonpath bench floor_app:app   (the portal's env)
+
+`install(app)` adds the route to an app made elsewhere (bench/profile_page.py does, in
+process); `app` itself is made on first use, so importing this module makes no app.
 """
 
 from flask import render_template, request
@@ -15,8 +18,6 @@ from flask_login import current_user, login_required
 from jinja2 import ChoiceLoader, DictLoader
 
 from portal import create_app
-
-app = create_app()
 
 TEMPLATE = """{% extends "base.html" %}
 {% block title %}Floor{% endblock %}
@@ -27,8 +28,6 @@ TEMPLATE = """{% extends "base.html" %}
 </table>
 <!-- {{ pad }} -->
 {% endblock %}"""
-# Loaded (and compiled once, like every portal template) from memory beside the portal's own.
-app.jinja_env.loader = ChoiceLoader([app.jinja_env.loader, DictLoader({"floor.html": TEMPLATE})])
 ROW = {"number": "00000000", "name": "Item 00000000", "status": "requested"}
 _shapes = {}
 
@@ -49,11 +48,26 @@ def _shape(size):
     return _shapes[key]
 
 
-@app.route("/_bench/floor")
-@login_required
 def floor():
     count, pad = _shape(request.args.get("bytes", type=int, default=10_000))
     rows = [
         {"number": f"{n:08d}", "name": f"Item {n:08d}", "status": "requested"} for n in range(count)
     ]
     return _render(rows, "x" * pad)
+
+
+def install(app):
+    """The floor route on `app` (a portal app), its template loaded (and compiled once, like
+    every portal template) from memory beside the portal's own."""
+    app.jinja_env.loader = ChoiceLoader(
+        [app.jinja_env.loader, DictLoader({"floor.html": TEMPLATE})]
+    )
+    app.add_url_rule("/_bench/floor", "bench_floor", login_required(floor))
+    return app
+
+
+def __getattr__(name):  # gunicorn's floor_app:app
+    if name == "app":
+        globals()["app"] = install(create_app())
+        return globals()["app"]
+    raise AttributeError(name)

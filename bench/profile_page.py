@@ -12,6 +12,7 @@ for a single page the same again under pyinstrument, with its call tree and slow
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 import time
@@ -125,26 +126,73 @@ def measure(client, path, repeat):
     return len(response.data), wall, (time.process_time() - cpu) / repeat * 1000, timer
 
 
-def summary(url, repeat):
-    """Every page the bench loads: time, CPU, queries and SQL time per request."""
-    from bench import pages
-    from portal.db import db
+def cpu_per_request(client, path, repeat):
+    """CPU ms per request of GET `path` (after two warm-ups), and the last response's body."""
+    for _ in range(2):
+        response = client.get(path)
+    if response.status_code != 200:
+        raise SystemExit(f"GET {path} answered {response.status_code}")
+    cpu = time.process_time()
+    for _ in range(repeat):
+        client.get(path)
+    return (time.process_time() - cpu) / repeat * 1000, response.data
 
-    app = make_client(url)
+
+CSRF = re.compile(
+    rb'(name="(?:[\w-]+-)?csrf[-_]token" (?:content|value)=")[^"]*"|("X-CSRFToken": ")[^"]*"'
+)
+
+
+def _normalised(body):
+    """A page without what differs from session to session (its CSRF tokens)."""
+    return CSRF.sub(lambda m: (m.group(1) or m.group(2)) + b'-"', body)
+
+
+def summary(url, repeat, save=None, compare=None):
+    """Every page the bench loads: CPU per request beside the bare Flask render of the same size
+    (bench/baseline_app.py) and the portal's floor page (bench/floor_app.py, installed into the
+    same app) of the same size, as ratios; queries and SQL time per request. With `save`, each
+    page's HTML is written there; with `compare`, checked byte for byte against such a folder
+    (CSRF tokens aside)."""
+    from bench import baseline_app, floor_app, pages
+    from portal.db import ensure_connection, release
+
+    app = floor_app.install(make_client(url))
+    bare = baseline_app.app.test_client()
     with app.app_context():
-        db.connect(reuse_if_open=True)
+        ensure_connection()
         targets = pages.targets(datagen.BENCH_SHOPPER)
-        db.close()
+        release()
     clients = {who: signed_in_client(app, who) for who in ("manager", "shopper")}
-    print(f"{'page':16} {'bytes':>7} {'wall ms':>8} {'CPU ms':>7} {'queries':>7} {'SQL ms':>7}"
-          "  slowest statement")  # fmt: skip
+    print(f"{'page':17} {'bytes':>7} {'bare ms':>7} {'floor ms':>8} {'page ms':>7} "
+          f"{'floor/bare':>10} {'page/floor':>10} {'queries':>7} {'SQL ms':>6}  same")  # fmt: skip
+    different = []
     for target in targets:
-        size, wall, cpu, timer = measure(clients[target.who], target.path, repeat)
+        client = clients[target.who]
+        size, _wall, cpu, timer = measure(client, target.path, repeat)
+        _, body = cpu_per_request(client, target.path, 1)
+        bare_ms, _ = cpu_per_request(bare, f"/page?bytes={size}", repeat)
+        floor_ms, _ = cpu_per_request(client, f"/_bench/floor?bytes={size}", repeat)
         count = sum(len(v) for v in timer.times.values()) / repeat
         sql_ms = sum(sum(v) for v in timer.times.values()) / repeat * 1000
-        slowest, times = max(timer.times.items(), key=lambda kv: sum(kv[1]))
-        print(f"{target.name:16} {size:7,} {wall:8.1f} {cpu:7.1f} {count:7.1f} {sql_ms:7.1f}"
-              f"  {sum(times) / repeat * 1000:.1f} ms: {' '.join(slowest.split())[:110]}")  # fmt: skip
+        same = "-"
+        if save:
+            Path(save).mkdir(parents=True, exist_ok=True)
+            (Path(save) / f"{target.name}.html").write_bytes(_normalised(body))
+        if compare:
+            before = (Path(compare) / f"{target.name}.html").read_bytes()
+            same = "yes" if before == _normalised(body) else "NO"
+            if same == "NO":
+                different.append(target.name)
+        print(f"{target.name:17} {size:7,} {bare_ms:7.2f} {floor_ms:8.2f} {cpu:7.2f} "
+              f"{bare_ms / floor_ms:9.2f}x {floor_ms / cpu:9.2f}x {count:7.1f} {sql_ms:6.2f}"
+              f"  {same}")  # fmt: skip
+    print(
+        "\nratios are throughput ratios (CPU per request inverted): floor/bare = bare ms / "
+        "floor ms, page/floor = floor ms / page ms"
+    )
+    if different:
+        raise SystemExit(f"pages not byte-identical to {compare}: {', '.join(different)}")
 
 
 def main(argv=None):
@@ -155,9 +203,11 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--all", action="store_true", help="a summary line for every bench page")
     parser.add_argument("--html", help="also write pyinstrument's HTML report here")
+    parser.add_argument("--save", help="with --all: write each page's HTML to this folder")
+    parser.add_argument("--compare", help="with --all: check each page against --save's folder")
     args = parser.parse_args(argv)
     if args.all or not args.path:
-        summary(args.url, args.repeat)
+        summary(args.url, args.repeat, args.save, args.compare)
         return
 
     from pyinstrument import Profiler

@@ -242,15 +242,20 @@ class Gunicorn:
 
 
 class CeleryWorker:
-    """`celery -A wsgi:celery_app worker --pool=prefork -c 2`, the portal's own worker."""
+    """`celery -A wsgi:celery_app worker --pool=prefork -c 2`, the portal's own worker (or
+    `pool="threads"`, `queues="io"`: the outbox's worker, as scripts/run.py starts it)."""
 
-    def __init__(self, env, concurrency=2, log=None):
+    def __init__(self, env, concurrency=2, log=None, pool="prefork", queues=None, name="bench"):
         self.env, self.concurrency, self.proc, self.log = env, concurrency, None, log
+        self.pool, self.queues, self.name = pool, queues, name
 
     def start(self, celery_app, timeout=60):
-        cmd = [str(VENV_BIN / "celery"), "-A", "wsgi:celery_app", "worker", "--pool=prefork",
+        cmd = [str(VENV_BIN / "celery"), "-A", "wsgi:celery_app", "worker", f"--pool={self.pool}",
                "-c", str(self.concurrency), "--loglevel=WARNING", "--without-gossip",
-               "--without-mingle", "--without-heartbeat", "-n", f"bench{os.getpid()}@%h"]  # fmt: skip
+               "--without-mingle", "--without-heartbeat",
+               "-n", f"{self.name}{os.getpid()}@%h"]  # fmt: skip
+        if self.queues:
+            cmd += ["--queues", self.queues]
         out = _log(self.log)
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=out, stderr=out)
         deadline = time.monotonic() + timeout

@@ -1,21 +1,34 @@
 """Celery bound to the Flask app (Flask's "Background Tasks with Celery" pattern)."""
 
 from celery import Celery, Task
+from kombu import Queue
 
-from portal.db import db
+from portal.db import ensure_connection, release
 
 TASK_MODULES = ["tasks.maintenance", "tasks.outbox", "tasks.housekeeping"]
+DEFAULT_QUEUE = "celery"
+IO_QUEUE = "io"
 
 
 def celery_init_app(app):
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
-            with app.app_context(), db.connection_context():
-                return self.run(*args, **kwargs)
+            with app.app_context():
+                ensure_connection()
+                try:
+                    return self.run(*args, **kwargs)
+                finally:
+                    release()  # kept open for this thread's next task (see portal.db)
 
     celery = Celery(app.name, task_cls=FlaskTask, include=TASK_MODULES)
     redis_url = app.config["REDIS_URL"]
     celery.conf.update(
+        # The outbox's deliveries (refunds at the gateway, emails, labels) wait on the network:
+        # their own queue, for a threads-pool worker; everything else stays on the default
+        # queue for a prefork worker. A worker started without -Q takes both.
+        task_queues=[Queue(DEFAULT_QUEUE), Queue(IO_QUEUE)],
+        task_default_queue=DEFAULT_QUEUE,
+        task_routes={"tasks.outbox.deliver": {"queue": IO_QUEUE}},
         broker_url=redis_url,
         result_backend=redis_url,
         task_serializer="json",

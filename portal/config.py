@@ -140,7 +140,7 @@ def load(instance_path):
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         # Background work (the outbox): how long a worker holds a message, how soon the
         # sweeper re-publishes one left pending, the retry backoff, and when to give up.
-        "OUTBOX_LEASE_SECONDS": _float("OUTBOX_LEASE_SECONDS", 60),
+        "OUTBOX_LEASE_SECONDS": _float("OUTBOX_LEASE_SECONDS", 20),  # renewed while it runs
         "OUTBOX_SWEEP_GRACE_SECONDS": _float("OUTBOX_SWEEP_GRACE_SECONDS", 10),
         "OUTBOX_BACKOFF_BASE": _float("OUTBOX_BACKOFF_BASE", 2),
         "OUTBOX_BACKOFF_MAX": _float("OUTBOX_BACKOFF_MAX", 600),
@@ -148,8 +148,16 @@ def load(instance_path):
         # Celery beat: the outbox sweeper and the housekeeping run (expiry, reminders).
         "OUTBOX_SWEEP_SECONDS": _float("OUTBOX_SWEEP_SECONDS", 15),
         "HOUSEKEEPING_SECONDS": _float("HOUSEKEEPING_SECONDS", 3600),
-        # A refund `processing` for longer than this is taken over by another worker.
+        # A refund `processing` for longer than this is taken over by another worker (a refund
+        # claimed before leases existed; a claim now is a lease, below).
         "REFUND_STALE_SECONDS": _float("REFUND_STALE_SECONDS", 300),
+        # The worker carrying out a refund holds it for this long and renews the lease every
+        # third of it while the gateway call runs; a dead worker's refund is taken over once
+        # its lease has run out.
+        "REFUND_LEASE_SECONDS": _float("REFUND_LEASE_SECONDS", 30),
+        # Calls per second per payment provider account, shared by every worker (Redis); below
+        # Stripe's default of 25 per second per endpoint. 0: no limit.
+        "GATEWAY_RATE_LIMIT": _float("GATEWAY_RATE_LIMIT", 20),
         "STRIPE_TIMEOUT": _float("STRIPE_TIMEOUT", 30),
         # Return labels (issue 14): the carrier that makes them (builtin: offline, the
         # default; http: an EasyPost/Shippo-style label API at CARRIER_API_BASE), the page

@@ -1,14 +1,43 @@
 """One database proxy for the whole portal (Peewee), the database behind it, and helpers.
 
-No Flask here: the web layer (portal.web) opens a connection per request, the Celery task class
-one per task (portal.celery_app)."""
+Connections are kept open, one per process and thread: `ensure_connection()` opens this
+thread's connection if it has none (SQLite's pragmas run once, on connect), `release()` ends a
+unit of work (a request, a task) without closing it, rolling back a transaction left open by
+mistake. A process forked from one that had connections (a Celery prefork child, a gunicorn
+worker) starts with none of its own: the at-fork hook drops the inherited ones without closing
+them (closing would end the parent's session), so a child never talks over its parent's socket.
+
+No Flask here: the web layer (portal.web) calls these per request, the Celery task class per
+task (portal.celery_app)."""
 
 import json
+import logging
+import os
+import threading
+from contextlib import contextmanager
 
-from peewee import DatabaseProxy, Model, SqliteDatabase, TextField
+from peewee import (
+    BooleanField,
+    DatabaseProxy,
+    DateTimeField,
+    Field,
+    Model,
+    PostgresqlDatabase,
+    Select,
+    SqliteDatabase,
+    TextField,
+    fn,
+)
 from playhouse import db_url
+from playhouse.pool import PooledPostgresqlDatabase
+from playhouse.shortcuts import ReconnectMixin
 
 db = DatabaseProxy()
+log = logging.getLogger(__name__)
+
+# Connections a forked child inherited: kept referenced (never closed, never collected) so
+# that the child does not send its parent's server a "terminate" on the shared socket.
+_inherited = []
 
 
 class BaseModel(Model):
@@ -29,10 +58,29 @@ class JSONField(TextField):
         return None if value is None else json.loads(value)
 
 
-class SqliteWalDatabase(SqliteDatabase):
+class _Tracked:
+    """Remembers the connection each live thread opened. A thread that ended drops its own
+    (the thread-local goes, and the next connect forgets dead threads' entries, which closes
+    them); after a fork the child keeps the inherited ones referenced, whichever thread of
+    the parent opened them, so none is closed (or collected) in the child."""
+
+    def _connect(self):
+        conn = super()._connect()
+        alive = {thread.ident for thread in threading.enumerate()}
+        kept = self.__dict__.get("_open", {})
+        self._open = {ident: c for ident, c in kept.items() if ident in alive}
+        self._open[threading.get_ident()] = conn
+        return conn
+
+    def _close(self, conn):
+        self.__dict__.get("_open", {}).pop(threading.get_ident(), None)
+        super()._close(conn)
+
+
+class SqliteWalDatabase(_Tracked, SqliteDatabase):
     """SQLite in WAL mode (readers never wait for the writer). WAL is a property of the database
     file, so the process's first connection switches it on; setting it on every connection
-    would cost each request ~0.4 ms of locking for nothing."""
+    would cost ~0.4 ms of locking for nothing."""
 
     _wal_on = False
 
@@ -43,37 +91,273 @@ class SqliteWalDatabase(SqliteDatabase):
             self._wal_on = True
 
 
-def connect(url, pool_size=0):
-    """Open the database named by a URL (sqlite:///path or postgresql://...).
+class _Reconnecting(ReconnectMixin):
+    """A kept-open PostgreSQL connection the server has closed (a restart, an idle timeout) is
+    opened again on the next statement outside a transaction, instead of failing it."""
 
-    With `pool_size` > 0, PostgreSQL connections are pooled (playhouse.pool): closing one at
-    the end of a request hands it back, so the next request skips the 2-5 ms of opening a
-    server session. An idle connection older than five minutes is opened afresh. SQLite opens
-    a file in microseconds and is never pooled."""
+    reconnect_errors = (
+        *ReconnectMixin.reconnect_errors,
+        (Exception, "server closed the connection"),
+        (Exception, "connection already closed"),
+        (Exception, "terminating connection"),
+        (Exception, "the connection is closed"),
+    )
+
+    def _reconnect(self, func, *args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except Exception as exc:
+            message = str(exc).lower()
+            if self.in_transaction() or not any(
+                isinstance(exc, cls) and fragment in message
+                for cls, fragments in self._reconnect_errors.items()
+                for fragment in fragments
+            ):
+                raise
+            try:
+                self.close()
+            except Exception:  # the socket is dead: nothing left to close
+                self._state.reset()
+            self.connect()
+            return func(*args, **kwargs)
+
+
+class PortalPostgres(_Reconnecting, _Tracked, PostgresqlDatabase):
+    """PostgreSQL, one kept-open connection per thread."""
+
+
+class PooledPortalPostgres(_Reconnecting, PooledPostgresqlDatabase):
+    """PostgreSQL through playhouse.pool: a thread's connection comes from a pool shared by the
+    process's threads (bounded by max_connections)."""
+
+
+def connect(url, pool_size=0):
+    """The database named by a URL (sqlite:///path or postgresql://...), not yet connected.
+
+    With `pool_size` > 0, PostgreSQL connections come from a pool of at most that many (a
+    threads worker needs one per thread); an idle one older than five minutes is opened
+    afresh. SQLite opens a file in microseconds and is never pooled."""
     if url.startswith("sqlite"):
-        database = SqliteWalDatabase(
+        return SqliteWalDatabase(
             db_url.parse(url)["database"],
             pragmas={"foreign_keys": 1, "busy_timeout": 10000},
             lock_type="IMMEDIATE",
             timeout=10,
         )
-    else:
-        url = url.replace("postgres://", "postgresql://", 1)
-        if pool_size > 0:
-            scheme, rest = url.split("://", 1)
-            url = f"{scheme}+pool://{rest}"
-            database = db_url.connect(url, max_connections=pool_size, stale_timeout=300, timeout=10)
-        else:
-            database = db_url.connect(url)
-    return database
+    params = db_url.parse(url.replace("postgres://", "postgresql://", 1))
+    name = params.pop("database")
+    if pool_size > 0:
+        return PooledPortalPostgres(
+            name, max_connections=pool_size, stale_timeout=300, timeout=10, **params
+        )
+    return PortalPostgres(name, **params)
 
 
 def initialize(url, pool_size=0):
-    """Point the proxy at the database named by `url` (a new app in tests replaces the pool)."""
+    """Point the proxy at the database named by `url` (a new app in tests replaces it)."""
     previous = db.obj
-    if previous is not None and hasattr(previous, "close_all"):
-        previous.close_all()
+    if previous is not None:
+        _close_quietly(previous)
     db.initialize(connect(url, pool_size))
+
+
+def _close_quietly(database):
+    try:
+        if not database.is_closed() and not database.in_transaction():
+            database.close()
+        if hasattr(database, "close_all"):
+            database.close_all()
+    except Exception:  # the old database's server may be gone: it is being replaced anyway
+        pass
+
+
+def ensure_connection():
+    """This thread's connection, opened if it has none (kept open after the unit of work)."""
+    return db.connect(reuse_if_open=True)
+
+
+def _driver_in_transaction(conn):
+    status = getattr(conn, "in_transaction", None)  # sqlite3 (and psycopg 3's info)
+    if isinstance(status, bool):
+        return status
+    get_status = getattr(conn, "get_transaction_status", None)  # psycopg2
+    return get_status is not None and get_status() != 0  # 0: TRANSACTION_STATUS_IDLE
+
+
+def release():
+    """End a unit of work (a request, a task) on this thread's connection. A transaction left
+    open (an exception past a bare begin(), a bug) is rolled back, so the next unit never
+    inherits half-done writes or held locks; a connection that cannot even roll back is
+    closed. The connection stays open, except a pooled one, which goes back to its pool (the
+    server session stays open there, and a thread that ends never holds one).
+    Returns True when something had to be rolled back."""
+    database = db.obj
+    if database is None or database.is_closed():
+        return False
+    state = database._state
+    leaked = bool(state.transactions)
+    try:
+        leaked = leaked or _driver_in_transaction(state.conn)
+        if leaked:
+            state.conn.rollback()
+    except Exception:
+        state.transactions = []
+        database.close()
+        return True
+    state.transactions = []
+    if isinstance(database, PooledPortalPostgres):
+        database.close()
+    return leaked
+
+
+def _forget_inherited_connections():
+    """After fork, in the child: no connection of the parent's is used (see module doc)."""
+    database = db.obj
+    if database is None:
+        return
+    _inherited.append((database._state.conn, database.__dict__.pop("_open", None),
+                       getattr(database, "_connections", None),
+                       getattr(database, "_in_use", None)))  # fmt: skip
+    database._state = type(database._state)()
+    database._lock = threading.Lock()  # another thread of the parent may have held it
+    if isinstance(database, PooledPortalPostgres):  # the pool's bookkeeping is the parent's
+        database._connections = []
+        database._in_use = {}
+        database._pool_lock = threading.RLock()
+        database._pool_available = threading.Condition(database._pool_lock)
+
+
+os.register_at_fork(after_in_child=_forget_inherited_connections)
+
+
+def rows_together(*queries, scalars=()):
+    """Several SELECTs (each naming its columns once: a model's fields, aliased aggregates;
+    joins are fine), run as ONE statement: each
+    query's rows come back as a JSON array (SQLite's json_group_array, PostgreSQL's json_agg)
+    in a column of its own, and are turned back into model instances, in each query's
+    ORDER BY (applied again here: neither aggregate promises its input's order). For the small
+    lists a page reads beside its main rows (photos, payments, extra lines). `scalars`:
+    subqueries of one value each, whose values follow the lists in the answer."""
+    row = db.execute(_together(queries, scalars)).fetchone()
+    return _decoded(queries, row)
+
+
+def _together(queries, scalars):
+    postgres = is_postgres()
+    columns = []
+    for n, query in enumerate(queries):
+        table = query.alias(f"together{n}")
+        values = [table.c[_name(item)[1]] for item in query._returning]
+        if postgres:
+            column = fn.json_agg(fn.json_build_array(*values))
+        else:
+            column = fn.json_group_array(fn.json_array(*values))
+        columns.append(Select([table], [column]))
+    return Select(columns=columns + list(scalars))
+
+
+def _decoded(queries, row):
+    lists = [_rows_of(query, text) for query, text in zip(queries, row, strict=False)]
+    return lists + list(row[len(queries) :])
+
+
+def _stand_in(n, value):
+    """A parameter value no real query carries, to find where `value` lands in built SQL."""
+    return f"\x00stand-in-{n}" if isinstance(value, str) else -7_770_000_001 - n
+
+
+def prebuilt_together(name, build, **values):
+    """rows_together(*queries, scalars=scalars) for `(queries, scalars) = build(**values)`,
+    with the statement's SQL built once per process and database: Peewee spends far longer
+    building a page's big fixed-shape statement than the database spends running it. The
+    first call builds it with stand-in values and notes where each lands among the
+    parameters; later calls only put the real values in their places. `build` must give the
+    same shape whatever the values (they only fill in parameters)."""
+    cache = db.obj.__dict__.setdefault("_prebuilt", {})
+    entry = cache.get(name)
+    if entry is None:
+        stand_ins = {key: _stand_in(n, value) for n, (key, value) in enumerate(values.items())}
+        queries, scalars = build(**stand_ins)
+        sql, params = db.obj.get_sql_context().sql(_together(queries, scalars)).query()
+        names = {value: key for key, value in stand_ins.items()}
+        slots = [(True, names[p]) if _hashable(p) and p in names else (False, p) for p in params]
+        entry = cache[name] = (sql, slots, queries)
+    sql, slots, queries = entry
+    params = [values[v] if is_value else v for is_value, v in slots]
+    return _decoded(queries, db.execute_sql(sql, params).fetchone())
+
+
+def _hashable(value):
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _name(item):
+    """(attribute, column) of a selected item: a model's field, or an aliased expression."""
+    if isinstance(item, Field):
+        return item.name, item.column_name
+    return item._alias, item._alias
+
+
+def _python_value(field, value):
+    if value is None or not isinstance(field, Field):  # NULL, or an aggregate's plain value
+        return value
+    if isinstance(field, DateTimeField) and isinstance(value, str):
+        value = value.replace("T", " ")  # PostgreSQL's JSON timestamps: ISO 8601
+    if isinstance(field, BooleanField):
+        return bool(value)
+    return field.python_value(value)
+
+
+def _rows_of(query, text):
+    fields = query._returning
+    model = query.model
+    items = json.loads(text) if isinstance(text, str) else (text or [])
+    rows = []
+    for values in items:
+        data = {_name(f)[0]: _python_value(f, v) for f, v in zip(fields, values, strict=True)}
+        rows.append(model(__no_default__=1, **data))
+    for ordering in reversed(query._order_by or ()):
+        node = getattr(ordering, "node", ordering)
+        descending = getattr(ordering, "direction", "ASC") == "DESC"
+        rows.sort(key=lambda row, name=node.name: _sort_key(row.__data__.get(name)),
+                  reverse=descending)  # fmt: skip
+    return rows
+
+
+def _sort_key(value):
+    return (value is None, value if value is not None else 0)
+
+
+@contextmanager
+def renewing(renew, every, name="renew"):
+    """Call `renew()` every `every` seconds in a thread of its own (with its own connection)
+    while the block runs; it stops when the block ends or when renew() returns False (the
+    claim it renews is no longer ours). For leases held during a long call."""
+    stop = threading.Event()
+
+    def beat():
+        try:
+            while not stop.wait(every):
+                try:
+                    if renew() is False:
+                        return
+                except Exception:  # the database is busy or down: try again next beat
+                    log.exception("%s: renewing failed; trying again", name)
+        finally:
+            if db.obj is not None and not db.is_closed():
+                db.close()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, daemon=True, name=name)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(10)
 
 
 def is_postgres():

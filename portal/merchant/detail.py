@@ -12,7 +12,7 @@ from portal.merchant import forms as f
 from portal.models import Order, Return
 from portal.returns import states, timeline
 from portal.returns.detail import return_detail
-from portal.web import is_htmx
+from portal.web import cache_generation, is_htmx
 
 # What the templates read from the page's content (portal.returns.detail.ReturnDetail).
 SHOWN = ("rma", "order", "policy", "rows", "line_by_id", "unreceived", "covered", "photos",
@@ -46,77 +46,122 @@ def _default(locations, kind, default_id):
     return str(chosen)
 
 
+class LazyForms(dict):
+    """The page's forms, each built (and its CSRF token made) only when the template shows it:
+    the page offers a handful of the actions it has forms for."""
+
+    def __init__(self, builders, bound):
+        super().__init__(bound)
+        self._builders = builders
+
+    def __missing__(self, name):
+        if name not in self._builders:
+            raise KeyError(name)
+        form = self[name] = self._builders[name]()
+        return form
+
+    def get(self, name, default=None):
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+    def __contains__(self, name):
+        return dict.__contains__(self, name) or name in self._builders
+
+
 def _forms(d, bound):
-    """Every form of the page, prefilled; `bound` holds the forms just posted (with errors)."""
+    """Every form of the page, prefilled, built when first shown; `bound` holds the forms
+    just posted (with errors)."""
     version = d.rma.version
+    builders = {}
 
     def make(name, cls, **data):
-        return bound.get(name) or cls(formdata=None, prefix=name, version=version, **data)
+        return cls(formdata=None, prefix=name, version=version, **data)
 
-    forms = {
-        name: make(name, cls)
-        for name, cls in [
-            ("approve", f.ActionForm),
-            ("reject", f.RejectForm),
-            ("hold", f.HoldForm),
-            ("resume", f.ActionForm),
-            ("finish", f.ActionForm),
-            ("cancel", f.CancelForm),
-            ("note", f.NoteForm),
-            ("refund_action", f.ActionForm),
-            ("decline_refund", f.RefundDeclineForm),
-            ("extra", f.ExtraLineForm),
-            ("extra_remove", f.ActionForm),
-        ]  # fmt: skip
-    }
-    forms["assign"] = make("assign", f.AssignForm, responsible=str(d.rma.responsible_id or ""))
-    forms["assign"].responsible.choices = responsible_choices(d.staff)
-    forms["receive"] = make("receive", f.ReceiveForm, lines=[
-        {"line_id": ln.id, "received": ln.quantity - ln.received_quantity}
-        for ln, _ in d.rows if ln.quantity > ln.received_quantity
-    ])  # fmt: skip
-    forms["inspect"] = make("inspect", f.InspectForm, lines=[
-        {"line_id": ln.id, "decision": "accepted"}
-        for ln, _ in d.rows if ln.received_quantity and ln.inspection == "pending"
-    ])  # fmt: skip
-    restock = make(
-        "restock", f.RestockForm,
-        location=_default(d.locations, "sellable", d.default_location_id),
-        quarantine_location=_default(d.locations, "quarantine", d.default_quarantine_location_id),
-        lines=[
-            {"line_id": ln.id,
-             "quantity": lf.restockable if ln.inspection == "accepted" else 0}
-            for ln, lf in d.rows
-            if (ln.inspection == "accepted" and lf.restockable > 0) or lf.quarantinable > 0
-        ],
-    )  # fmt: skip
-    restock.location.choices = location_choices(d.locations, "sellable")
-    restock.quarantine_location.choices = location_choices(d.locations, "quarantine", "Nowhere")
-    forms["restock"] = restock
-    for shipment in d.to_ship:
-        ship = make(f"ship{shipment.id}", f.ShipForm,
+    def add(name, cls, **data):
+        builders[name] = lambda: make(name, cls, **data)
+
+    for name, cls in [
+        ("approve", f.ActionForm),
+        ("reject", f.RejectForm),
+        ("hold", f.HoldForm),
+        ("resume", f.ActionForm),
+        ("finish", f.ActionForm),
+        ("cancel", f.CancelForm),
+        ("note", f.NoteForm),
+        ("refund_action", f.ActionForm),
+        ("decline_refund", f.RefundDeclineForm),
+        ("extra", f.ExtraLineForm),
+        ("extra_remove", f.ActionForm),
+    ]:
+        add(name, cls)
+
+    def assign():
+        form = make("assign", f.AssignForm, responsible=str(d.rma.responsible_id or ""))
+        form.responsible.choices = responsible_choices(d.staff)
+        return form
+
+    def receive():
+        return make("receive", f.ReceiveForm, lines=[
+            {"line_id": ln.id, "received": ln.quantity - ln.received_quantity}
+            for ln, _ in d.rows if ln.quantity > ln.received_quantity
+        ])  # fmt: skip
+
+    def inspect():
+        return make("inspect", f.InspectForm, lines=[
+            {"line_id": ln.id, "decision": "accepted"}
+            for ln, _ in d.rows if ln.received_quantity and ln.inspection == "pending"
+        ])  # fmt: skip
+
+    def restock():
+        form = make(
+            "restock", f.RestockForm,
+            location=_default(d.locations, "sellable", d.default_location_id),
+            quarantine_location=_default(d.locations, "quarantine",
+                                         d.default_quarantine_location_id),
+            lines=[
+                {"line_id": ln.id,
+                 "quantity": lf.restockable if ln.inspection == "accepted" else 0}
+                for ln, lf in d.rows
+                if (ln.inspection == "accepted" and lf.restockable > 0) or lf.quarantinable > 0
+            ],
+        )  # fmt: skip
+        form.location.choices = location_choices(d.locations, "sellable")
+        form.quarantine_location.choices = location_choices(d.locations, "quarantine", "Nowhere")
+        return form
+
+    def ship(shipment):
+        form = make(f"ship{shipment.id}", f.ShipForm,
                     location=_default(d.locations, "sellable", d.default_location_id))  # fmt: skip
-        ship.location.choices = location_choices(d.locations, "sellable")
-        forms[f"ship{shipment.id}"] = ship
-    for shipment in d.awaiting_payment:
-        forms[f"pay{shipment.id}"] = make(f"pay{shipment.id}", f.ExchangePaymentForm)
-    for shipment in d.shipments:
-        if shipment.status == "shipped":
-            forms[f"deliver{shipment.id}"] = make(f"deliver{shipment.id}", f.ActionForm)
-    if d.plan is not None:
+        form.location.choices = location_choices(d.locations, "sellable")
+        return form
+
+    def refund():
         split = {a.payment_id: a.amount for a in d.plan.default_split()}
-        forms["refund"] = make(
+        return make(
             "refund", f.RefundForm,
             destination="store_credit" if d.rma.resolution == "store_credit" else "auto",
             lines=[{"line_id": line_id} for line_id in d.plan.quantities],
             split=[{"payment_id": p.id, "amount": f.amount_text(split.get(p.id, 0))}
                    for p in d.payments],
         )  # fmt: skip
-    return forms
+
+    builders.update(assign=assign, receive=receive, inspect=inspect, restock=restock)
+    for shipment in d.to_ship:
+        builders[f"ship{shipment.id}"] = lambda shipment=shipment: ship(shipment)
+    for shipment in d.awaiting_payment:
+        add(f"pay{shipment.id}", f.ExchangePaymentForm)
+    for shipment in d.shipments:
+        if shipment.status == "shipped":
+            add(f"deliver{shipment.id}", f.ActionForm)
+    if d.plan is not None:
+        builders["refund"] = refund
+    return LazyForms(builders, bound)
 
 
 def page_context(rma, bound=None, refund_inputs=None):
-    d = return_detail(rma, refund_inputs)
+    d = return_detail(rma, refund_inputs, cache_generation())
     context = {name: getattr(d, name) for name in SHOWN}
     context.update(
         forms=_forms(d, bound or {}),

@@ -11,14 +11,14 @@ from portal.merchant.queue import csv_response, filter_form, filters_of
 from portal.returns import calendars, exports
 from portal.returns.detail import active_staff
 from portal.returns.errors import DomainError
-from portal.web import EmptyForm, actor, run_action
+from portal.web import EmptyForm, actor, cache_generation, run_action
 
 
 @bp.route("/returns/export.csv")
 @staff_required
 def export_queue():
     """Every return the queue shows with these filters and this tab, as CSV."""
-    filters = filters_of(filter_form(active_staff()))
+    filters = filters_of(filter_form(active_staff(cache_generation())))
     return csv_response(exports.queue_rows(filters), "returns.csv")
 
 

@@ -59,10 +59,10 @@ def choices(pairs):
     return [SelectChoice(str(value), label) for value, label in pairs]
 
 
-def reason_choices():
+def reason_choices(generation=None):
     """Every reason, nested ones indented under their parent, inactive ones marked."""
     return [(str(r.id), ("— " * depth) + r.label + ("" if r.active else " (inactive)"))
-            for r, depth in reason_tree()]  # fmt: skip
+            for r, depth in reason_tree(generation)]  # fmt: skip
 
 
 def amount_text(cents):

@@ -16,7 +16,7 @@ from portal.pagination import page_number
 from portal.returns import exchange_states, exchanges
 from portal.returns import fulfilment as read
 from portal.returns.detail import active_locations
-from portal.web import actor, run_action
+from portal.web import actor, cache_generation, run_action
 
 
 def _forms(page, locations, bound=None):
@@ -46,7 +46,7 @@ def _render(status, bound=None, code=200, error=None):
     counts = read.counts()
     page, status = read.page_of(status, page_number(request.args.get("page")),
                                 current_app.config["PER_PAGE"], counts.get(status))  # fmt: skip
-    locations = active_locations()
+    locations = active_locations(cache_generation())
     return render_template(
         "merchant/fulfilment.html", page=page, status=status, counts=counts, tabs=read.TABS,
         forms=_forms(page, locations, bound), error=error, labels=exchange_states.LABELS,

@@ -57,14 +57,17 @@ class OrderPage:
     """Everything the order's page needs, read once per request."""
 
     def __init__(self, number):
-        self.staff_order = staff_orders.order_for_staff(number)
+        self.staff_order = staff_orders.order_for_staff(
+            number, requests.reasons_query(), shipping.methods_query()
+        )
         if self.staff_order is None:
             abort(404)
         self.order = self.staff_order.order
         self.user = actor()
         self.manager = self.user.has_role("manager")
-        self.tree = requests.reason_tree()
-        self.methods = shipping.methods_for(self.order)
+        reasons, methods = self.staff_order.rows
+        self.tree = requests.reason_tree(reasons=reasons)
+        self.methods = shipping.methods_for(self.order, methods)
         # Every reason a shopper may pick; staff taking a return by phone need no photo (the
         # domain checks photos for shoppers' own requests only).
         self.reasons = [r for r in self._leaves() if self.tree.is_choosable(r)]

@@ -26,13 +26,13 @@ from portal.returns import bulk
 from portal.returns import queue as returns_queue
 from portal.returns.detail import active_staff
 from portal.returns.errors import DomainError
-from portal.web import actor, is_htmx, safe_local_url
+from portal.web import actor, cache_generation, is_htmx, safe_local_url
 
 
 def filter_form(staff):
     """The queue's filter form read from the query string and validated."""
     form = QueueFilterForm(request.args)
-    form.reason.choices = choices([("", "Any reason")] + reason_choices())
+    form.reason.choices = choices([("", "Any reason")] + reason_choices(cache_generation()))
     form.responsible.choices = choices(
         [("", "Anyone"), ("me", "Me"), ("none", "Nobody")]
         + [(u.id, u.name or u.email) for u in staff]
@@ -62,7 +62,7 @@ def filters_of(form):
 @staff_required
 def queue():
     """Returns by status tab, filtered, searched, sorted and paginated. htmx swaps the results."""
-    staff = active_staff()
+    staff = active_staff(cache_generation())
     form = filter_form(staff)
     filters = filters_of(form)
     counts = returns_queue.tab_counts(filters)

@@ -3,6 +3,7 @@
 from portal.models.accounts import ROLE_RANK, ROLES, User, now
 from portal.models.api import ApiKey, IdempotentRequest
 from portal.models.audit import AuditEntry
+from portal.models.cache import CacheGeneration
 from portal.models.catalogue import Product, Variant
 from portal.models.exchanges import ExchangeOrder, ExchangeOrderLine, Replacement
 from portal.models.inventory import InventoryLocation, StockLevel, StockMovement
@@ -69,6 +70,7 @@ ALL_MODELS = [
     GatewayEvent,
     ApiKey,
     IdempotentRequest,
+    CacheGeneration,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [

@@ -24,6 +24,7 @@ class Refund(BaseModel):
     approved_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=now)
     processing_started_at = DateTimeField(null=True)
+    lease_expires_at = DateTimeField(null=True)  # the processing worker's claim ends then
     settled_at = DateTimeField(null=True)
     # Past the gateway's idempotency window a retry looks the refund up first (issue 12).
     first_attempted_at = DateTimeField(null=True)

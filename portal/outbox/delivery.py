@@ -1,8 +1,9 @@
 """Carrying out outbox messages (worker side): claim, run the handler, record the outcome.
 
 A message is claimed with a compare-and-set that pushes `available_at` forward by a lease, so a
-message published twice (commit hook and sweeper) is worked on once; a worker killed mid-way
-leaves the lease to expire and the sweeper publishes the message again.
+message published twice (commit hook and sweeper) is worked on once. The worker renews the
+lease while the handler runs; a worker killed mid-way stops renewing, the lease runs out and
+the sweeper publishes the message again.
 
 What each kind of message does is in handlers.HANDLERS. A handler raises RetryLater for a
 transient failure (retried with exponential backoff and jitter) or GiveUp for a permanent one;
@@ -20,7 +21,7 @@ import random
 
 from peewee import JOIN
 
-from portal.db import db
+from portal.db import db, renewing
 from portal.models import OutboxMessage, Return, now
 from portal.outbox.errors import GiveUp, RetryLater
 from portal.outbox.handlers import HANDLERS
@@ -47,10 +48,30 @@ def describe(message):
     return f"outbox {message.id} ({message.kind}{about})"
 
 
+def _lease(config):
+    return float(config["OUTBOX_LEASE_SECONDS"])
+
+
+def _renew(message, config):
+    """Push our claim's lease forward while the handler runs (a slow gateway or mail server):
+    the sweeper re-publishes a message only once its worker has stopped renewing, i.e. died.
+    False when the claim is no longer ours (another worker claimed it: attempts moved on)."""
+    renewed = (
+        OutboxMessage.update(available_at=now() + datetime.timedelta(seconds=_lease(config)))
+        .where(
+            (OutboxMessage.id == message.id)
+            & (OutboxMessage.status == PENDING)
+            & (OutboxMessage.attempts == message.attempts)
+        )
+        .execute()
+    )
+    return bool(renewed)
+
+
 def claim(message_id, config):
     """Take the message for this worker, or None if it is done, failed or claimed elsewhere."""
     current = now()
-    lease = datetime.timedelta(seconds=float(config["OUTBOX_LEASE_SECONDS"]))
+    lease = datetime.timedelta(seconds=_lease(config))
     with db.atomic():
         claimed = (
             OutboxMessage.update(available_at=current + lease, attempts=OutboxMessage.attempts + 1)
@@ -81,7 +102,9 @@ def deliver(message_id, config):
     try:
         if entry is None:
             raise GiveUp(f"no handler for {message.kind!r} messages")
-        entry.run(message, config)
+        with renewing(lambda: _renew(message, config), _lease(config) / 3,
+                      name=f"outbox-{message.id}-lease"):  # fmt: skip
+            entry.run(message, config)
     except RetryLater as exc:
         return _reschedule(message, exc, config)
     except GiveUp as exc:

@@ -42,13 +42,25 @@ def gateway_name(payment, config):
     return payment.gateway or config.get("PAYMENT_GATEWAY") or "ledger"
 
 
+# Gateways that are ours (no provider's rate limit to respect).
+UNLIMITED = {"ledger"}
+
+
 def gateway_for(payment, config):
-    """The gateway that refunds `payment` (None: store credit)."""
+    """The gateway that refunds `payment` (None: store credit). A provider's gateway is held to
+    GATEWAY_RATE_LIMIT calls per second per account (portal.payments.rate_limit)."""
     name = gateway_name(payment, config)
     factory = FACTORIES.get(name)
     if factory is None:
         raise PermanentGatewayError(f"Unknown payment gateway {name!r}.")
-    return factory(config)
+    gateway = factory(config)
+    rate = float(config.get("GATEWAY_RATE_LIMIT") or 0)
+    if rate <= 0 or name in UNLIMITED:
+        return gateway
+    from portal.payments.rate_limit import RateLimited, account_key
+
+    key = account_key(name, config.get(f"{name.upper()}_API_KEY", ""))
+    return RateLimited(gateway, key, rate, config.get("REDIS_URL"))
 
 
 __all__ = [

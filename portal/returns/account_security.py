@@ -32,7 +32,7 @@ from portal.db import db, locked
 from portal.models import AccountToken, RememberToken, User, now
 from portal.models.accounts import DEFAULT_HASH_METHOD
 from portal.outbox.messages import enqueue
-from portal.returns import audit
+from portal.returns import audit, pickers
 from portal.returns.errors import DomainError
 
 REFUSED = (
@@ -167,7 +167,13 @@ def user_for_session(session_id):
     user_id, _, version = str(session_id or "").partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    user = User.get_or_none(User.id == int(user_id))
+    # Fresh every request (a deactivation or a role change counts on the next one), with the
+    # pickers' cache generation in the same query (portal.returns.pickers).
+    user = (
+        User.select(User, pickers.generation_query().alias("cache_generation"))
+        .where(User.id == int(user_id))
+        .first()
+    )
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user

@@ -2,6 +2,8 @@
 per payment, per order and per line, and the calculation inputs for a return. The shopper's
 estimate and the refund prefilled for staff both come from refund_for_return()."""
 
+from dataclasses import dataclass
+
 from peewee import fn
 
 from portal.models import Payment, Refund, Return, ReturnExtraLine, ReturnLine
@@ -15,61 +17,107 @@ from portal.returns.refund_calc import (
 from portal.returns.refund_states import HOLDS_MONEY
 
 
-def committed_by_payment(order):
-    """{payment_id: cents held by refunds that are not cancelled}; None key = store credit."""
-    rows = (
+def _committed_query(order_id):
+    return (
         Refund.select(Refund.payment, fn.SUM(Refund.amount).alias("total"))
         .join(Return)
-        .where((Return.order == order.id) & Refund.status.in_(HOLDS_MONEY))
+        .where((Return.order == order_id) & Refund.status.in_(HOLDS_MONEY))
         .group_by(Refund.payment)
     )
+
+
+def committed_by_payment(order, rows=None):
+    """{payment_id: cents held by refunds that are not cancelled}; None key = store credit."""
+    rows = _committed_query(order.id) if rows is None else rows
     return {row.payment_id: int(row.total or 0) for row in rows}
 
 
-def payment_rooms(order):
-    committed = committed_by_payment(order)
+def payment_rooms(order, payments=None, committed=None):
+    """Each payment's room for refunds (`payments`, `committed`: the order's payments and
+    committed_by_payment(), when read already)."""
+    committed = committed_by_payment(order) if committed is None else committed
+    if payments is None:
+        payments = Payment.select().where(Payment.order == order.id)
     return [
-        PaymentRoom(p.id, p.method, p.position, p.amount - committed.get(p.id, 0))
-        for p in Payment.select().where(Payment.order == order.id)
+        PaymentRoom(p.id, p.method, p.position, p.amount - committed.get(p.id, 0)) for p in payments
     ]
 
 
-def order_refundable(order):
+def _captured_query(order_id):
+    return Payment.select(fn.COALESCE(fn.SUM(Payment.amount), 0)).where(Payment.order == order_id)
+
+
+def order_refundable(order, captured=None, committed=None):
     """Captured on the order minus every refund that holds money (store credit included)."""
-    captured = (
-        Payment.select(fn.COALESCE(fn.SUM(Payment.amount), 0))
-        .where(Payment.order == order.id)
-        .scalar()
-    )
-    return int(captured) - sum(committed_by_payment(order).values())
+    captured = _captured_query(order.id).scalar() if captured is None else captured
+    return int(captured) - sum(committed_by_payment(order, committed).values())
 
 
-def shipping_refunded(order, exclude_rma_id=None):
-    """Original shipping is refunded at most once per order, across all its returns."""
+def _shipping_query(order_id, exclude_rma_id=None):
     query = (
         Refund.select(Refund.breakdown)
         .join(Return)
-        .where((Return.order == order.id) & Refund.status.in_(HOLDS_MONEY))
+        .where((Return.order == order_id) & Refund.status.in_(HOLDS_MONEY))
     )
     if exclude_rma_id is not None:
         query = query.where(Return.id != exclude_rma_id)
-    return any((r.breakdown or {}).get("shipping", 0) > 0 for r in query)
+    return query
 
 
-def line_refunded(order_line_ids, exclude_rma_id=None):
-    """{order_line_id: cents already set as refund on lines of other returns}."""
+def shipping_refunded(order, exclude_rma_id=None, rows=None):
+    """Original shipping is refunded at most once per order, across all its returns."""
+    rows = _shipping_query(order.id, exclude_rma_id) if rows is None else rows
+    return any((r.breakdown or {}).get("shipping", 0) > 0 for r in rows)
+
+
+def _line_refunded_query(order_line_ids, exclude_rma_id=None):
     query = (
         ReturnLine.select(ReturnLine.order_line, fn.SUM(ReturnLine.refund_amount).alias("total"))
         .join(Return)
-        .where(
-            ReturnLine.order_line.in_(list(order_line_ids))
-            & ReturnLine.refund_amount.is_null(False)
-        )
+        .where(ReturnLine.order_line.in_(order_line_ids) & ReturnLine.refund_amount.is_null(False))
         .group_by(ReturnLine.order_line)
     )
     if exclude_rma_id is not None:
         query = query.where(Return.id != exclude_rma_id)
-    return {row.order_line_id: int(row.total or 0) for row in query}
+    return query
+
+
+def line_refunded(order_line_ids, exclude_rma_id=None, rows=None):
+    """{order_line_id: cents already set as refund on lines of other returns}."""
+    if rows is None:
+        rows = _line_refunded_query(list(order_line_ids), exclude_rma_id)
+    return {row.order_line_id: int(row.total or 0) for row in rows}
+
+
+@dataclass
+class Known:
+    """What refund_for_return() reads about the order, read beforehand (with other queries
+    of a page, portal.db.rows_together): see known_queries()."""
+
+    line_refunded: dict
+    shipping_refunded: bool
+    order_refundable: int
+    committed: dict  # committed_by_payment()
+
+
+def known_queries(rma_id, order_id):
+    """(queries, scalars) whose answers known_from() turns into Known, for a return's order."""
+    line_ids = ReturnLine.select(ReturnLine.order_line).where(ReturnLine.rma == rma_id)
+    queries = [
+        _line_refunded_query(line_ids, rma_id),
+        _shipping_query(order_id, rma_id),
+        _committed_query(order_id),
+    ]
+    return queries, [_captured_query(order_id)]
+
+
+def known_from(rma, line_rows, shipping_rows, committed_rows, captured):
+    return Known(
+        line_refunded=line_refunded((), rows=line_rows),
+        shipping_refunded=shipping_refunded(rma.order, rows=shipping_rows),
+        order_refundable=order_refundable(rma.order, captured or 0, committed_rows),
+        committed=committed_by_payment(rma.order, committed_rows),
+    )
 
 
 def pending_extras(rma_id):
@@ -83,15 +131,21 @@ def pending_extras(rma_id):
     )
 
 
-def terms_for(rma, order, refund_shipping=None, additional=0, cap=True, extra=0):
+def terms_for(rma, order, refund_shipping=None, additional=0, cap=True, extra=0, known=None):
     """The refund terms of `rma`. A withdrawal's are the law's (withdrawal_terms): whatever
-    `refund_shipping` says, its delivery share is refunded (once per order)."""
+    `refund_shipping` says, its delivery share is refunded (once per order). `known`: what
+    known_from() read beforehand (shipping already refunded, what the order can still refund)."""
+    if known is None:
+        shipping = shipping_refunded(order, exclude_rma_id=rma.id)
+        refundable = order_refundable(order) if cap else None
+    else:
+        shipping, refundable = known.shipping_refunded, known.order_refundable if cap else None
     if rma.kind == "withdrawal":
         return withdrawal_terms(
             rma.withdrawal_shipping,
             rma.policy_return_shipping_fee,
-            shipping_already_refunded=shipping_refunded(order, exclude_rma_id=rma.id),
-            order_refundable=order_refundable(order) if cap else None,
+            shipping_already_refunded=shipping,
+            order_refundable=refundable,
             extra=extra,
             additional=additional,
         )
@@ -100,21 +154,23 @@ def terms_for(rma, order, refund_shipping=None, additional=0, cap=True, extra=0)
         return_shipping_fee=rma.policy_return_shipping_fee,
         return_shipping_free_merchant_fault=rma.policy_return_shipping_free_merchant_fault,
         shipping_total=order.shipping_total,
-        shipping_already_refunded=shipping_refunded(order, exclude_rma_id=rma.id),
+        shipping_already_refunded=shipping,
         refund_shipping=refund_shipping,
         additional=additional,
         extra=extra,
-        order_refundable=order_refundable(order) if cap else None,
+        order_refundable=refundable,
         exchange_restocking_fee=bool(rma.policy_exchange_restocking_fee),
         exchange_return_shipping=bool(rma.policy_exchange_return_shipping),
     )
 
 
-def refund_lines(items, exclude_rma_id=None):
+def refund_lines(items, exclude_rma_id=None, already=None):
     """RefundLine inputs from (order_line, quantity, reason, override[, replacement]) tuples
-    (replacement: an exchange line's replacement unit price with tax)."""
+    (replacement: an exchange line's replacement unit price with tax); `already`: what
+    line_refunded() answers, when read beforehand."""
     items = [tuple(item) + (None,) * (5 - len(item)) for item in items]
-    already = line_refunded([ol.id for ol, *_ in items], exclude_rma_id)
+    if already is None:
+        already = line_refunded([ol.id for ol, *_ in items], exclude_rma_id)
     return [
         RefundLine(
             quantity=qty,
@@ -147,17 +203,19 @@ def refund_items(lines, quantities, overrides=None, replacements=None):
 
 
 def refund_for_return(rma, lines, quantities, overrides=None, refund_shipping=None,
-                      additional=0, cap=True, extra=None, replacements=None):  # fmt: skip
+                      additional=0, cap=True, extra=None, replacements=None,
+                      known=None):  # fmt: skip
     """The breakdown for `lines` (ReturnLines of `rma`) with {line_id: units} to refund, and the
     return's extra lines not settled yet (or `extra` cents). Exchange lines refund only their
     replacement's difference (`replacements`: {line_id: unit price with tax}, read from the
     lines when not given).
 
-    For the shopper's estimate pass the requested quantities; for staff, the accepted ones."""
+    For the shopper's estimate pass the requested quantities; for staff, the accepted ones.
+    `known`: the order's figures read beforehand (Known), else read here."""
     if extra is None:
         extra = sum(x.amount for x in pending_extras(rma.id))
     items = refund_items(lines, quantities, overrides, replacements)
     return calculate_refund(
-        refund_lines(items, exclude_rma_id=rma.id),
-        terms_for(rma, rma.order, refund_shipping, additional, cap, extra),
+        refund_lines(items, exclude_rma_id=rma.id, already=known.line_refunded if known else None),
+        terms_for(rma, rma.order, refund_shipping, additional, cap, extra, known),
     )

@@ -5,49 +5,38 @@ pickers the action forms need. One function, return_detail(); the view adds the 
 
 from dataclasses import dataclass, field
 
-from peewee import JOIN
+from peewee import JOIN, fn
 
+from portal.db import prebuilt_together
 from portal.models import (
-    InventoryLocation,
+    ExchangeOrder,
     Payment,
     Refund,
     ReturnEvent,
     ReturnLabel,
+    ReturnLine,
     ReturnPhoto,
     ReturnPolicy,
     User,
 )
 from portal.returns import (
+    amounts,
     exchange_states,
     exchanges,
     extras,
+    pickers,
     refund_states,
     refunding,
     states,
     timeline,
 )
-from portal.returns.api_keys import not_service_account
 from portal.returns.errors import DomainError
 from portal.returns.facts import facts_for, lines_of, refund_batches, refunded_units
 from portal.returns.settings import bps_to_percent
-from portal.returns.staff_orders import shopper_history
+from portal.returns.staff_orders import shopper_history_columns
 
-
-def active_staff():
-    """Staff who can be made responsible for a return, by name."""
-    return list(
-        User.select(User.id, User.name, User.email)
-        .where((User.role != "shopper") & (User.active == True) & not_service_account())  # noqa: E712
-        .order_by(User.name, User.email)
-    )
-
-
-def active_locations():
-    return list(
-        InventoryLocation.select()
-        .where(InventoryLocation.active == True)  # noqa: E712
-        .order_by(InventoryLocation.id)
-    )
+active_staff = pickers.active_staff  # cached per process (portal.returns.pickers)
+active_locations = pickers.active_locations
 
 
 @dataclass
@@ -149,43 +138,64 @@ class ReturnDetail:
         return bps_to_percent(self.rma.policy_restocking_fee_bps)
 
 
-def return_detail(rma, refund_inputs=None):
+def _page_queries(rma_id, order_id, email):
+    """What return_detail() reads beside the lines and events: (queries, scalars)."""
+    label = ReturnLabel.select(fn.COUNT(ReturnLabel.id)).where(ReturnLabel.rma == rma_id)
+    line_ids = ReturnLine.select(ReturnLine.id).where(ReturnLine.rma == rma_id)
+    known_queries, captured = amounts.known_queries(rma_id, order_id)
+    queries = [
+        ReturnPolicy.select().where(ReturnPolicy.id == 1),
+        Refund.select().where(Refund.rma == rma_id).order_by(Refund.id),
+        extras.extra_lines_query(rma_id),
+        ReturnPhoto.select().where(ReturnPhoto.line.in_(line_ids)).order_by(ReturnPhoto.id),
+        Payment.select().where(Payment.order == order_id).order_by(Payment.position, Payment.id),
+        ExchangeOrder.select().where(ExchangeOrder.rma == rma_id).order_by(ExchangeOrder.id),
+        *known_queries,
+    ]
+    return queries, [*shopper_history_columns(rma_id, email), label, *captured]
+
+
+def return_detail(rma, refund_inputs=None, generation=None):
     """The page's content for `rma`. refund_inputs: what the manager entered in the refund form
-    (refund_shipping, additional, overrides {line_id: (cents, note)}) to recalculate with."""
-    policy = ReturnPolicy.current()
+    (refund_shipping, additional, overrides {line_id: (cents, note)}) to recalculate with;
+    `generation`: the pickers' cache generation the page read (portal.returns.pickers)."""
     lines = lines_of(rma.id)
-    refunds = list(Refund.select().where(Refund.rma == rma.id).order_by(Refund.id))
     events = list(
         ReturnEvent.select(ReturnEvent, User)
         .join(User, JOIN.LEFT_OUTER)
         .where(ReturnEvent.rma == rma.id)
         .order_by(ReturnEvent.created_at, ReturnEvent.id)
     )
+    # Everything else the page reads, in one statement of a fixed shape (portal.db).
+    (policies, refunds, extra_lines, all_photos, payments, exchange_orders, *known_rows, count,
+     refunded, has_label, captured) = prebuilt_together(
+        "return_detail", _page_queries, rma_id=rma.id, order_id=rma.order_id, email=rma.email
+    )  # fmt: skip
+    policy = policies[0] if policies else ReturnPolicy.current()
     batches = refund_batches(rma.id, events=events)
-    extra_lines = extras.extra_lines(rma.id)
     pending = [x for x in extra_lines if not x.refund_batch]
-    shipments = exchanges.exchange_orders_of(rma.id) if any(ln.swap for ln in lines) else []
+    shipments = exchanges.with_items(exchange_orders) if any(ln.swap for ln in lines) else []
     facts = facts_for(rma, lines, refunds, policy, batches, pending,
                       {s.status for s in shipments})  # fmt: skip
     action_list = states.action_list(facts)  # the next actions, with the lines of each
     actions = [action.name for action in action_list]
     photos = {}
-    for photo in ReturnPhoto.select().where(ReturnPhoto.line.in_([ln.id for ln in lines])):
+    for photo in all_photos:
         photos.setdefault(photo.line_id, []).append(photo)
-    payments = list(
-        Payment.select().where(Payment.order == rma.order_id).order_by(Payment.position, Payment.id)
-    )
     plan, plan_error = None, None
+    read = {"known": amounts.known_from(rma, *known_rows, captured), "extras": pending,
+            "payments": payments}  # fmt: skip
     if "refund" in actions:
         inputs = refund_inputs or {}
         overrides = {k: v[0] for k, v in (inputs.get("overrides") or {}).items()}
         try:
             plan = refunding.plan_refund(rma, lines, rma.order, inputs.get("refund_shipping"),
-                                         inputs.get("additional", 0), overrides, batches)  # fmt: skip
+                                         inputs.get("additional", 0), overrides, batches,
+                                         **read)  # fmt: skip
         except DomainError as exc:
             plan_error = str(exc)
-            plan = refunding.plan_refund(rma, lines, rma.order, batches=batches)
-    staff = active_staff()
+            plan = refunding.plan_refund(rma, lines, rma.order, batches=batches, **read)
+    staff = active_staff(generation)
     responsible = next((u for u in staff if u.id == rma.responsible_id), None)
     if rma.responsible_id and responsible is None:
         responsible = User.get_or_none(User.id == rma.responsible_id)
@@ -205,11 +215,11 @@ def return_detail(rma, refund_inputs=None):
         plan_error=plan_error,
         payments=payments,
         staff=staff,
-        locations=active_locations(),
+        locations=active_locations(generation),
         responsible=responsible,
         extra_lines=extra_lines,
-        history=shopper_history(rma),
-        has_label=ReturnLabel.select().where(ReturnLabel.rma == rma.id).exists(),
+        history=(int(count or 0), int(refunded or 0)),
+        has_label=bool(has_label),
         shipments=shipments,
         action_list=action_list,
     )

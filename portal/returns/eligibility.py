@@ -10,8 +10,9 @@ import zoneinfo
 from dataclasses import dataclass
 from functools import cache
 
+from portal.db import prebuilt_together
 from portal.models import OrderLine, ReturnPolicy, now
-from portal.returns.quantities import taken_by_line
+from portal.returns.quantities import taken_by_line, taken_query
 
 # Problem codes, stable for code and tests; the messages are for shoppers.
 RETURNS_DISABLED = "returns_disabled"
@@ -197,13 +198,15 @@ def facts_of(line, order, taken, bundle=False):
 
 
 def for_lines(order, lines, policy=None, at=None, exclude_rma_id=None, past_window=False,
-              claim=False):  # fmt: skip
-    """{order_line_id: LineEligibility} for `lines` of `order` (taken counts read now).
-    `past_window`: a manager's override of a closed return window; `claim`: for a claim."""
+              claim=False, taken=None):  # fmt: skip
+    """{order_line_id: LineEligibility} for `lines` of `order` (taken counts read now, unless
+    given). `past_window`: a manager's override of a closed return window; `claim`: for a
+    claim."""
     policy = policy or ReturnPolicy.current()
     at = at or now()
     terms = terms_of(policy)
-    taken = taken_by_line([line.id for line in lines], exclude_rma_id=exclude_rma_id)
+    if taken is None:
+        taken = taken_by_line([line.id for line in lines], exclude_rma_id=exclude_rma_id)
     bundles = {line.bundle_id for line in lines if line.bundle_id}
     validators = validators_for(past_window, claim)
     return {
@@ -227,9 +230,40 @@ def for_order(order, policy=None, at=None, past_window=False, claim=False):
     return [result[line.id] for line in lines]
 
 
+def for_order_together(order, name, extra=None, at=None, past_window=False, claim=False):
+    """for_order(), the store's policy and the rows of the queries `extra(order_id)` gives, all
+    in one statement, its SQL built once per `name` (portal.db.prebuilt_together): (policy,
+    eligibilities, [rows of each query]). `extra` must give the same shape for any order."""
+
+    def build(order_id):
+        line_ids = OrderLine.select(OrderLine.id).where(OrderLine.order == order_id)
+        return [
+            ReturnPolicy.select().where(ReturnPolicy.id == 1),
+            OrderLine.select().where(OrderLine.order == order_id).order_by(OrderLine.id),
+            taken_query(line_ids),
+            *(extra(order_id) if extra else []),
+        ], []
+
+    policies, lines, taken_rows, *rows = prebuilt_together(
+        f"order-page:{name}", build, order_id=order.id
+    )
+    policy = policies[0] if policies else ReturnPolicy.current()
+    lines = bundle_order(lines)
+    taken = taken_by_line((), rows=taken_rows)
+    result = for_lines(order, lines, policy, at, past_window=past_window, claim=claim,
+                       taken=taken)  # fmt: skip
+    return policy, [result[line.id] for line in lines], rows
+
+
 def order_lines(order):
     """The order's lines in order, each bundle followed by its component lines."""
-    lines = list(OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id))
+    return bundle_order(
+        list(OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id))
+    )
+
+
+def bundle_order(lines):
+    """`lines` (by id), each bundle followed by its component lines."""
     parts = {}
     for line in lines:
         if line.bundle_id:

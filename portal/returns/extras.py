@@ -63,7 +63,11 @@ def remove_extra_line(rma, actor, extra_line_id, version=None):
         return current
 
 
-def extra_lines(rma_id):
-    return list(
+def extra_lines_query(rma_id):
+    return (
         ReturnExtraLine.select().where(ReturnExtraLine.rma == rma_id).order_by(ReturnExtraLine.id)
     )
+
+
+def extra_lines(rma_id):
+    return list(extra_lines_query(rma_id))

@@ -6,7 +6,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from peewee import JOIN, Expression, Table, fn
+from peewee import JOIN, Expression, Table, Value, fn
 
 from portal.db import db, is_postgres
 from portal.models import (
@@ -192,24 +192,34 @@ def _unfiltered(f):
     return not (f.q or f.reason or f.responsible or f.date_from or f.date_to)
 
 
+# The two counts that are not per status, beside the per-status rows of tab_counts()'s query.
+_FAILED, _CLAIMS = "+refund_failed", "+claims"
+
+
 def tab_counts(f):
-    """{tab: count} under the current filters (three queries). Without filters the per-status
-    counts are read from return_status_count (kept by triggers), whatever the store's size;
-    with them, the matching returns are counted (a search goes through its own indexes)."""
+    """{tab: count} under the current filters, in one query: the per-status counts (without
+    filters read from return_status_count, kept by triggers, whatever the store's size; with
+    them, the matching returns counted, a search through its own indexes) and, in the same
+    UNION ALL, the returns whose refund failed and the open claims."""
     base = _filtered(Return.select(), f)
     if _unfiltered(f):
-        by_status = dict(
-            ReturnStatusCount.select(ReturnStatusCount.status, ReturnStatusCount.count).tuples()
-        )
+        by_status = ReturnStatusCount.select(ReturnStatusCount.status, ReturnStatusCount.count)
     else:
-        by_status = dict(
-            base.select(Return.status, fn.COUNT(Return.id)).group_by(Return.status).tuples()
-        )
-    counts = {name: by_status.get(name, 0) for name, _ in TABS}
-    counts["open"] = sum(by_status.get(s, 0) for s in OPEN)
-    counts["all"] = sum(by_status.values())
-    counts["refund_failed"] = base.where(Return.id.in_(_failed_refund_returns())).count()
-    counts["claims"] = base.where(_open_claims()).count()  # the (kind, status) index
+        by_status = base.select(Return.status, fn.COUNT(Return.id)).group_by(Return.status)
+    failed = base.where(Return.id.in_(_failed_refund_returns()))
+    claims = base.where(_open_claims())  # the (kind, status) index
+    query = (
+        by_status
+        + failed.select(Value(_FAILED), fn.COUNT(Return.id))
+        + claims.select(Value(_CLAIMS), fn.COUNT(Return.id))
+    )
+    rows = dict(query.tuples())
+    extra = {name: rows.pop(name, 0) for name in (_FAILED, _CLAIMS)}
+    counts = {name: rows.get(name, 0) for name, _ in TABS}
+    counts["open"] = sum(rows.get(s, 0) for s in OPEN)
+    counts["all"] = sum(rows.values())
+    counts["refund_failed"] = extra[_FAILED]
+    counts["claims"] = extra[_CLAIMS]
     return counts
 
 
@@ -256,7 +266,8 @@ def _reversed(orderings):
 
 
 def _page_ids(f, number, per_page, total):
-    """The ids of one page, in order. Only the columns the filters and the sort need are read,
+    """The ids of one page (a subquery) and the page's order. Only the columns the filters and
+    the sort need are read,
     so skipping rows (OFFSET) steps through index entries, not joined rows. A page in the back
     half is read from the other end of the list (every sort ends on a unique column), so the
     last pages, where the oldest returns wait, cost what the first ones do."""
@@ -267,11 +278,16 @@ def _page_ids(f, number, per_page, total):
     offset = (number - 1) * per_page
     from_end = total - offset - per_page
     if from_end >= offset or total <= per_page:
-        query = query.order_by(*orderings).limit(per_page).offset(offset)
-        return [rma_id for (rma_id,) in query.tuples()]
+        return query.order_by(*orderings).limit(per_page).offset(offset), orderings
     query = query.order_by(*_reversed(orderings))
-    query = query.limit(per_page + min(from_end, 0)).offset(max(from_end, 0))
-    return [rma_id for (rma_id,) in query.tuples()][::-1]
+    return query.limit(per_page + min(from_end, 0)).offset(max(from_end, 0)), orderings
+
+
+# The columns a queue row shows (templates/merchant/_queue_results.html) and sorts by: a page
+# reads only these, not the whole return, order and responsible user.
+SHOWN = (Return.id, Return.reference, Return.order, Return.email, Return.status, Return.kind,
+         Return.resolution, Return.currency, Return.created_at, Return.updated_at,
+         Return.estimated_refund, Return.responsible)  # fmt: skip
 
 
 def page_of(f, per_page, total=None):
@@ -281,10 +297,12 @@ def page_of(f, per_page, total=None):
         total = _by_status(_filtered(Return.select(), f), f.status).count()
     pages = max(1, -(-total // per_page))
     number = min(f.page, pages)
-    ids = _page_ids(f, number, per_page, total)
+    ids, orderings = _page_ids(f, number, per_page, total)
     responsible = User.alias()
     query = (
-        Return.select(Return, Order, responsible)
+        Return.select(
+            *SHOWN, Order.id, Order.number, responsible.id, responsible.name, responsible.email
+        )  # fmt: skip
         .join(Order)
         .switch(Return)
         .join(
@@ -293,10 +311,10 @@ def page_of(f, per_page, total=None):
             on=(Return.responsible == responsible.id),
             attr="responsible_user",
         )  # fmt: skip
-        .where(Return.id.in_(ids))
+        .where(Return.id.in_(ids))  # the page's ids, in the same statement
+        .order_by(*orderings)
     )
-    position = {rma_id: n for n, rma_id in enumerate(ids)}
-    rows = sorted((Row(rma) for rma in query), key=lambda row: position[row.rma.id])
+    rows = [Row(rma) for rma in query]
     ids = [row.rma.id for row in rows]
     if ids:
         by_id = {row.rma.id: row for row in rows}

@@ -3,9 +3,11 @@
 execute_refund() runs in three steps so that money leaves at most once per idempotency key:
 
 1. one transaction: lock the refund (SELECT ... FOR UPDATE on PostgreSQL; SQLite's BEGIN
-   IMMEDIATE serialises writers), do nothing unless it is `pending` (or `processing` for longer
-   than the stale timeout: the worker that had it died), move it to `processing`, attempts + 1;
-2. outside any transaction: ask the gateway, with the refund's idempotency key;
+   IMMEDIATE serialises writers), do nothing unless it is `pending` (or `processing` with its
+   lease run out: the worker that had it died), move it to `processing`, attempts + 1, with a
+   lease of `lease` seconds (refund_lease);
+2. outside any transaction: ask the gateway, with the refund's idempotency key, while a
+   heartbeat renews the lease;
 3. one transaction: record the reference, `succeeded`, the timeline event, the shopper's email
    (outbox) and, for store credit, the StoreCredit entry the shopper sees.
 
@@ -24,7 +26,7 @@ from portal import payments
 from portal.db import db, locked
 from portal.models import Refund, Return, ReturnPolicy, StoreCredit, User, now
 from portal.outbox.messages import enqueue, enqueue_email, supersede_failed
-from portal.returns import refund_states, return_invoices
+from portal.returns import refund_lease, refund_states, return_invoices
 from portal.returns.errors import (
     InvalidTransition,
     NotFound,
@@ -37,7 +39,8 @@ from portal.returns.transitions import ensure_editable, load, require_staff
 
 log = logging.getLogger(__name__)
 
-STALE_AFTER = 300.0  # seconds a refund may stay `processing` before another worker takes over
+STALE_AFTER = 300.0  # a `processing` refund claimed with no lease (before leases) is stale then
+LEASE = 30.0  # seconds a worker's claim lasts unless renewed (REFUND_LEASE_SECONDS)
 IDEMPOTENCY_WINDOW = 86400.0  # Stripe keeps an idempotency key this long
 
 
@@ -61,9 +64,10 @@ def enqueue_refund(refund, rma, suffix=""):
     return enqueue("refund", {"refund_id": refund.id}, dedupe_key(refund) + suffix, rma=rma)
 
 
-def start(refund_id, stale_after=STALE_AFTER):
-    """Step 1. The refund, now `processing` and owned by the caller, or None when there is
-    nothing to do (missing, already succeeded, failed, awaiting approval). Raises RefundBusy."""
+def start(refund_id, stale_after=STALE_AFTER, lease=LEASE):
+    """Step 1. The refund, now `processing` and owned by the caller for `lease` seconds, or None
+    when there is nothing to do (missing, already succeeded, failed, awaiting approval). Raises
+    RefundBusy while another worker's lease runs."""
     with db.atomic():
         refund = _lock(refund_id)
         if refund is None:
@@ -72,9 +76,14 @@ def start(refund_id, stale_after=STALE_AFTER):
         if refund.status == PROCESSING:
             started = refund.processing_started_at or current
             age = (current - started).total_seconds()
-            if age < stale_after:
-                raise RefundBusy(stale_after - age)
-            log.warning("%s was processing for %.0fs: taking it over", about(refund), age)
+            if refund.lease_expires_at is not None:
+                left = (refund.lease_expires_at - current).total_seconds()
+            else:
+                left = stale_after - age
+            if left > 0:
+                raise RefundBusy(left)
+            log.warning("%s was processing for %.0fs, its lease run out: taking it over",
+                        about(refund), age)  # fmt: skip
             event = "take_over"
         elif refund.status == PENDING:
             event = "start"
@@ -82,7 +91,8 @@ def start(refund_id, stale_after=STALE_AFTER):
             return None
         move([refund], event, refund.rma_id, payload={"attempt": refund.attempts + 1},
              attempts=Refund.attempts + 1, processing_started_at=current,
-             first_attempted_at=fn.COALESCE(Refund.first_attempted_at, current))  # fmt: skip
+             first_attempted_at=fn.COALESCE(Refund.first_attempted_at, current),
+             lease_expires_at=refund_lease.expiry(lease, current))  # fmt: skip
         refund.attempts += 1
         refund.first_attempted_at = refund.first_attempted_at or current
         return refund
@@ -202,7 +212,8 @@ def execute_refund(refund_id, config, stale_after=None):
     RefundDeferred or RefundRefused for the outbox to reschedule or fail the message."""
     if stale_after is None:
         stale_after = float(config.get("REFUND_STALE_SECONDS") or STALE_AFTER)
-    refund = start(refund_id, stale_after)
+    lease = float(config.get("REFUND_LEASE_SECONDS") or LEASE)
+    refund = start(refund_id, stale_after, lease)
     if refund is None:
         return "nothing to do"
     label = about(refund)
@@ -210,7 +221,8 @@ def execute_refund(refund_id, config, stale_after=None):
              payments.gateway_name(refund.payment, config), refund.attempts,
              refund.idempotency_key)  # fmt: skip
     try:
-        reference = call_gateway(refund, config)
+        with refund_lease.kept(refund, lease):
+            reference = call_gateway(refund, config)
     except payments.PermanentGatewayError as exc:
         fail(
             refund.id, str(exc), only_if=_still_ours(refund), staff_email=config.get("STAFF_EMAIL")

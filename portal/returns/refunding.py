@@ -68,8 +68,11 @@ class RefundPlan:
 
 
 def plan_refund(rma, lines=None, order=None, refund_shipping=None, additional=0,
-                overrides=None, batches=None):  # fmt: skip
-    """The refund for the accepted received units not refunded yet. Overrides: {line_id: cents}."""
+                overrides=None, batches=None, known=None, extras=None,
+                payments=None):  # fmt: skip
+    """The refund for the accepted received units not refunded yet. Overrides: {line_id: cents}.
+    `known` (amounts.Known), `extras` (the pending extra lines) and `payments` (the order's):
+    read beforehand by a page, else read here."""
     lines = lines_of(rma.id) if lines is None else lines
     order = order or Order.get_by_id(rma.order_id)
     rma.order = order
@@ -83,14 +86,15 @@ def plan_refund(rma, lines=None, order=None, refund_shipping=None, additional=0,
         and needs_refund(ln)
     }
     overrides = overrides or {}
-    extras = amounts.pending_extras(rma.id)
+    extras = amounts.pending_extras(rma.id) if extras is None else extras
     extra = sum(x.amount for x in extras)
     if not batches:
         breakdown = amounts.refund_for_return(rma, lines, quantities, overrides, refund_shipping,
-                                              additional, extra=extra)  # fmt: skip
+                                              additional, extra=extra, known=known)  # fmt: skip
     else:
         # A later refund on the same return: its fees and shipping were settled by the first.
-        terms = amounts.terms_for(rma, order, refund_shipping, additional, extra=extra)
+        terms = amounts.terms_for(rma, order, refund_shipping, additional, extra=extra,
+                                  known=known)  # fmt: skip
         earlier = [b.get("breakdown") or {} for b in batches]
         terms = replace(
             terms,
@@ -101,9 +105,12 @@ def plan_refund(rma, lines=None, order=None, refund_shipping=None, additional=0,
             or any(b.get("shipping") for b in earlier),
         )
         items = amounts.refund_items(lines, quantities, overrides)
-        breakdown = calculate_refund(amounts.refund_lines(items, exclude_rma_id=rma.id), terms)
-    return RefundPlan(lines, quantities, breakdown, amounts.payment_rooms(order), not batches,
-                      extras)  # fmt: skip
+        already = known.line_refunded if known else None
+        breakdown = calculate_refund(
+            amounts.refund_lines(items, exclude_rma_id=rma.id, already=already), terms
+        )
+    rooms = amounts.payment_rooms(order, payments, known.committed if known else None)
+    return RefundPlan(lines, quantities, breakdown, rooms, not batches, extras)
 
 
 def additional_limit(policy, order):

@@ -138,12 +138,17 @@ class ReasonTree:
         return self.by_id.get(reason.parent_id, reason) if reason.parent_id else reason
 
 
-def reason_tree(claims_only=False):
-    """The active reasons; `claims_only`: those of the store's fault (a claim's reasons)."""
+def reasons_query(claims_only=False):
     query = ReturnReason.select().where(ReturnReason.active == True)  # noqa: E712
     if claims_only:
         query = query.where(ReturnReason.merchant_fault == True)  # noqa: E712
-    reasons = list(query.order_by(ReturnReason.position, ReturnReason.id))
+    return query.order_by(ReturnReason.position, ReturnReason.id)
+
+
+def reason_tree(claims_only=False, reasons=None):
+    """The active reasons; `claims_only`: those of the store's fault (a claim's reasons);
+    `reasons`: reasons_query()'s rows, when read already."""
+    reasons = list(reasons_query(claims_only)) if reasons is None else reasons
     by_id = {r.id: r for r in reasons}
     children = {}
     for r in reasons:

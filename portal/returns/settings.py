@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from portal.db import db, locked
 from portal.models import ReturnPolicy, ReturnReason, now
-from portal.returns import audit
+from portal.returns import audit, pickers
 from portal.returns.errors import DomainError, NotAllowed, NotFound
 from portal.returns.references import validate_pattern
 from portal.returns.withdrawal import REASON_CODE as WITHDRAWAL_REASON
@@ -241,11 +241,11 @@ def set_reason_active(actor, reason_id, active):
         return reason
 
 
-def reason_tree():
-    """Every reason as (reason, depth), parents before their children, by position (not the
-    withdrawal's own, which no shopper picks and staff don't edit)."""
-    reasons = list(ReturnReason.select().where(ReturnReason.code != WITHDRAWAL_REASON)
-                   .order_by(ReturnReason.position, ReturnReason.label))  # fmt: skip
+def reason_tree(generation=None):
+    """Every reason as (reason, depth), parents before their children, by position (the
+    per-process cache checked against `generation`, see portal.returns.pickers), but not the
+    withdrawal's own, which no shopper picks and staff don't edit."""
+    reasons = [r for r in pickers.reasons(generation) if r.code != WITHDRAWAL_REASON]
     children = {}
     for reason in reasons:
         children.setdefault(reason.parent_id, []).append(reason)

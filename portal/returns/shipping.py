@@ -45,14 +45,14 @@ assert set(KINDS) == set(METHOD_KINDS)
 # --- the methods (managers) ---------------------------------------------------------------------
 
 
-def all_methods():
-    return list(
-        ReturnShippingMethod.select().order_by(
-            ReturnShippingMethod.active.desc(),
-            ReturnShippingMethod.position,
-            ReturnShippingMethod.id,
-        )  # fmt: skip
+def methods_query():
+    return ReturnShippingMethod.select().order_by(
+        ReturnShippingMethod.active.desc(), ReturnShippingMethod.position, ReturnShippingMethod.id
     )
+
+
+def all_methods():
+    return list(methods_query())
 
 
 def _get(method_id):
@@ -139,9 +139,11 @@ def delete_method(actor, method_id):
 # --- choosing a method on a request ---------------------------------------------------------------
 
 
-def methods_for(order):
-    """The active methods a parcel from `order`'s country can use, in the store's order."""
-    return [m for m in all_methods() if m.active and m.serves(order.ship_country)]
+def methods_for(order, methods=None):
+    """The active methods a parcel from `order`'s country can use, in the store's order
+    (`methods`: all_methods(), when read already)."""
+    methods = all_methods() if methods is None else methods
+    return [m for m in methods if m.active and m.serves(order.ship_country)]
 
 
 def any_active():

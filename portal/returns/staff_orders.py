@@ -4,14 +4,15 @@ its payments, refunds, invoices and every return (VTEX's "Returned items"). Read
 fixed number of queries whatever the number of rows."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from peewee import JOIN, fn
+from peewee import JOIN, Select, fn
 
-from portal.models import Invoice, Order, Payment, Refund, Return, ReturnPolicy, User, now
+from portal.db import db
+from portal.models import Invoice, Order, OrderLine, Payment, Refund, Return, User, now
 from portal.pagination import Page
 from portal.returns import eligibility, refund_states
-from portal.returns.quantities import units_by_line
+from portal.returns.quantities import units_by_line, units_query
 
 FULL_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}")
 
@@ -60,6 +61,7 @@ class StaffOrder:
     invoices: list
     returns: list  # (Return, refunded cents)
     policy: object
+    rows: list = field(default_factory=list)  # the rows of the queries order_for_staff() was given
 
     @property
     def refunded(self):
@@ -79,24 +81,38 @@ class StaffOrder:
         ]
 
 
-def order_for_staff(number):
-    """One order as staff see it, or None."""
-    order = Order.get_or_none(Order.number == number)
+def order_for_staff(number, *queries):
+    """One order as staff see it (and the rows of `queries`, read in the same statement as
+    the rest, portal.db.rows_together), or None."""
+    customer = User.alias()
+    order = (
+        Order.select(Order, customer)
+        .join(customer, JOIN.LEFT_OUTER, on=(Order.customer == customer.id), attr="customer")
+        .where(Order.number == number)
+        .first()
+    )
     if order is None:
         return None
-    policy = ReturnPolicy.current()
-    verdicts = eligibility.for_order(order, policy)
-    units = units_by_line([v.line.id for v in verdicts])
-    returns = list(
-        Return.select().where(Return.order == order.id).order_by(Return.created_at.desc())
+
+    def extra(order_id):
+        line_ids = OrderLine.select(OrderLine.id).where(OrderLine.order == order_id)
+        return [
+            units_query(line_ids),
+            Return.select().where(Return.order == order_id).order_by(Return.created_at.desc()),
+            Refund.select(Refund, Return.reference.alias("rma_reference"))
+            .join(Return)
+            .where(Return.order == order_id)
+            .order_by(Refund.id),
+            Payment.select().where(Payment.order == order_id).order_by(Payment.position),
+            Invoice.select().where(Invoice.order == order_id).order_by(Invoice.id),
+            *queries,
+        ]
+
+    # `queries` (the page's own, of no order) must be the same for every call of this name.
+    policy, verdicts, (units, returns, refunds, payments, invoices, *rows) = (
+        eligibility.for_order_together(order, f"staff:{len(queries)}", extra)
     )
-    refunds = list(
-        Refund.select(Refund, Return.reference.alias("rma_reference"))
-        .join(Return)
-        .where(Return.order == order.id)
-        .objects()
-        .order_by(Refund.id)
-    )
+    units = units_by_line((), rows=units)
     refunded = {}
     for refund in refunds:
         if refund.status == refund_states.SUCCEEDED:
@@ -104,11 +120,12 @@ def order_for_staff(number):
     return StaffOrder(
         order=order,
         lines=[StaffLine(v, *units.get(v.line.id, (0, 0))) for v in verdicts],
-        payments=list(Payment.select().where(Payment.order == order.id).order_by(Payment.position)),
+        payments=payments,
         refunds=refunds,
-        invoices=list(Invoice.select().where(Invoice.order == order.id).order_by(Invoice.id)),
+        invoices=invoices,
         returns=[(rma, refunded.get(rma.id, 0)) for rma in returns],
         policy=policy,
+        rows=rows,
     )
 
 
@@ -127,13 +144,18 @@ def override_units(staff_order, at=None):
     return units
 
 
+def shopper_history_columns(rma_id, email):
+    """The two subqueries of shopper_history(), as columns another query can carry."""
+    others = Return.select(Return.id).where((Return.email == email) & (Return.id != rma_id))
+    count = others.select(fn.COUNT(Return.id))
+    refunded = Refund.select(fn.COALESCE(fn.SUM(Refund.amount), 0)).where(
+        Refund.rma.in_(others) & (Refund.status == refund_states.SUCCEEDED)
+    )
+    return count, refunded
+
+
 def shopper_history(rma):
     """(count, refunded cents) of the shopper's other returns: by their email, any order."""
-    others = Return.select(Return.id).where((Return.email == rma.email) & (Return.id != rma.id))
-    count = others.count()
-    refunded = (
-        Refund.select(fn.COALESCE(fn.SUM(Refund.amount), 0))
-        .where(Refund.rma.in_(others) & (Refund.status == refund_states.SUCCEEDED))
-        .scalar()
-    )
-    return count, int(refunded or 0)
+    columns = shopper_history_columns(rma.id, rma.email)
+    count, refunded = db.execute(Select(columns=columns)).fetchone()
+    return int(count or 0), int(refunded or 0)

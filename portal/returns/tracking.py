@@ -5,7 +5,17 @@ what it returns."""
 
 from dataclasses import dataclass
 
-from portal.models import OrderLine, Refund, ReturnEvent, ReturnLabel, ReturnPhoto, ReturnPolicy
+from portal.db import prebuilt_together
+from portal.models import (
+    ExchangeOrder,
+    OrderLine,
+    Refund,
+    ReturnEvent,
+    ReturnLabel,
+    ReturnLine,
+    ReturnPhoto,
+    ReturnPolicy,
+)
 from portal.returns import (
     exchange_states,
     exchanges,
@@ -17,7 +27,7 @@ from portal.returns import (
     states,
     timeline,
 )
-from portal.returns.amounts import refund_for_return
+from portal.returns.amounts import known_from, known_queries, refund_for_return
 from portal.returns.facts import lines_of, refund_batches, refund_summary, refunded_units
 from portal.returns.marks import N_
 from portal.returns.money import format_money
@@ -210,50 +220,77 @@ def _cancelled(events):
     return ["This return was cancelled.", again]
 
 
-def tracking_page(rma):
-    """Everything the shopper's page of `rma` shows (the caller checked they may see it)."""
-    policy = ReturnPolicy.current()
-    lines = lines_of(rma.id)
-    photos = {}
-    for photo in ReturnPhoto.select().where(ReturnPhoto.line.in_([ln.id for ln in lines])):
-        photos.setdefault(photo.line_id, []).append(photo)
-    events = list(
+BATCH_KINDS = ("refund_created", "refund_declined")
+
+
+def _page_queries(rma_id, order_id):
+    """Everything tracking_page() reads beside the lines: one statement, of a fixed shape."""
+    line_ids = ReturnLine.select(ReturnLine.id).where(ReturnLine.rma == rma_id)
+    bundle_ids = (
+        ReturnLine.select(OrderLine.bundle)
+        .join(OrderLine)
+        .where((ReturnLine.rma == rma_id) & OrderLine.bundle.is_null(False))
+    )
+    known, captured = known_queries(rma_id, order_id)
+    return [
+        ReturnPolicy.select().where(ReturnPolicy.id == 1),
+        ReturnPhoto.select().where(ReturnPhoto.line.in_(line_ids)).order_by(ReturnPhoto.id),
         ReturnEvent.select()
         .where(
-            (ReturnEvent.rma == rma.id)
-            & (ReturnEvent.internal == False)  # noqa: E712
-            & ReturnEvent.kind.in_(list(shopper_words.TIMELINE))
+            (ReturnEvent.rma == rma_id)
+            & (((ReturnEvent.internal == False)  # noqa: E712
+                & ReturnEvent.kind.in_(list(shopper_words.TIMELINE)))
+               | ReturnEvent.kind.in_(BATCH_KINDS))
         )
-        .order_by(ReturnEvent.created_at, ReturnEvent.id)
-    )
-    batches = refund_batches(rma.id)
-    refunds = list(
+        .order_by(ReturnEvent.created_at, ReturnEvent.id),
         Refund.select()
-        .where((Refund.rma == rma.id) & (Refund.status != refund_states.CANCELLED))
-        .order_by(Refund.id)
+        .where((Refund.rma == rma_id) & (Refund.status != refund_states.CANCELLED))
+        .order_by(Refund.id),
+        ReturnLabel.select(ReturnLabel.id, ReturnLabel.carrier, ReturnLabel.tracking_number,
+                           ReturnLabel.created_at)
+        .where(ReturnLabel.rma == rma_id)
+        .order_by(ReturnLabel.id)
+        .limit(1),
+        extras.extra_lines_query(rma_id),
+        ExchangeOrder.select().where(ExchangeOrder.rma == rma_id).order_by(ExchangeOrder.id),
+        OrderLine.select().where(OrderLine.id.in_(bundle_ids)),
+        *known,
+    ], captured  # fmt: skip
+
+
+def tracking_page(rma):
+    """Everything the shopper's page of `rma` shows (the caller checked they may see it): its
+    lines, then everything else in one statement (portal.db.rows_together)."""
+    lines = lines_of(rma.id)
+    (policies, photo_rows, all_events, refunds, labels, extra_lines, exchange_orders,
+     bundle_rows, *known_rows) = prebuilt_together(
+        "tracking_page", _page_queries, rma_id=rma.id, order_id=rma.order_id
+    )  # fmt: skip
+    policy = policies[0] if policies else ReturnPolicy.current()
+    photos = {}
+    for photo in photo_rows:
+        photos.setdefault(photo.line_id, []).append(photo)
+    events = [e for e in all_events
+              if not e.internal and e.kind in shopper_words.TIMELINE]  # fmt: skip
+    batches = refund_batches(
+        rma.id, events=sorted((e for e in all_events if e.kind in BATCH_KINDS), key=lambda e: e.id)
     )
     estimate = None
     if not batches and rma.status not in (states.REJECTED, states.CANCELLED):
-        estimate = refund_for_return(rma, lines, {ln.id: ln.quantity for ln in lines})
+        pending = sum(x.amount for x in extra_lines if not x.refund_batch)
+        estimate = refund_for_return(rma, lines, {ln.id: ln.quantity for ln in lines},
+                                     extra=pending, known=known_from(rma, *known_rows))  # fmt: skip
         if estimate.total == 0 and all(ln.swap is not None for ln in lines):
             estimate = None  # replacements only, nothing coming back as money
     received = sum(ln.received_quantity for ln in lines if not ln.kept)
-    label = (
-        ReturnLabel.select(ReturnLabel.id, ReturnLabel.carrier, ReturnLabel.tracking_number,
-                           ReturnLabel.created_at)
-        .where(ReturnLabel.rma == rma.id)
-        .first()
-    )  # fmt: skip
+    label = labels[0] if labels else None
     inbound = next((timeline.shopper_text(e) for e in reversed(events)
                     if e.kind in shipping.INBOUND.values()), "")  # fmt: skip
     shipments = []
     if any(ln.swap is not None for ln in lines):
-        shipments = [s for s in exchanges.exchange_orders_of(rma.id)
+        shipments = [s for s in exchanges.with_items(exchange_orders)
                      if s.status != exchange_states.CANCELLED]  # fmt: skip
-    bundle_ids = {ln.order_line.bundle_id for ln in lines if ln.order_line.bundle_id}
-    bundle_lines = {}
-    if bundle_ids:
-        bundle_lines = {b.id: b for b in OrderLine.select().where(OrderLine.id.in_(bundle_ids))}
+    bundle_lines = {b.id: b for b in bundle_rows}
     return Tracking(
         rma=rma,
         order=rma.order,
@@ -271,7 +308,7 @@ def tracking_page(rma):
         timezone=policy.timezone or "UTC",
         can_cancel=states.shopper_can_cancel(rma.status, received),
         resolution=requests.SHOPPER_RESOLUTIONS.get(rma.resolution, rma.resolution),
-        extra_lines=extras.extra_lines(rma.id),
+        extra_lines=extra_lines,
         bundles={
             ln.order_line.id: bundle_lines[ln.order_line.bundle_id]
             for ln in lines

@@ -19,19 +19,28 @@ def broker(ctx):
     def published():
         found = []
         with celery.connection_for_read() as connection:
-            queue = connection.SimpleQueue("celery")
-            try:
-                while True:
-                    try:
-                        message = queue.get(block=False)
-                    except queue.Empty:
-                        return found
-                    found.append((message.headers["task"], message.payload[0]))
-                    message.ack()
-            finally:
-                queue.close()
+            for name in ("celery", "io"):  # deliveries go to the I/O queue (portal.celery_app)
+                queue = connection.SimpleQueue(name)
+                try:
+                    while True:
+                        try:
+                            message = queue.get(block=False)
+                        except queue.Empty:
+                            break
+                        found.append((message.headers["task"], message.payload[0]))
+                        message.ack()
+                finally:
+                    queue.close()
+        return found
 
     return published
+
+
+def test_deliveries_go_to_the_io_queue_the_rest_to_the_default_one(ctx):
+    celery = ctx.extensions["celery"]
+    route = celery.amqp.router.route({}, "tasks.outbox.deliver")
+    assert route["queue"].name == "io"
+    assert celery.amqp.router.route({}, "tasks.outbox.sweep")["queue"].name == "celery"
 
 
 def test_the_test_app_has_no_redis(ctx):

@@ -1,0 +1,69 @@
+"""portal.db.rows_together(): several small SELECTs in one statement, each query's rows back as
+model instances with their Python values and in the query's order, on SQLite and PostgreSQL."""
+
+import datetime
+
+import pytest
+from peewee import fn
+
+from portal.db import rows_together
+from portal.models import Payment, ReturnExtraLine, ReturnReason
+from tests import factories
+from tests.querycount import count_queries
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request):
+    app = request.getfixturevalue("app" if request.param == "sqlite" else "pg_app")
+    with app.app_context():
+        yield
+
+
+def test_several_queries_one_statement_same_rows(database):
+    store = factories.store(
+        payments=[
+            {"method": "card", "reference": "ch_1", "amount": 2500},
+            {"method": "gift_card", "reference": "gc_1", "amount": 1000},
+        ]
+    )
+    rma = factories.create_return(store.order, reason=store.changed_mind)
+    ReturnExtraLine.create(rma=rma, description="Goodwill", amount=250, created_by=store.manager)
+    ReturnExtraLine.create(rma=rma, description="Postage", amount=495)
+    queries = [
+        Payment.select().where(Payment.order == store.order.id).order_by(Payment.position.desc()),
+        ReturnExtraLine.select().where(ReturnExtraLine.rma == rma.id).order_by(ReturnExtraLine.id),
+        ReturnReason.select().where(ReturnReason.id == -1),
+        ReturnReason.select(ReturnReason.id, ReturnReason.label, ReturnReason.active)
+        .order_by(ReturnReason.label),
+        Payment.select(Payment.method, fn.SUM(Payment.amount).alias("total"))
+        .group_by(Payment.method)
+        .order_by(Payment.method),
+    ]  # fmt: skip
+    expected = [[row.__data__ for row in query.clone()] for query in queries]
+    with count_queries() as counted:
+        together = rows_together(*queries)
+    assert counted.count == 1
+    assert [[row.__data__ for row in rows] for rows in together] == expected
+    extra = together[1][0]
+    assert isinstance(extra.created_at, datetime.datetime) and extra.created_by_id
+    assert together[1][1].created_by_id is None
+    assert together[2] == []
+    assert all(isinstance(r.active, bool) for r in together[3])
+    assert [(p.method, p.total) for p in together[4]] == [("card", 2500), ("gift_card", 1000)]
+
+
+def test_a_prebuilt_statement_gives_each_calls_own_rows(database):
+    from portal.db import prebuilt_together
+
+    def build(order_id, method):
+        return [
+            Payment.select().where(Payment.order == order_id).order_by(Payment.id),
+        ], [Payment.select(fn.COUNT(Payment.id)).where(Payment.method == method)]
+
+    first, second = factories.store(), factories.store()
+    for store in (first, second, first):
+        rows, cards = prebuilt_together("test", build, order_id=store.order.id, method="card")
+        assert [p.order_id for p in rows] == [store.order.id]
+        assert cards == 2
+    rows, gift = prebuilt_together("test", build, order_id=-1, method="gift_card")
+    assert rows == [] and gift == 0
