@@ -31,7 +31,7 @@ def create_app(test_config=None):
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from portal import api, cli, db, extensions, security_headers, templating, web
+    from portal import api, cli, db, extensions, i18n, security_headers, store_look, templating, web
     from portal.auth import init_login
     from portal.celery_app import celery_init_app
 
@@ -49,6 +49,8 @@ def create_app(test_config=None):
     init_login(app)
     cli.init_app(app)
     templating.init_app(app)
+    i18n.init_app(app)
+    store_look.init_app(app)
 
     from portal.auth import bp as auth_bp
     from portal.customer import bp as customer_bp

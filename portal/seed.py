@@ -124,6 +124,18 @@ REASONS = [
 ]
 # Claims for these reasons keep the item: there is nothing to send back.
 KEEP_ITEM = {"missing"}
+GERMAN_LABELS = {
+    "changed_mind": "Ich habe es mir anders überlegt",
+    "fit": "Passt nicht",
+    "fit_small": "Zu klein",
+    "fit_large": "Zu groß",
+    "not_as_described": "Nicht wie beschrieben",
+    "damaged": "Beschädigt angekommen",
+    "defective": "Defekt oder funktioniert nicht",
+    "wrong_item": "Falscher Artikel geliefert",
+    "other": "Sonstiges",
+    "missing": "Fehlt im Paket",
+}
 
 
 def _options(variants):
@@ -247,6 +259,7 @@ def seed_demo(orders=300, seed=7, today=None, hash_method=DEFAULT_HASH_METHOD):
             by_code[code] = ReturnReason.create(
                 code=code,
                 label=label,
+                label_de=GERMAN_LABELS.get(code, ""),
                 parent=by_code.get(parent),
                 merchant_fault=fault,
                 requires_note=note,

@@ -139,3 +139,19 @@ def photo_path(upload_dir, stored_name):
     folder = Path(upload_dir).resolve()
     path = (folder / stored_name).resolve()
     return path if path.parent == folder else None
+
+
+LOGO_MAX_SIDE = 600  # a logo is shown small: a larger one is scaled down to this
+
+
+def read_logo(file_storage, max_bytes, max_pixels=MAX_PIXELS):
+    """(bytes, content type) of an uploaded logo, checked and re-encoded like a photo."""
+    data, fmt = read_image(file_storage.stream, file_storage.filename, max_bytes, max_pixels)
+    try:
+        data = reencode(data, fmt, LOGO_MAX_SIDE)
+    except (OSError, ValueError, SyntaxError, EOFError):
+        raise InvalidUpload(
+            f"{file_storage.filename or 'the file'} is not an image we can read: upload a "
+            "JPEG, PNG, WebP or GIF image."
+        ) from None
+    return data, ALLOWED[fmt][0]

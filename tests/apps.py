@@ -14,7 +14,7 @@ from pathlib import Path
 
 from jinja2 import BytecodeCache
 
-from portal import create_app, migrate
+from portal import create_app, i18n, migrate, store_look
 from portal.db import db
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -94,6 +94,11 @@ def make_app(tmp_path, redis_url=None, database_url=None, **extra):
     app.jinja_env.bytecode_cache = _TEMPLATES
     with app.app_context():
         migrate.upgrade()
+        # A running process reads the store's look and time zone once per 30 s (portal/
+        # store_look.py, portal/i18n.py); read them now, so that the pages' query counts are
+        # those of every later page, not of a process's first one.
+        store_look.current()
+        i18n.store_timezone()
     db.close()
     return app
 

@@ -15,7 +15,7 @@ bp = Blueprint("auth", __name__)
 # cookie is never set (login_user is never called with remember=True).
 REMEMBER = "remember"
 # Where a manager or admin without two-factor sign-in may still go while the store requires it.
-OPEN_WHILE_ENROLLING = {"static", "health.healthz"}
+OPEN_WHILE_ENROLLING = {"static", "health.healthz", "store_css", "store_logo"}
 ENROL_FIRST = "The store requires two-factor sign-in for managers and admins: set it up to go on."
 
 

@@ -2,6 +2,7 @@
 turn two-factor sign-in on or off, and sign out everywhere."""
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.auth import REMEMBER, bp, forget_browser, remember_browser
@@ -48,7 +49,7 @@ def change_password():
         login_user(user)  # this browser goes on with the new session generation
         if request.cookies.get(REMEMBER):
             remember_browser(user)  # and keeps being remembered, with a new token
-        flash("Your password is changed. Your other sessions have ended.", "success")
+        flash(gettext("Your password is changed. Your other sessions have ended."), "success")
         return redirect(url_for("auth.security_page"), code=303)
 
     return run_action(
@@ -73,7 +74,7 @@ def sign_out_everywhere():
     def ended(_):
         logout_user()
         forget_browser()
-        flash("You are signed out on every browser and device.", "success")
+        flash(gettext("You are signed out on every browser and device."), "success")
         return redirect(url_for("auth.login"), code=303)
 
     return run_action(EmptyForm(), lambda: security.end_sessions(actor(), "everywhere"),
@@ -134,7 +135,7 @@ def disable_two_factor():
     form = DisableTwoFactorForm()
 
     def disabled(_):
-        flash("Two-factor sign-in is off.", "success")
+        flash(gettext("Two-factor sign-in is off."), "success")
         return redirect(url_for("auth.security_page"), code=303)
 
     return run_action(

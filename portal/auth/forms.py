@@ -1,14 +1,16 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-CODE_LABEL = "Code from your authenticator app, or a recovery code"
+CODE_LABEL = _l("Code from your authenticator app, or a recovery code")
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
-    remember = BooleanField("Keep me signed in")
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField(_l("Keep me signed in"))
 
 
 class CodeForm(FlaskForm):
@@ -16,34 +18,41 @@ class CodeForm(FlaskForm):
 
     code = StringField(
         CODE_LABEL,
-        validators=[DataRequired("Enter the code."), Length(max=20, message="That is too long for a code.")],
+        validators=[DataRequired(_l("Enter the code.")), Length(max=20, message=_l("That is too long for a code."))],
     )  # fmt: skip
 
 
 class DisableTwoFactorForm(CodeForm):
     password = PasswordField(
-        "Your password", validators=[DataRequired("Enter your password."), Length(max=200)]
+        _l("Your password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)]
     )
 
 
 class ForgotForm(FlaskForm):
     email = EmailField(
-        "Email", validators=[DataRequired("Enter your email address."), Length(max=254)]
+        _l("Email"), validators=[DataRequired(_l("Enter your email address.")), Length(max=254)]
     )
 
 
 class NewPasswordForm(FlaskForm):
     password = PasswordField(
-        "New password (at least 10 characters)",
-        validators=[DataRequired("Enter a new password."), Length(max=200)],
+        _l("New password (at least 10 characters)"),
+        validators=[DataRequired(_l("Enter a new password.")), Length(max=200)],
     )
     confirm = PasswordField(
-        "The new password again", validators=[DataRequired("Enter it again."), Length(max=200)]
+        _l("The new password again"),
+        validators=[DataRequired(_l("Enter it again.")), Length(max=200)],
     )
 
 
 class ChangePasswordForm(NewPasswordForm):
     current = PasswordField(
-        "Current password",
-        validators=[DataRequired("Enter your current password."), Length(max=200)],
+        _l("Current password"),
+        validators=[DataRequired(_l("Enter your current password.")), Length(max=200)],
+    )
+
+
+class LanguageForm(FlaskForm):
+    lang = SelectField(
+        _l("Language"), choices=[SelectChoice("en", "English"), SelectChoice("de", "Deutsch")]
     )

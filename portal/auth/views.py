@@ -2,24 +2,28 @@
 a forgotten password and the emailed unlock link. Every refusal of a sign-in says the same."""
 
 import time
+from urllib.parse import urlsplit
 
 import segno
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 
+from portal import i18n
 from portal.auth import bp, forget_browser, remember_browser
-from portal.auth.forms import CodeForm, ForgotForm, LoginForm, NewPasswordForm
+from portal.auth.forms import CodeForm, ForgotForm, LanguageForm, LoginForm, NewPasswordForm
 from portal.auth.roles import home_for
 from portal.extensions import limiter
 from portal.returns import account_security as security
-from portal.returns import two_factor
+from portal.returns import accounts, two_factor
 from portal.returns.errors import DomainError
+from portal.returns.marks import N_
 from portal.web import EmptyForm, first_error, safe_local_url
 
-RATE_LIMITED = "Too many sign-in attempts. Please wait a minute and try again."
+RATE_LIMITED = N_("Too many sign-in attempts. Please wait a minute and try again.")
 PENDING = "signin_pending"  # the session's half-finished sign-in: password right, code to come
-START_AGAIN = "Your sign-in took too long or is no longer valid. Please sign in again."
+START_AGAIN = N_("Your sign-in took too long or is no longer valid. Please sign in again.")
 
 
 def _login_limit():
@@ -95,6 +99,8 @@ def _pending(enrol):
 
 def _finish(user, remember, next_url, method):
     user = security.sign_in_succeeded(user, request.remote_addr, method)
+    # The language this browser used until now becomes the account's, unless it has one.
+    accounts.set_locale(user, i18n.select_locale(), only_if_unset=True)
     session.pop(PENDING, None)
     login_user(user)
     if remember:
@@ -104,7 +110,7 @@ def _finish(user, remember, next_url, method):
 
 def _start_again():
     session.pop(PENDING, None)
-    flash(START_AGAIN, "info")
+    flash(gettext(START_AGAIN), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -164,7 +170,7 @@ def logout():
     security.end_sessions(current_user, "sign-out")
     logout_user()
     forget_browser()
-    flash("You are signed out.", "info")
+    flash(gettext("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -193,8 +199,8 @@ def reset_password(token):
             if not form.validate_on_submit():
                 raise DomainError(first_error(form))
             security.reset_password(token, form.password.data, form.confirm.data, hash_method())
-            flash("Your password is changed, and every session of your account has ended. "
-                  "Sign in with the new password.", "success")  # fmt: skip
+            flash(gettext("Your password is changed, and every session of your account has ended. "
+                    "Sign in with the new password."), "success")  # fmt: skip
             return redirect(url_for("auth.login"), code=303)
         security.read_token(token, security.RESET)
     except security.TokenInvalid as exc:
@@ -212,7 +218,7 @@ def unlock(token):
     try:
         if form.validate_on_submit():
             security.unlock(token)
-            flash("Your account is unlocked. Sign in again.", "success")
+            flash(gettext("Your account is unlocked. Sign in again."), "success")
             return redirect(url_for("auth.login"), code=303)
         if request.method == "POST":
             raise DomainError(first_error(form))
@@ -222,3 +228,28 @@ def unlock(token):
     except DomainError as exc:
         return render_template("auth/unlock.html", form=form, error=str(exc)), 422
     return render_template("auth/unlock.html", form=form)
+
+
+def _same_site_path(referrer):
+    """The page the switch was on (its Referer, when it is this site's), to go back to."""
+    parts = urlsplit(referrer or "")
+    if parts.netloc != request.host:
+        return None
+    return safe_local_url(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    """The language switch: a cookie for everyone, and the account's language when signed in."""
+    form = LanguageForm()
+    lang = form.lang.data if form.validate_on_submit() else None
+    back = _same_site_path(request.referrer) or url_for("auth.index")
+    if lang is None:
+        flash(gettext("Choose English or Deutsch."), "error")
+        return redirect(back, code=303)
+    if current_user.is_authenticated:
+        accounts.set_locale(current_user, lang)
+    response = redirect(back, code=303)
+    response.set_cookie(i18n.COOKIE, lang, max_age=365 * 86400, samesite="Lax",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)  # fmt: skip
+    return response

@@ -4,6 +4,7 @@ Buttons with nothing to fill in use portal.web.EmptyForm."""
 import hashlib
 import json
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import Form
@@ -38,15 +39,15 @@ class LineForm(Form):
 
     order_line_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
     quantity = WholeNumberField(
-        "How many to return",
+        _l("How many to return"),
         default=0,
-        validators=[NumberRange(min=0, message="The number of items can't be negative.")],
+        validators=[NumberRange(min=0, message=_l("The number of items can't be negative."))],
     )
     reason = StringField("Reason")
     reason_parent = StringField("Reason")  # the nested picker's first choice (htmx only)
     replacement = StringField("Refund or exchange")  # a variant id instead of money, or blank
     note = TextAreaField(
-        "Note",
+        _l("Note"),
         validators=[Length(max=NOTE_MAX, message=f"Keep notes under {NOTE_MAX} characters.")],
     )
     photos = MultipleFileField("Photos")
@@ -57,19 +58,19 @@ class ResolutionField(RadioField):
         # ValidationError, not ValueError: WTForms only turns the former into a field error
         # (a tampered value must be a 422 with this message, never a 500).
         if self.data not in SHOPPER_RESOLUTIONS:
-            raise ValidationError("Choose a refund to your original payment or store credit.")
+            raise ValidationError(_l("Choose a refund to your original payment or store credit."))
 
 
 class ReturnRequestForm(FlaskForm):
     lines = FieldList(FormField(LineForm), max_entries=200)
     resolution = ResolutionField(
-        "How would you like your money back?",
+        _l("How would you like your money back?"),
         choices=[SelectChoice(value, label) for value, label in SHOPPER_RESOLUTIONS.items()],
         default="refund",
     )
     shopper_note = TextAreaField(
-        "Anything else we should know? (optional)",
-        validators=[Length(max=2 * NOTE_MAX, message="Keep your note under 2000 characters.")],
+        _l("Anything else we should know? (optional)"),
+        validators=[Length(max=2 * NOTE_MAX, message=_l("Keep your note under 2000 characters."))],
     )
     reviewed = HiddenField()
     # Photos kept with this form (portal.returns.drafts): its token, and those to remove.
@@ -107,10 +108,11 @@ class ReturnRequestForm(FlaskForm):
 class TrackingForm(FlaskForm):
     """The carrier and tracking number of a parcel the shopper sent themselves."""
 
-    carrier = StringField("Carrier", validators=[InputRequired("Enter the carrier."),
+    carrier = StringField(_l("Carrier"), validators=[InputRequired(_l("Enter the carrier.")),
                                                  Length(max=60)])  # fmt: skip
     tracking_number = StringField(
-        "Tracking number", validators=[InputRequired("Enter the tracking number."), Length(max=40)]
+        _l("Tracking number"),
+        validators=[InputRequired(_l("Enter the tracking number.")), Length(max=40)],
     )
 
 
@@ -120,16 +122,18 @@ def _strip(value):
 
 class LookupForm(FlaskForm):
     number = StringField(
-        "Order number",
+        _l("Order number"),
         filters=[_strip],
-        validators=[InputRequired(message="Enter your order number."), Length(max=64)],
+        validators=[InputRequired(message=_l("Enter your order number.")), Length(max=64)],
     )
     email = EmailField(
-        "Email address used for the order",
+        _l("Email address used for the order"),
         filters=[_strip],
         validators=[
-            InputRequired(message="Enter the email address you used for the order."),
-            Regexp(r"^[^@\s]+@[^@\s]+$", message="Enter an email address like name@example.com."),
+            InputRequired(message=_l("Enter the email address you used for the order.")),
+            Regexp(
+                r"^[^@\s]+@[^@\s]+$", message=_l("Enter an email address like name@example.com.")
+            ),
             Length(max=254),
         ],
     )
@@ -140,9 +144,9 @@ class WithdrawLineForm(Form):
 
     order_line_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
     quantity = WholeNumberField(
-        "How many to withdraw",
+        _l("How many to withdraw"),
         default=0,
-        validators=[NumberRange(min=0, message="The number of items can't be negative.")],
+        validators=[NumberRange(min=0, message=_l("The number of items can't be negative."))],
     )
 
 

@@ -3,7 +3,9 @@ tracking number of a parcel the shopper sent themselves, and the credit note onc
 Files are for the return's owner (or guest) and for staff; anyone else gets a 404."""
 
 from flask import Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext
 
+from portal import i18n
 from portal.customer import bp
 from portal.customer.access import requester, return_for_owner_or_staff, viewer_required
 from portal.customer.forms import TrackingForm
@@ -50,7 +52,7 @@ def return_qr(reference):
 def credit_note(reference):
     rma = return_for_owner_or_staff(reference)
     try:
-        sheet = documents.credit_note(rma)
+        sheet = documents.credit_note(rma, i18n.document_words())
     except NotFound:
         abort(404)
     return pdf_response(sheet_pdf(sheet), f"credit-note-{rma.return_invoice_number}.pdf")
@@ -71,5 +73,5 @@ def add_tracking(reference):
         flash(str(exc), "error")
         return render_template("customer/return.html", page=page, rma=page.rma, order=page.order,
                                cancel_form=EmptyForm(), tracking_form=form), 422  # fmt: skip
-    flash("Thanks: we'll follow the parcel with that tracking number.", "success")
+    flash(gettext("Thanks: we'll follow the parcel with that tracking number."), "success")
     return redirect(url_for("customer.return_detail", reference=reference), code=303)

@@ -23,6 +23,7 @@ Design (works the same with and without JavaScript):
 from dataclasses import dataclass
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from portal.customer import bp
 from portal.customer.access import (
@@ -254,8 +255,9 @@ def _review(flow, form):
 def _request(flow):
     number = flow.order.number
     if request.method == "GET" and not flow.returnable:
-        what = "claimed" if flow.claim else "returned"
-        flash(f"Nothing on this order can be {what} right now; each item says why.", "info")
+        flash(gettext("Nothing on this order can be claimed right now; each item says why.") if flow.claim
+              else gettext("Nothing on this order can be returned right now; each item says why."),
+              "info")  # fmt: skip
         return redirect(url_for("customer.order_detail", number=number))
     form = flow.form()
     if request.method == "GET":
@@ -329,9 +331,10 @@ def _confirm(flow, form):
         fresh = flow.form()
         fresh.draft.data = draft
         return flow.render(fresh, errors, status=422)
-    what = "Claim" if flow.claim else "Return"
-    flash(f"{what} {rma.reference} requested. We've emailed a confirmation to {rma.email}.",
-          "success")  # fmt: skip
+    said = (gettext("Claim %(ref)s requested. We've emailed a confirmation to %(email)s.")
+            if flow.claim else
+            gettext("Return %(ref)s requested. We've emailed a confirmation to %(email)s."))  # fmt: skip
+    flash(said % {"ref": rma.reference, "email": rma.email}, "success")
     return redirect(url_for("customer.return_detail", reference=rma.reference), code=303)
 
 

@@ -3,6 +3,7 @@ return's photos (to its owner and to staff only). What the page shows comes from
 portal.returns.tracking."""
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext
 
 from portal.customer import bp
 from portal.customer.access import (
@@ -63,8 +64,8 @@ def cancel_return(reference):
     except DomainError as exc:
         flash(str(exc), "error")
     else:
-        flash(f"Return {rma.reference} is cancelled. Its items can be returned again while "
-              "their return window is open.", "success")  # fmt: skip
+        flash(gettext("Return %(ref)s is cancelled. Its items can be returned again while their "
+                "return window is open.", ref=rma.reference), "success")  # fmt: skip
     return redirect(url_for("customer.return_detail", reference=reference), code=303)
 
 

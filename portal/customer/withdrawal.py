@@ -3,6 +3,7 @@ lines (all withdrawable units chosen), step two is "Confirm withdrawal". Signed-
 reach it from their order page, guests through the emailed link (/withdraw, guest.py)."""
 
 from flask import current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext
 
 from portal.customer import bp
 from portal.customer.access import contact_email, order_or_404, requester, viewer_required
@@ -58,6 +59,7 @@ def withdraw_confirm(number):
         return _first_step(order, None, str(exc), 409)
     except DomainError as exc:
         return _first_step(order, form, str(exc), 422)
-    flash(f"Your withdrawal from order #{order.number} is received ({rma.reference}). We have "
-          "emailed you an acknowledgment with its date and time.", "success")  # fmt: skip
+    flash(gettext("Your withdrawal from order #%(number)s is received (%(ref)s). We have emailed you "
+            "an acknowledgment with its date and time.", number=order.number, ref=rma.reference),
+          "success")  # fmt: skip
     return redirect(url_for("customer.return_detail", reference=rma.reference), code=303)

@@ -33,6 +33,8 @@ class Sheet:
     facts: list  # [(label, value)]
     sections: list  # [Section]
     footer: str = ""
+    none_text: str = "None."  # an empty section (in the document's language)
+    page_text: str = "page"
 
 
 class _Barcode(Flowable):
@@ -82,16 +84,16 @@ def sheet_pdf(sheet):
     for section in sheet.sections:
         story.append(Paragraph(escape(section.heading), STYLES["Heading2"]))
         if section.header:
-            story.append(_table(section) if section.rows else _cell("None."))
+            story.append(_table(section) if section.rows else _cell(sheet.none_text))
         else:
-            story.extend(_cell(row) for row in section.rows or ["None."])
+            story.extend(_cell(row) for row in section.rows or [sheet.none_text])
     if sheet.footer:
         story += [Spacer(1, 6 * mm), Paragraph(escape(sheet.footer), STYLES["Italic"])]
 
     def number_pages(canvas, document):
         canvas.setFont("Helvetica", 8)
         canvas.drawRightString(A4[0] - 15 * mm, 8 * mm,
-                               f"{sheet.reference} · page {document.page}")  # fmt: skip
+                               f"{sheet.reference} · {sheet.page_text} {document.page}")  # fmt: skip
 
     doc.build(story, onFirstPage=number_pages, onLaterPages=number_pages)
     return buffer.getvalue()

@@ -25,5 +25,6 @@ from portal.merchant import (  # noqa: E402, F401  (routes on bp)
     settings,
     shipping,
     staff,
+    store,
     webhooks,
 )

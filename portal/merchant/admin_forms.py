@@ -3,7 +3,9 @@ staff roles (admins). The rules (unique names, codes, who may do what) are in th
 forms read the fields and refuse what can't be read. A choice posted outside a select's options
 is a field error (WTForms' ValidationError), never a crash."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms.fields import (
     BooleanField,
     DateField,
@@ -29,20 +31,20 @@ class LocationForm(FlaskForm):
     """Rename a location: its name and code (blank keeps the code it has)."""
 
     name = StringField(
-        "Name", validators=[DataRequired("Enter the location's name."), Length(max=80)]
+        _l("Name"), validators=[DataRequired(_l("Enter the location's name.")), Length(max=80)]
     )
     code = StringField(
-        "Code (optional)",
+        _l("Code (optional)"),
         validators=[Optional(), Length(max=20, message="A code has at most 20 characters.")],
     )
 
 
 class AddLocationForm(LocationForm):
     kind = SelectField(
-        "Kind",
+        _l("Kind"),
         choices=choices(KINDS.items()),
         default="sellable",
-        validators=[DataRequired("Choose sellable stock or quarantine.")],
+        validators=[DataRequired(_l("Choose sellable stock or quarantine."))],
     )
 
 
@@ -52,17 +54,21 @@ class AddLocationForm(LocationForm):
 class ShippingMethodForm(FlaskForm):
     """A return shipping method; the domain checks the countries and the price's range."""
 
-    name = StringField("Name (shoppers read it)",
-                       validators=[DataRequired("Enter the method's name."), Length(max=80)])  # fmt: skip
-    price = MoneyField("Price charged to the shopper",
-                       validators=[DataRequired("Enter the price, like 4.95 (0 for free).")])  # fmt: skip
-    kind = SelectField("Kind", choices=choices(METHOD_KINDS.items()), default="prepaid_label")
+    name = StringField(_l("Name (shoppers read it)"),
+                       validators=[DataRequired(_l("Enter the method's name.")), Length(max=80)])  # fmt: skip
+    price = MoneyField(_l("Price charged to the shopper"),
+                       validators=[DataRequired(_l("Enter the price, like 4.95 (0 for free)."))])  # fmt: skip
+    kind = SelectField(_l("Kind"), choices=choices(METHOD_KINDS.items()), default="prepaid_label")
     countries = StringField(
-        "Countries it serves (ISO codes like US CA; empty: all)",
+        _l("Countries it serves (ISO codes like US CA; empty: all)"),
         validators=[Optional(), Length(max=300)],
     )
-    free_for_merchant_fault = BooleanField("Free when a line is the store's fault", default=True)
-    position = IntegerField("Position", default=0, validators=[Optional(), NumberRange(0, 9999)])
+    free_for_merchant_fault = BooleanField(
+        _l("Free when a line is the store's fault"), default=True
+    )
+    position = IntegerField(
+        _l("Position"), default=0, validators=[Optional(), NumberRange(0, 9999)]
+    )
 
 
 # --- the audit log ------------------------------------------------------------------------------
@@ -75,30 +81,49 @@ class AuditFilterForm(FlaskForm):
         csrf = False
 
     action = SelectField(
-        "Change", choices=choices([("", "Any change")] + list(ACTIONS.items())), default=""
+        _l("Change"), choices=choices([("", _l("Any change"))] + list(ACTIONS.items())), default=""
     )
     actor = StringField(
-        "Changed by (email)",
+        _l("Changed by (email)"),
         validators=[
             Optional(),
             Length(max=254),
-            Regexp(r"^[^@\s]+@[^@\s]+$", message="Enter an email address, like ana@example.com."),
+            Regexp(
+                r"^[^@\s]+@[^@\s]+$", message=_l("Enter an email address, like ana@example.com.")
+            ),
         ],
     )
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
 
     def validate_date_to(self, field):
         start = self.date_from.data if not self.date_from.errors else None
         if field.data and start and field.data < start:
-            raise ValidationError("The end date is before the start date.")
+            raise ValidationError(_l("The end date is before the start date."))
 
 
 # --- staff roles --------------------------------------------------------------------------------
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=choices((role, role.capitalize()) for role in STAFF_ROLES))
+    role = SelectField(
+        _l("Role"), choices=choices((role, role.capitalize()) for role in STAFF_ROLES)
+    )
+
+
+# --- the store's look (admins) ------------------------------------------------------------------
+
+
+class StoreLookForm(FlaskForm):
+    name = StringField(
+        _l("Store name"), validators=[DataRequired(_l("Give the store a name.")), Length(max=80)]
+    )
+    accent = StringField(
+        _l("Accent colour"),
+        validators=[DataRequired(_l("Give a colour like #0b5cad.")), Length(max=20)],
+    )
+    logo = FileField(_l("Logo (JPEG, PNG, WebP or GIF)"))
+    remove_logo = BooleanField(_l("Remove the logo"))
 
 
 # --- webhook endpoints ---------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 return report (lines, quantities, inspection, refunds and their breakdown, the timeline). The
 label and the credit note are served by the shopper's routes, which let staff in too."""
 
+from portal import i18n
 from portal.auth.roles import staff_required
 from portal.customer.parcel import pdf_response
 from portal.documents import sheet_pdf
@@ -14,11 +15,16 @@ from portal.returns import documents
 @staff_required
 def packing_slip(reference):
     rma = load_return(reference)
-    return pdf_response(sheet_pdf(documents.packing_slip(rma)), f"packing-slip-{reference}.pdf")
+    return pdf_response(
+        sheet_pdf(documents.packing_slip(rma, i18n.document_words())),
+        f"packing-slip-{reference}.pdf",
+    )
 
 
 @bp.route("/returns/<reference>/report.pdf")
 @staff_required
 def return_report(reference):
     rma = load_return(reference)
-    return pdf_response(sheet_pdf(documents.return_report(rma)), f"return-{reference}.pdf")
+    return pdf_response(
+        sheet_pdf(documents.return_report(rma, i18n.document_words())), f"return-{reference}.pdf"
+    )

@@ -3,6 +3,7 @@
 Every POST form carries the CSRF token (FlaskForm) and the return's version, so an action taken
 on a page that someone else has changed since is refused instead of applied twice."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Form
 from wtforms.fields import (
@@ -79,13 +80,13 @@ class QueueFilterForm(FlaskForm):
         csrf = False
 
     status = HiddenField()
-    q = SearchField("Search", validators=[Optional(), Length(max=100)])
-    reason = SelectField("Reason", choices=choices([("", "Any reason")]), default="")
-    responsible = SelectField("Responsible", choices=choices([("", "Anyone")]), default="")
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
+    q = SearchField(_l("Search"), validators=[Optional(), Length(max=100)])
+    reason = SelectField(_l("Reason"), choices=choices([("", _l("Any reason"))]), default="")
+    responsible = SelectField(_l("Responsible"), choices=choices([("", _l("Anyone"))]), default="")
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
     sort = SelectField(
-        "Sort by",
+        _l("Sort by"),
         choices=choices([(k, label) for k, (label, _) in SORTS.items()]),
         default=DEFAULT_SORT,
     )
@@ -102,9 +103,9 @@ class ActionForm(EmptyForm):
 
 class RejectForm(ActionForm):
     reason = TextAreaField(
-        "Why is it rejected? (the shopper reads this)",
+        _l("Why is it rejected? (the shopper reads this)"),
         validators=[
-            DataRequired("Say why the return is rejected; the shopper will read it."),
+            DataRequired(_l("Say why the return is rejected; the shopper will read it.")),
             Length(max=2000),
         ],
     )
@@ -112,48 +113,50 @@ class RejectForm(ActionForm):
 
 class CancelForm(ActionForm):
     reason = TextAreaField(
-        "Why is it cancelled? (the shopper reads this)",
-        validators=[DataRequired("Say why the return is cancelled."), Length(max=2000)],
+        _l("Why is it cancelled? (the shopper reads this)"),
+        validators=[DataRequired(_l("Say why the return is cancelled.")), Length(max=2000)],
     )
 
 
 class HoldForm(ActionForm):
-    note = StringField("Why on hold? (optional)", validators=[Optional(), Length(max=2000)])
+    note = StringField(_l("Why on hold? (optional)"), validators=[Optional(), Length(max=2000)])
 
 
 class AssignForm(ActionForm):
-    responsible = SelectField("Responsible", choices=choices([("", "Nobody")]))
+    responsible = SelectField(_l("Responsible"), choices=choices([("", _l("Nobody"))]))
 
 
 class NoteForm(ActionForm):
     text = TextAreaField(
-        "Internal note (staff only)",
-        validators=[DataRequired("Write the note first."), Length(max=5000)],
+        _l("Internal note (staff only)"),
+        validators=[DataRequired(_l("Write the note first.")), Length(max=5000)],
     )
 
 
 class ReceiveLineForm(Form):
     line_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
-    received = CountField("Received", default=0, validators=[NumberRange(min=0)])
-    damaged = CountField("Damaged", default=0, validators=[NumberRange(min=0)])
-    missing = CountField("Missing", default=0, validators=[NumberRange(min=0)])
-    wrong_item = CountField("Wrong item", default=0, validators=[NumberRange(min=0)])
-    note = StringField("Exception note", validators=[Optional(), Length(max=2000)])
+    received = CountField(_l("Received"), default=0, validators=[NumberRange(min=0)])
+    damaged = CountField(_l("Damaged"), default=0, validators=[NumberRange(min=0)])
+    missing = CountField(_l("Missing"), default=0, validators=[NumberRange(min=0)])
+    wrong_item = CountField(_l("Wrong item"), default=0, validators=[NumberRange(min=0)])
+    note = StringField(_l("Exception note"), validators=[Optional(), Length(max=2000)])
 
 
 class ReceiveForm(ActionForm):
     lines = FieldList(FormField(ReceiveLineForm), max_entries=200)
-    accept_on_receipt = BooleanField("Accept undamaged units on receipt", default=True)
+    accept_on_receipt = BooleanField(_l("Accept undamaged units on receipt"), default=True)
 
 
 class InspectLineForm(Form):
     line_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
     decision = SelectField(
-        "Decision",
-        choices=choices([("accepted", "Accept"), ("rejected", "Reject"), ("", "Decide later")]),
+        _l("Decision"),
+        choices=choices(
+            [("accepted", _l("Accept")), ("rejected", _l("Reject")), ("", _l("Decide later"))]
+        ),
         default="accepted",
     )
-    note = StringField("Reason (needed to reject)", validators=[Optional(), Length(max=2000)])
+    note = StringField(_l("Reason (needed to reject)"), validators=[Optional(), Length(max=2000)])
 
 
 class InspectForm(ActionForm):
@@ -162,15 +165,15 @@ class InspectForm(ActionForm):
 
 class RestockLineForm(Form):
     line_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
-    quantity = CountField("Restock", default=0, validators=[NumberRange(min=0)])
-    quarantine = CountField("Quarantine damaged", default=0, validators=[NumberRange(min=0)])
+    quantity = CountField(_l("Restock"), default=0, validators=[NumberRange(min=0)])
+    quarantine = CountField(_l("Quarantine damaged"), default=0, validators=[NumberRange(min=0)])
 
 
 class RestockForm(ActionForm):
     # The domain checks the locations (active, sellable / quarantine) and says what is wrong.
-    location = SelectField("Restock into", choices=choices([]), validate_choice=False)
+    location = SelectField(_l("Restock into"), choices=choices([]), validate_choice=False)
     quarantine_location = SelectField(
-        "Damaged units go to", choices=choices([("", "Nowhere")]), default="",
+        _l("Damaged units go to"), choices=choices([("", _l("Nowhere"))]), default="",
         validate_choice=False,
     )  # fmt: skip
     lines = FieldList(FormField(RestockLineForm), max_entries=200)
@@ -178,55 +181,58 @@ class RestockForm(ActionForm):
 
 class RefundLineForm(Form):
     line_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
-    override = MoneyField("Override amount")
-    note = StringField("Why overridden", validators=[Optional(), Length(max=500)])
+    override = MoneyField(_l("Override amount"))
+    note = StringField(_l("Why overridden"), validators=[Optional(), Length(max=500)])
 
 
 class SplitForm(Form):
     payment_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
-    amount = MoneyField("Amount")
+    amount = MoneyField(_l("Amount"))
 
 
 REFUND_SHIPPING = [
-    ("auto", "As calculated (refunded for merchant-fault reasons)"),
-    ("yes", "Refund the original shipping"),
-    ("no", "Don't refund shipping"),
+    ("auto", _l("As calculated (refunded for merchant-fault reasons)")),
+    ("yes", _l("Refund the original shipping")),
+    ("no", _l("Don't refund shipping")),
 ]
 DESTINATIONS = [
-    ("auto", "Original payments (card first, then gift card)"),
-    ("custom", "Split across payments as entered below"),
-    ("store_credit", "Store credit"),
+    ("auto", _l("Original payments (card first, then gift card)")),
+    ("custom", _l("Split across payments as entered below")),
+    ("store_credit", _l("Store credit")),
 ]
 
 
 class RefundForm(ActionForm):
     refund_shipping = SelectField(
-        "Original shipping", choices=choices(REFUND_SHIPPING), default="auto"
+        _l("Original shipping"), choices=choices(REFUND_SHIPPING), default="auto"
     )
-    additional = MoneyField("Additional value (optional)")
+    additional = MoneyField(_l("Additional value (optional)"))
     additional_note = StringField('"Referred to" note', validators=[Optional(), Length(max=500)])
-    destination = SelectField("Refund to", choices=choices(DESTINATIONS), default="auto")
+    destination = SelectField(_l("Refund to"), choices=choices(DESTINATIONS), default="auto")
     split = FieldList(FormField(SplitForm), max_entries=20)
     lines = FieldList(FormField(RefundLineForm), max_entries=200)
-    return_invoice_number = StringField("Return invoice number",
+    return_invoice_number = StringField(_l("Return invoice number"),
                                         validators=[Optional(), Length(max=60)])  # fmt: skip
-    preview = SubmitField("Recalculate")
-    submit = SubmitField("Issue refund")
+    preview = SubmitField(_l("Recalculate"))
+    submit = SubmitField(_l("Issue refund"))
     # The second step: the total (cents) the manager confirmed; a different total asks again.
     confirm_total = HiddenField()
 
 
-EXTRA_KINDS = [("charge", "Charge the shopper (reduces the refund)"),
-               ("credit", "Credit the shopper (adds to the refund)")]  # fmt: skip
+EXTRA_KINDS = [("charge", _l("Charge the shopper (reduces the refund)")),
+               ("credit", _l("Credit the shopper (adds to the refund)"))]  # fmt: skip
 
 
 class ExtraLineForm(ActionForm):
     description = StringField(
-        "Description (the shopper reads it)",
-        validators=[DataRequired("Describe the extra line, e.g. “Repair fee”."), Length(max=200)],
+        _l("Description (the shopper reads it)"),
+        validators=[
+            DataRequired(_l("Describe the extra line, e.g. “Repair fee”.")),
+            Length(max=200),
+        ],
     )
-    kind = SelectField("Kind", choices=choices(EXTRA_KINDS), default="charge")
-    amount = MoneyField("Amount", validators=[DataRequired("Enter the amount, like 5.00.")])
+    kind = SelectField(_l("Kind"), choices=choices(EXTRA_KINDS), default="charge")
+    amount = MoneyField(_l("Amount"), validators=[DataRequired(_l("Enter the amount, like 5.00."))])
 
     @property
     def signed_cents(self):
@@ -239,153 +245,169 @@ class ExtraLineForm(ActionForm):
 class ShipForm(ActionForm):
     """Ship an exchange order: the carrier, its tracking number, where the units leave from."""
 
-    carrier = StringField("Carrier", validators=[DataRequired("Enter the carrier."),
+    carrier = StringField(_l("Carrier"), validators=[DataRequired(_l("Enter the carrier.")),
                                                  Length(max=60)])  # fmt: skip
     tracking_number = StringField(
-        "Tracking number", validators=[DataRequired("Enter the tracking number."), Length(max=100)]
+        _l("Tracking number"),
+        validators=[DataRequired(_l("Enter the tracking number.")), Length(max=100)],
     )
     # The domain checks the location (active, sellable, holding the units) and says why not.
-    location = SelectField("Ships from", choices=choices([]), validate_choice=False)
+    location = SelectField(_l("Ships from"), choices=choices([]), validate_choice=False)
 
 
-PAYMENT_METHODS = [("card", "Card"), ("bank_transfer", "Bank transfer"), ("paypal", "PayPal"),
-                   ("cash", "Cash")]  # fmt: skip
+PAYMENT_METHODS = [("card", _l("Card")), ("bank_transfer", _l("Bank transfer")), ("paypal", _l("PayPal")),
+                   ("cash", _l("Cash"))]  # fmt: skip
 
 
 class ExchangePaymentForm(ActionForm):
     """Record the shopper's payment of an exchange's difference."""
 
-    method = SelectField("Paid by", choices=choices(PAYMENT_METHODS), default="card")
+    method = SelectField(_l("Paid by"), choices=choices(PAYMENT_METHODS), default="card")
     reference = StringField(
-        "Payment reference",
-        validators=[DataRequired("Enter the payment's reference."), Length(max=100)],
+        _l("Payment reference"),
+        validators=[DataRequired(_l("Enter the payment's reference.")), Length(max=100)],
     )
 
 
 class RefundDeclineForm(ActionForm):
-    reason = StringField("Why declined", validators=[DataRequired("Say why."), Length(max=2000)])
+    reason = StringField(
+        _l("Why declined"), validators=[DataRequired(_l("Say why.")), Length(max=2000)]
+    )
 
 
 # --- settings --------------------------------------------------------------------------------
 
 AUTO_APPROVE = [
-    ("never", "Never: staff review every return"),
-    ("always", "Always"),
-    ("merchant_fault", "When the reason is the store's fault"),
-    ("under_amount", "When the estimated refund is at most the amount below"),
+    ("never", _l("Never: staff review every return")),
+    ("always", _l("Always")),
+    ("merchant_fault", _l("When the reason is the store's fault")),
+    ("under_amount", _l("When the estimated refund is at most the amount below")),
 ]
 
 
 class PolicyForm(FlaskForm):
-    returns_enabled = BooleanField("Returns are open to shoppers")
+    returns_enabled = BooleanField(_l("Returns are open to shoppers"))
     window_days = IntegerField(
-        "Return window (days from delivery)",
+        _l("Return window (days from delivery)"),
         validators=[InputRequired(), NumberRange(min=0, max=3650)],
     )
     restocking_fee_percent = StringField(
-        "Restocking fee (% of items, shopper-choice reasons)",
+        _l("Restocking fee (% of items, shopper-choice reasons)"),
         validators=[InputRequired(), Length(max=8)],
     )
-    return_shipping_fee = MoneyField("Return shipping fee", validators=[Optional()])
-    auto_approve = SelectField("Approve automatically", choices=choices(AUTO_APPROVE))
-    auto_approve_max = MoneyField("Auto-approve up to", validators=[Optional()])
+    return_shipping_fee = MoneyField(_l("Return shipping fee"), validators=[Optional()])
+    auto_approve = SelectField(_l("Approve automatically"), choices=choices(AUTO_APPROVE))
+    auto_approve_max = MoneyField(_l("Auto-approve up to"), validators=[Optional()])
     reference_pattern = StringField(
-        "Reference pattern", validators=[InputRequired(), Length(max=60)]
+        _l("Reference pattern"), validators=[InputRequired(), Length(max=60)]
     )
-    require_responsible = BooleanField("Require a responsible staff member before approval")
+    require_responsible = BooleanField(_l("Require a responsible staff member before approval"))
     refund_approval_threshold = MoneyField(
-        "Refunds above this need a second manager (0: never)", validators=[Optional()]
+        _l("Refunds above this need a second manager (0: never)"), validators=[Optional()]
     )
     additional_approval_limit = MoneyField(
-        "An additional refund value above this needs a second manager (blank: the order's "
-        "original shipping)",
+        _l(
+            "An additional refund value above this needs a second manager (blank: the order's "
+            "original shipping)"
+        ),
         validators=[Optional()],
     )
-    require_return_invoice = BooleanField("Require a return invoice number with each refund")
-    allow_edit_completed = BooleanField("Allow editing completed returns")
+    require_return_invoice = BooleanField(_l("Require a return invoice number with each refund"))
+    allow_edit_completed = BooleanField(_l("Allow editing completed returns"))
     expire_unshipped_days = IntegerField(
-        "Cancel approved returns not received after (days; 0: never)",
+        _l("Cancel approved returns not received after (days; 0: never)"),
         validators=[InputRequired(), NumberRange(min=0, max=3650)],
     )
     timezone = StringField(
-        "Store time zone (return windows count days in it)",
+        _l("Store time zone (return windows count days in it)"),
         validators=[InputRequired(), Length(max=64)],
     )
-    inventory_tracking = BooleanField("Track inventory here (restock returned units)")
-    staff_returns_approved = BooleanField("Returns staff create for a shopper start approved")
-    exchanges_enabled = BooleanField("Shoppers may exchange an item for another size or colour")
+    inventory_tracking = BooleanField(_l("Track inventory here (restock returned units)"))
+    staff_returns_approved = BooleanField(_l("Returns staff create for a shopper start approved"))
+    exchanges_enabled = BooleanField(_l("Shoppers may exchange an item for another size or colour"))
     exchange_any_product = BooleanField(
-        "Shop the catalogue: exchanges for any active product, not only the same one"
+        _l("Shop the catalogue: exchanges for any active product, not only the same one")
     )
     exchange_bonus = MoneyField(
-        "Exchange bonus credit (toward a dearer replacement, never paid out)",
+        _l("Exchange bonus credit (toward a dearer replacement, never paid out)"),
         validators=[Optional()],
     )
     exchange_absorb_up_to = MoneyField(
-        "We absorb up to (of a dearer replacement's difference)", validators=[Optional()]
+        _l("We absorb up to (of a dearer replacement's difference)"), validators=[Optional()]
     )
     exchange_stock_buffer = CountField(
-        "Units kept back from exchanges (minimum stock)",
+        _l("Units kept back from exchanges (minimum stock)"),
         default=0,
-        validators=[NumberRange(min=0, max=100000, message="Enter 0 to 100000 units.")],
+        validators=[NumberRange(min=0, max=100000, message=_l("Enter 0 to 100000 units."))],
     )
-    exchange_restocking_fee = BooleanField("Charge the restocking fee on exchanges")
-    exchange_return_shipping = BooleanField("Charge the return shipping fee on exchanges")
-    exchange_ship_early = BooleanField("Ship exchanges at approval, before the item is back")
+    exchange_restocking_fee = BooleanField(_l("Charge the restocking fee on exchanges"))
+    exchange_return_shipping = BooleanField(_l("Charge the return shipping fee on exchanges"))
+    exchange_ship_early = BooleanField(_l("Ship exchanges at approval, before the item is back"))
     claim_keep_item_below = MoneyField(
-        "Claims on items worth less than this keep the item (0: none)", validators=[Optional()]
+        _l("Claims on items worth less than this keep the item (0: none)"), validators=[Optional()]
     )
     return_address = TextAreaField(
-        "Return address", validators=[DataRequired("Enter the return address."), Length(max=1000)]
+        _l("Return address"),
+        validators=[DataRequired(_l("Enter the return address.")), Length(max=1000)],
     )
     # The EU withdrawal function (docs/withdrawal.md).
     withdrawal_days = IntegerField(
-        "Withdrawal period (days from delivery; at least 14)",
+        _l("Withdrawal period (days from delivery; at least 14)"),
         validators=[Optional(), NumberRange(min=14, max=3650,
-                                            message="Enter 14 to 3650 days.")],
+                                            message=_l("Enter 14 to 3650 days."))],
     )  # fmt: skip
     withdrawal_standard_delivery = MoneyField(
-        "Standard delivery cost refunded at most (blank: the shipping the order paid)",
+        _l("Standard delivery cost refunded at most (blank: the shipping the order paid)"),
         validators=[Optional()],
     )
     withdrawal_shopper_pays_return = BooleanField(
-        "Shoppers bear the cost of sending goods back after a withdrawal (your terms must say so)"
+        _l(
+            "Shoppers bear the cost of sending goods back after a withdrawal (your terms must say so)"
+        )
     )
     withdrawal_return_cost = MoneyField(
-        "That return cost (taken from the refund)", validators=[Optional()]
+        _l("That return cost (taken from the refund)"), validators=[Optional()]
     )
     withdrawal_excluded_skus = TextAreaField(
         "SKUs excluded from withdrawal (one a line)", validators=[Length(max=5000)]
     )
     withdrawal_excluded_categories = TextAreaField(
-        "Categories excluded from withdrawal (one a line)", validators=[Length(max=5000)]
+        _l("Categories excluded from withdrawal (one a line)"), validators=[Length(max=5000)]
     )
 
 
 class ReasonForm(FlaskForm):
-    code = StringField("Code", validators=[DataRequired("Enter a code."), Length(max=40)])
-    label = StringField("Label", validators=[DataRequired("Enter a label."), Length(max=120)])
+    code = StringField(_l("Code"), validators=[DataRequired(_l("Enter a code.")), Length(max=40)])
+    label = StringField(
+        _l("Label"), validators=[DataRequired(_l("Enter a label.")), Length(max=120)]
+    )
+    label_de = StringField(_l("German label (optional)"), validators=[Optional(), Length(max=120)])
     # The domain says why a parent is refused (reasons nest one level deep).
     parent = SelectField(
-        "Parent reason", choices=choices([("", "None (top level)")]), default="",
+        _l("Parent reason"), choices=choices([("", _l("None (top level)"))]), default="",
         validate_choice=False,
     )  # fmt: skip
-    merchant_fault = BooleanField("The store's fault (no fees, shipping refunded)")
-    requires_note = BooleanField("Shopper must add a note")
-    requires_photo = BooleanField("Shopper must add a photo")
-    keep_item = BooleanField("Claims keep the item (nothing to send back, e.g. missing)")
-    position = IntegerField("Position", default=0, validators=[Optional(), NumberRange(0, 9999)])
+    merchant_fault = BooleanField(_l("The store's fault (no fees, shipping refunded)"))
+    requires_note = BooleanField(_l("Shopper must add a note"))
+    requires_photo = BooleanField(_l("Shopper must add a photo"))
+    keep_item = BooleanField(_l("Claims keep the item (nothing to send back, e.g. missing)"))
+    position = IntegerField(
+        _l("Position"), default=0, validators=[Optional(), NumberRange(0, 9999)]
+    )
 
 
 class StaffForm(FlaskForm):
     email = EmailField(
-        "Email", validators=[DataRequired("Enter an email address."), Length(max=254)]
+        _l("Email"), validators=[DataRequired(_l("Enter an email address.")), Length(max=254)]
     )
-    name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=120)])
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=120)])
     role = SelectField(
-        "Role", choices=choices([("agent", "Agent"), ("manager", "Manager"), ("admin", "Admin")])
+        _l("Role"),
+        choices=choices(
+            [("agent", _l("Agent")), ("manager", _l("Manager")), ("admin", _l("Admin"))]
+        ),
     )
     password = PasswordField(
-        "Initial password (at least 10 characters)",
+        _l("Initial password (at least 10 characters)"),
         validators=[DataRequired(), Length(min=10, max=200)],
     )

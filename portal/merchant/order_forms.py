@@ -7,6 +7,7 @@ lengths, who may override); the domain (portal.returns.requests) checks everythi
 again inside its transaction. A value posted outside its options is a field error
 (ValidationError), never a 500."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Form
 from wtforms.fields import (
@@ -27,9 +28,9 @@ from wtforms.widgets import HiddenInput
 from portal.form_fields import WholeNumberField, line_selections
 from portal.returns.requests import NOTE_MAX
 
-RESOLUTIONS = {"refund": "Refund to the original payment", "store_credit": "Store credit"}
+RESOLUTIONS = {"refund": _l("Refund to the original payment"), "store_credit": _l("Store credit")}
 OVERRIDE_MAX = 500
-ONLY_MANAGERS = "Only a manager can take a return after its window closed."
+ONLY_MANAGERS = _l("Only a manager can take a return after its window closed.")
 
 
 class OrderSearchForm(FlaskForm):
@@ -39,8 +40,8 @@ class OrderSearchForm(FlaskForm):
         csrf = False
 
     q = SearchField(
-        "Order number, email or name",
-        validators=[Optional(), Length(max=100, message="Search for at most 100 characters.")],
+        _l("Order number, email or name"),
+        validators=[Optional(), Length(max=100, message=_l("Search for at most 100 characters."))],
     )
 
 
@@ -58,7 +59,7 @@ class ReasonField(StringField):
     def pre_validate(self, form):
         value = (self.data or "").strip()
         if value and value not in self.offered:
-            raise ValidationError("Choose a reason from the list.")
+            raise ValidationError(_l("Choose a reason from the list."))
 
 
 class ResolutionField(RadioField):
@@ -66,23 +67,23 @@ class ResolutionField(RadioField):
         # ValidationError, not ValueError: only the former becomes a field error (a tampered
         # value is a 422 with this message, never a 500).
         if self.data not in RESOLUTIONS:
-            raise ValidationError("Choose a refund to the original payment or store credit.")
+            raise ValidationError(_l("Choose a refund to the original payment or store credit."))
 
 
 class StaffLineForm(Form):
     order_line_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
     quantity = UnitsField(
-        "How many to return",
+        _l("How many to return"),
         default=0,
-        validators=[NumberRange(min=0, message="The number of units can't be negative.")],
+        validators=[NumberRange(min=0, message=_l("The number of units can't be negative."))],
     )
-    reason = ReasonField("Reason")
+    reason = ReasonField(_l("Reason"))
     note = TextAreaField(
-        "Note",
+        _l("Note"),
         validators=[Length(max=NOTE_MAX, message=f"Keep notes under {NOTE_MAX} characters.")],
     )
     # A variant instead of money (an exchange, a claim's replacement): checked by the domain.
-    replacement = StringField("Instead of a refund")
+    replacement = StringField(_l("Instead of a refund"))
 
 
 class StaffReturnForm(FlaskForm):
@@ -91,23 +92,23 @@ class StaffReturnForm(FlaskForm):
 
     lines = FieldList(FormField(StaffLineForm), max_entries=200)
     resolution = ResolutionField(
-        "Refund to",
+        _l("Refund to"),
         choices=[SelectChoice(value, label) for value, label in RESOLUTIONS.items()],
         default="refund",
     )
     note = TextAreaField(
-        "What the shopper told you (optional)",
+        _l("What the shopper told you (optional)"),
         validators=[
             Length(max=2 * NOTE_MAX, message=f"Keep the note under {2 * NOTE_MAX} characters.")
         ],  # fmt: skip
     )
     # The domain checks the method (active, serving the order's country) and says what is wrong.
-    shipping_method = SelectField("Return shipping", choices=[], validate_choice=False)
+    shipping_method = SelectField(_l("Return shipping"), choices=[], validate_choice=False)
     claim = BooleanField(
         "A claim: a problem on the store's side (damaged, defective, wrong or missing item)"
     )
     override_reason = StringField(
-        "Why override the closed return window?",
+        _l("Why override the closed return window?"),
         validators=[
             Length(max=OVERRIDE_MAX, message=f"Keep the reason under {OVERRIDE_MAX} characters.")
         ],  # fmt: skip

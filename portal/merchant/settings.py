@@ -2,7 +2,9 @@
 one domain function (portal.returns.settings), which owns its transaction."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
+from portal import i18n
 from portal.auth.roles import role_required
 from portal.merchant import bp
 from portal.merchant import forms as f
@@ -68,6 +70,7 @@ def _reason_form(formdata=True, reason=None):
     elif reason:
         form = f.ReasonForm(
             formdata=None, prefix=prefix, code=reason.code, label=reason.label,
+            label_de=reason.label_de,
             parent=str(reason.parent_id or ""), merchant_fault=reason.merchant_fault,
             requires_note=reason.requires_note, requires_photo=reason.requires_photo,
             keep_item=reason.keep_item, position=reason.position,
@@ -158,7 +161,8 @@ def policy_settings():
         )
 
     def saved(policy):
-        flash("Return policy saved. Open returns keep the terms they were requested under.",
+        i18n.forget_timezone()  # dates show in the store's time zone
+        flash(gettext("Return policy saved. Open returns keep the terms they were requested under."),
               "success")  # fmt: skip
         return redirect(url_for("merchant.policy_settings"), code=303)
 
@@ -181,7 +185,7 @@ def _save_reason(reason_id=None):
             code=form.code.data, label=form.label.data, parent_id=form.parent.data or None,
             merchant_fault=form.merchant_fault.data, requires_note=form.requires_note.data,
             requires_photo=form.requires_photo.data, position=form.position.data or 0,
-            keep_item=form.keep_item.data,
+            keep_item=form.keep_item.data, label_de=form.label_de.data,
         )  # fmt: skip
 
     def saved(reason):

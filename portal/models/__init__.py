@@ -25,6 +25,7 @@ from portal.models.returns import (
 )
 from portal.models.security import AccountToken, RecoveryCode, RememberToken
 from portal.models.shipping import METHOD_KINDS, ReturnShippingMethod
+from portal.models.store import StoreLook
 from portal.models.webhooks import GatewayEvent, WebhookAttempt, WebhookEndpoint
 
 ALL_MODELS = [
@@ -63,6 +64,7 @@ ALL_MODELS = [
     AccountToken,
     RecoveryCode,
     RememberToken,
+    StoreLook,
     WebhookEndpoint,
     WebhookAttempt,
     GatewayEvent,

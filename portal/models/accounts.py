@@ -44,6 +44,9 @@ class User(BaseModel):
     totp_secret = CharField(null=True)
     totp_enabled_at = DateTimeField(null=True)
     totp_last_step = BigIntegerField(null=True)
+    # The language pages and emails use ("en", "de"); None: the browser's (Accept-Language).
+    # Set on My account, or from the browser at the first sign-in.
+    locale = CharField(null=True)
 
     @staticmethod
     def normalize_email(email):

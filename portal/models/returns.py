@@ -21,6 +21,7 @@ from portal.models.shipping import ReturnShippingMethod
 class ReturnReason(BaseModel):
     code = CharField(unique=True)
     label = CharField()
+    label_de = CharField(default="")  # the German label; empty: the English one is shown
     parent = ForeignKeyField("self", null=True, backref="children", on_delete="CASCADE")
     merchant_fault = BooleanField(default=False)  # defective, wrong item, arrived damaged
     requires_note = BooleanField(default=False)

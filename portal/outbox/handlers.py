@@ -7,7 +7,9 @@ label (portal.carriers), and maps the carrier's errors the same way."""
 
 from dataclasses import dataclass
 
-from portal import carriers, mail
+from flask_babel import force_locale
+
+from portal import carriers, i18n, mail
 from portal.models import Refund, Return, ReturnLabel
 from portal.outbox import webhooks
 from portal.outbox.errors import GiveUp, RetryLater
@@ -34,11 +36,14 @@ def send_email(message, config):
         if label is not None:
             name = f"return-label-{context['rma'].reference}.pdf"
             attachments.append((name, bytes(label.pdf), "application", "pdf"))
-    _send(message, payload["to"], payload["template"], context, attachments)
+    _send(message, payload["to"], payload["template"], context, attachments,
+          payload.get("locale"))  # fmt: skip
 
 
-def _send(message, to, template, context, attachments=()):
-    subject, text, html = mail.render(template, **context)
+def _send(message, to, template, context, attachments=(), locale=None):
+    # In the recipient's language (their account's, else the one they asked in).
+    with force_locale(i18n.email_locale(to, locale)):
+        subject, text, html = mail.render(template, **context)
     msg = mail.build(to, subject, text, html, message_id=f"<outbox-{message.id}@returns.portal>",
                      attachments=list(attachments))  # fmt: skip
     try:

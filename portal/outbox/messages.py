@@ -2,6 +2,7 @@
 published to Celery after commit. If Redis is down at that moment the row stays pending and the
 beat sweeper (tasks.outbox.sweep) publishes it later."""
 
+import contextvars
 import logging
 from functools import partial
 
@@ -34,9 +35,17 @@ def enqueue(kind, payload, dedupe_key, rma=None):
     return message
 
 
+# (email address, language) of the person whose request this is, set by the web layer: an email
+# to that address is written in that language (a guest has no account to keep one).
+requester_locale = contextvars.ContextVar("requester_locale", default=None)
+
+
 def enqueue_email(template, to, dedupe_key, rma=None, context=None):
     """An email rendered from templates/emails/<template>.{txt,html} by the worker."""
     payload = {"template": template, "to": to, "context": context or {}}
+    requester = requester_locale.get()
+    if requester and to and requester[0] == to.strip().lower():
+        payload["locale"] = requester[1]
     if rma is not None:
         payload["rma_id"] = rma.id
     return enqueue("email", payload, dedupe_key, rma=rma)

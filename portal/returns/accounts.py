@@ -92,3 +92,20 @@ def change_role(actor, user_id, role):
             audit.record(actor, "staff.role_changed", f"user:{user.id}",
                          {"role": before, "email": user.email}, {"role": role, "email": user.email})  # fmt: skip
         return user
+
+
+LANGUAGES = ("en", "de")  # the portal's languages; the first is the default
+
+
+def set_locale(user, locale, only_if_unset=False):
+    """An account's language for pages and emails ("en" or "de"; None: the browser's). With
+    `only_if_unset`, an account that has one keeps it (the browser's language at sign-in)."""
+    if locale is not None and locale not in LANGUAGES:
+        raise DomainError("Choose English or Deutsch.")
+    with db.atomic():
+        query = User.update(locale=locale).where(User.id == user.id)
+        if only_if_unset:
+            query = query.where(User.locale.is_null())
+        if query.execute():
+            user.locale = locale
+    return user

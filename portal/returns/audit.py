@@ -11,6 +11,7 @@ from portal.models import AuditEntry, InventoryLocation, ReturnReason, ReturnShi
 
 ACTIONS = {
     "policy.updated": "Return policy changed",
+    "store.look_changed": "Store's name, logo or colour changed",
     "reason.added": "Reason added",
     "reason.changed": "Reason changed",
     "reason.activated": "Reason activated",

@@ -10,6 +10,7 @@ awaiting_payment / ready -cancel-> cancelled   (the return ended without it, or 
 from portal.models import ExchangeOrder
 from portal.returns import timeline, webhook_events
 from portal.returns.errors import Conflict, InvalidTransition
+from portal.returns.marks import N_
 
 AWAITING_PAYMENT = "awaiting_payment"
 READY = "ready"
@@ -21,11 +22,11 @@ OPEN = (AWAITING_PAYMENT, READY)  # not shipped yet: its units are still held in
 SENT = (SHIPPED, DELIVERED)
 
 LABELS = {
-    AWAITING_PAYMENT: "Awaiting payment",
-    READY: "Ready to ship",
-    SHIPPED: "Shipped",
-    DELIVERED: "Delivered",
-    CANCELLED: "Cancelled",
+    AWAITING_PAYMENT: N_("Awaiting payment"),
+    READY: N_("Ready to ship"),
+    SHIPPED: N_("Shipped"),
+    DELIVERED: N_("Delivered"),
+    CANCELLED: N_("Cancelled"),
 }
 
 TRANSITIONS = {

@@ -44,10 +44,12 @@ from portal.returns.errors import (
     NotFound,
     QuantityExceeded,
 )
+from portal.returns.marks import N_
 from portal.returns.review import approval_changes, notify_approved
 from portal.returns.transitions import load, require_staff, transition
 
-SHOPPER_RESOLUTIONS = {"refund": "Refund to my original payment", "store_credit": "Store credit"}
+SHOPPER_RESOLUTIONS = {"refund": N_("Refund to my original payment"),
+                       "store_credit": N_("Store credit")}  # fmt: skip
 MAX_PHOTOS_PER_LINE = 3
 NOTE_MAX = 1000
 AUTO_APPROVE_RULES = ("never", "always", "merchant_fault", "under_amount")

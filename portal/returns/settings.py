@@ -15,7 +15,7 @@ from portal.returns.references import validate_pattern
 from portal.returns.withdrawal import REASON_CODE as WITHDRAWAL_REASON
 
 AUTO_APPROVE = ("never", "always", "merchant_fault", "under_amount")
-REASON_FIELDS = ("code", "label", "parent_id", "merchant_fault", "requires_note", "requires_photo",
+REASON_FIELDS = ("code", "label", "label_de", "parent_id", "merchant_fault", "requires_note", "requires_photo",
                  "keep_item", "position", "active")  # fmt: skip
 CODE = re.compile(r"[a-z0-9_]{1,40}")
 
@@ -186,7 +186,7 @@ def _parent(parent_id, reason_id=None):
 
 def save_reason(actor, reason_id=None, *, code, label, parent_id=None, merchant_fault=False,
                 requires_note=False, requires_photo=False, position=0,
-                keep_item=False):  # fmt: skip
+                keep_item=False, label_de=""):  # fmt: skip
     """Add a reason (reason_id None) or edit one. Codes are lower-case letters, digits and _."""
     _manager(actor)
     code = (code or "").strip().lower()
@@ -195,6 +195,9 @@ def save_reason(actor, reason_id=None, *, code, label, parent_id=None, merchant_
         raise DomainError("A reason code is 1-40 lower-case letters, digits or underscores.")
     if not label or len(label) > 120:
         raise DomainError("A reason needs a label of at most 120 characters.")
+    label_de = (label_de or "").strip()
+    if len(label_de) > 120:
+        raise DomainError("The German label can be at most 120 characters.")
     _whole(position or 0, 0, 9999, "The position")
     with db.atomic():
         reason = None
@@ -209,6 +212,7 @@ def save_reason(actor, reason_id=None, *, code, label, parent_id=None, merchant_
         before = audit.snapshot(reason, REASON_FIELDS) if reason else None
         reason = reason or ReturnReason()
         reason.code, reason.label, reason.parent = code, label, parent
+        reason.label_de = label_de
         reason.merchant_fault = bool(merchant_fault)
         reason.requires_note, reason.requires_photo = bool(requires_note), bool(requires_photo)
         reason.keep_item = bool(keep_item)

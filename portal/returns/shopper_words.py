@@ -8,18 +8,25 @@ import datetime
 from portal.models import ExchangeOrder, Refund
 from portal.returns import exchange_states, refund_states, states
 from portal.returns.eligibility import zone
+from portal.returns.marks import N_
 
 STATUS = {
-    states.REQUESTED: "Requested",
-    states.APPROVED: "Approved",
-    states.PARTIALLY_RECEIVED: "Partly received",
-    states.RECEIVED: "Received",
-    states.COMPLETED: "Completed",
-    states.REJECTED: "Rejected",
-    states.CANCELLED: "Cancelled",
-    states.ON_HOLD: "On hold",
+    states.REQUESTED: N_("Requested"),
+    states.APPROVED: N_("Approved"),
+    states.PARTIALLY_RECEIVED: N_("Partly received"),
+    states.RECEIVED: N_("Received"),
+    states.COMPLETED: N_("Completed"),
+    states.REJECTED: N_("Rejected"),
+    states.CANCELLED: N_("Cancelled"),
+    states.ON_HOLD: N_("On hold"),
 }
-REFUNDED = "Refunded"
+REFUNDED = N_("Refunded")
+SENT = {  # (a claim's replacement, delivered) -> the word
+    (False, False): N_("Exchange shipped"),
+    (False, True): N_("Exchange delivered"),
+    (True, False): N_("Replacement shipped"),
+    (True, True): N_("Replacement delivered"),
+}
 AFTER_ARRIVAL = (states.PARTIALLY_RECEIVED, states.RECEIVED, states.COMPLETED)
 
 # The timeline events a shopper reads (portal.returns.timeline has their words); staff's
@@ -35,7 +42,7 @@ TIMELINE = (
 
 def what(rma):
     """What the shopper calls this return."""
-    return {"claim": "Claim", "withdrawal": "Withdrawal"}.get(rma.kind, "Return")
+    return {"claim": N_("Claim"), "withdrawal": N_("Withdrawal")}.get(rma.kind, N_("Return"))
 
 
 def status_word(rma, refund_statuses=(), shipment_statuses=()):
@@ -51,9 +58,8 @@ def status_word(rma, refund_statuses=(), shipment_statuses=()):
         and rma.status in (*AFTER_ARRIVAL, states.APPROVED)
         and (settled or not refund_statuses)
     ):
-        thing = "Replacement" if rma.kind == "claim" else "Exchange"
         delivered = all(s == exchange_states.DELIVERED for s in shipment_statuses)
-        return f"{thing} {'delivered' if delivered else 'shipped'}"
+        return SENT[(rma.kind == "claim", delivered)]
     if settled and rma.status in AFTER_ARRIVAL:
         return REFUNDED
     return STATUS.get(rma.status, rma.status.replace("_", " ").capitalize())

@@ -8,6 +8,7 @@ any active state -hold-> on_hold -resume-> the state it came from
 from dataclasses import dataclass
 
 from portal.returns.errors import InvalidTransition
+from portal.returns.marks import N_
 
 REQUESTED = "requested"
 APPROVED = "approved"
@@ -25,14 +26,14 @@ RECEIVING = (APPROVED, PARTIALLY_RECEIVED)
 COUNTING = (REQUESTED, APPROVED, PARTIALLY_RECEIVED, RECEIVED, COMPLETED, ON_HOLD)
 
 LABELS = {
-    REQUESTED: "Requested",
-    APPROVED: "Approved",
-    PARTIALLY_RECEIVED: "Partially received",
-    RECEIVED: "Received",
-    COMPLETED: "Completed",
-    REJECTED: "Rejected",
-    CANCELLED: "Cancelled",
-    ON_HOLD: "On hold",
+    REQUESTED: N_("Requested"),
+    APPROVED: N_("Approved"),
+    PARTIALLY_RECEIVED: N_("Partially received"),
+    RECEIVED: N_("Received"),
+    COMPLETED: N_("Completed"),
+    REJECTED: N_("Rejected"),
+    CANCELLED: N_("Cancelled"),
+    ON_HOLD: N_("On hold"),
 }
 
 # (from, event) -> to. Receive goes to partially_received or received by what arrived.

@@ -29,14 +29,15 @@ from portal.returns import (
 )
 from portal.returns.amounts import known_from, known_queries, refund_for_return
 from portal.returns.facts import lines_of, refund_batches, refund_summary, refunded_units
+from portal.returns.marks import N_
 from portal.returns.money import format_money
 
 REFUND_WORDS = {
-    refund_states.AWAITING_APPROVAL: "being prepared",
-    refund_states.PENDING: "on its way",
-    refund_states.PROCESSING: "on its way",
-    refund_states.SUCCEEDED: "sent",
-    refund_states.FAILED: "delayed; we are on it",
+    refund_states.AWAITING_APPROVAL: N_("being prepared"),
+    refund_states.PENDING: N_("on its way"),
+    refund_states.PROCESSING: N_("on its way"),
+    refund_states.SUCCEEDED: N_("sent"),
+    refund_states.FAILED: N_("delayed; we are on it"),
 }
 
 

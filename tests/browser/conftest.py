@@ -68,9 +68,10 @@ def artifacts_dir():
     return path
 
 
-def person(browser, live_server, email_address, viewport=(1200, 900)):
+def person(browser, live_server, email_address, viewport=(1200, 900), **context):
     """A signed-in browser page of its own (separate cookies) for one demo login."""
-    page = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}).new_page()
+    page = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
+                               **context).new_page()  # fmt: skip
     page.goto(f"{live_server}/login")
     page.get_by_label("Email").fill(email_address)
     page.get_by_label("Password").fill(DEMO_PASSWORD)

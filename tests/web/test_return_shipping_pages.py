@@ -538,3 +538,26 @@ def test_a_failed_label_shows_on_the_operations_page_and_a_manager_retries_it(ap
     assert response.status_code == 302
     with app.app_context():
         assert OutboxMessage.get_by_id(message.id).status == "pending"
+
+
+def test_the_documents_speak_the_readers_language(app, client, shop):
+    """Issue 16: the packing slip and the credit note in German for a German reader: words,
+    money and dates; English stays the default."""
+    from tests.pdfs import all_text
+
+    rma = make_return(app, shop, shop.label)
+    with app.app_context():
+        receiving.receive(rma, shop.agent, {ReturnLine.get(ReturnLine.rma == rma.id).id: (2, 0)})
+        [refund] = refunding.prepare_refund(Return.get_by_id(rma.id), shop.manager)
+        execute_refund(refund.id, {"PAYMENT_GATEWAY": "ledger"})
+    login(client, shop.agent.email)
+    german = {"Accept-Language": "de"}
+    client.post("/language", data={"lang": "de"})
+    slip = all_text(client.get(f"/merchant/returns/{rma.reference}/packing-slip.pdf").data)
+    assert "Packzettel" in slip and "In diesem Paket" in slip and "Stück gesamt" in slip
+    note = all_text(client.get(f"/returns/{rma.reference}/credit-note.pdf", headers=german).data)
+    assert "Gutschrift" in note and "Insgesamt erstattet" in note
+    assert re.search(r"\d+,\d\d", note)  # a decimal comma
+    client.post("/language", data={"lang": "en"})
+    english = all_text(client.get(f"/merchant/returns/{rma.reference}/packing-slip.pdf").data)
+    assert "Packing slip" in english and "Packzettel" not in english

@@ -39,6 +39,7 @@ def placeholders(app, store, rma):
         "location_id": store.main.id,
         "user_id": store.agent.id,
         "message_id": 1,
+        "version": 1,
         "endpoint_id": 1,
         "key_id": 1,
         "token": "not-a-real-token",

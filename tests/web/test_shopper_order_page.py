@@ -17,7 +17,7 @@ def rows(html):
     result = {}
     for row in re.findall(r'<tr id="line-\d+">(.*?)</tr>', html, re.S):
         title = row.split("<td>", 1)[1].split("<", 1)[0].strip()
-        numbers = re.findall(r'<td class="num">(?:<strong>)?(\d+)', row)
+        numbers = re.findall(r'<td class="num"[^>]*>(?:<strong>)?(\d+)', row)
         why = re.search(r'<p class="muted small why-not">(.*?)</p>', row)
         result[title] = (numbers, why.group(1).replace("&#39;", "'") if why else "")
     return result

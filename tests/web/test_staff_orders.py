@@ -35,7 +35,7 @@ def numbers_in(html):
 def row_numbers(html, line_id):
     """The numeric cells of an item's row: [price, bought, returned, in a return, returnable]."""
     row = re.search(rf'<tr id="line-{line_id}"[^>]*>(.*?)</tr>', html, re.S).group(1)
-    cells = re.findall(r'<td class="num">(.*?)</td>', row, re.S)
+    cells = re.findall(r'<td class="num"[^>]*>(.*?)</td>', row, re.S)
     return [re.sub(r"<[^>]+>", "", cell).strip() for cell in cells]
 
 

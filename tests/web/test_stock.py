@@ -69,7 +69,7 @@ def test_a_sku_shows_its_levels_and_the_movements_that_made_them(app, client, st
     html = text(response)
     levels, moves = html.split('id="moves-title"')
     assert store.main.name in levels and store.quarantine.name in levels
-    rows = re.findall(r"<tr>\s*<td><time[^>]*>[^<]*</time></td>(.*?)</tr>", moves, re.S)
+    rows = re.findall(r"<tr>\s*<td[^>]*><time[^>]*>[^<]*</time></td>(.*?)</tr>", moves, re.S)
     assert len(rows) == 3
     cells = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "|", row)) for row in rows]
     # Newest first: the adjustment (no return, by the system), then the two from the return.

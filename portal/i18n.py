@@ -1,0 +1,240 @@
+"""The portal's languages (flask-babel): English and German.
+
+A page's language is the signed-in account's (My account), else the language switch's cookie,
+else the browser's (Accept-Language), else English. Emails are written in the recipient's
+language: the account's with that address, else that of the request that caused the email when
+the recipient made it (a guest), else English (`email_locale`, used by the worker with
+flask-babel's force_locale). Money and dates are formatted for the language, dates in the
+store's time zone.
+
+The catalogues are portal/translations/<lang>/LC_MESSAGES/messages.po; they are compiled to .mo
+files under the instance folder when the app starts (only when a .po is newer), so no generated
+file is committed. `make translations` extracts the strings and updates the .po files."""
+
+import datetime
+import os
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency
+from flask import current_app, has_request_context, request
+from flask_babel import Babel, get_locale
+from flask_babel import format_datetime as babel_datetime
+from flask_login import current_user
+
+from portal.models import ReturnPolicy, User
+from portal.outbox import messages
+from portal.returns import shopper_words
+from portal.returns.accounts import LANGUAGES
+from portal.returns.marks import N_
+from portal.returns.money import ZERO_DECIMAL, format_money
+
+CATALOGUES = Path(__file__).parent / "translations"
+COOKIE = "lang"
+NAMES = {"en": "English", "de": "Deutsch"}
+# Date patterns per language (CLDR). English keeps the portal's "01 Dec 2026, 14:05".
+DATE = {"en": "dd MMM yyyy", "de": "dd.MM.yyyy"}
+DATETIME = {"en": "dd MMM yyyy, HH:mm", "de": "dd.MM.yyyy, HH:mm"}
+TIMEZONE_TTL = 30  # seconds a process keeps the store's time zone before reading it again
+
+babel = Babel()
+
+
+def _timezone():
+    return current_app.extensions.setdefault("store_timezone", {"value": "UTC", "at": 0.0})
+
+
+def compile_catalogues(source=CATALOGUES, target=None):
+    """Write <target>/<lang>/LC_MESSAGES/messages.mo from each .po newer than its .mo."""
+    for po in sorted(Path(source).glob("*/LC_MESSAGES/messages.po")):
+        mo = Path(target) / po.relative_to(source).with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        mo.parent.mkdir(parents=True, exist_ok=True)
+        with po.open("rb") as f:
+            catalog = read_po(f, locale=po.parent.parent.name)
+        fd, tmp = tempfile.mkstemp(dir=mo.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as out:  # another process may compile at the same moment
+            write_mo(out, catalog)
+        os.replace(tmp, mo)
+
+
+def _account_locale():
+    if current_user and current_user.is_authenticated:
+        return current_user.locale
+    return None
+
+
+def select_locale():
+    if not has_request_context():  # an email rendered by the worker: force_locale decides
+        return LANGUAGES[0]
+    chosen = _account_locale() or request.cookies.get(COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
+
+
+def store_timezone():
+    """The store's time zone, read at most every TIMEZONE_TTL seconds per process."""
+    cache = _timezone()
+    if time.monotonic() - cache["at"] > TIMEZONE_TTL:
+        policy = ReturnPolicy.select(ReturnPolicy.timezone).where(ReturnPolicy.id == 1).first()
+        cache.update(value=(policy.timezone if policy else None) or "UTC", at=time.monotonic())
+    return cache["value"]
+
+
+def forget_timezone():
+    _timezone()["at"] = 0.0
+
+
+def email_locale(to, payload_locale=None):
+    """The language of an email to `to`: its account's, else the payload's, else English."""
+    user = User.select(User.locale).where(User.email == User.normalize_email(to)).first()
+    for locale in (user.locale if user else None, payload_locale):
+        if locale in LANGUAGES:
+            return locale
+    return LANGUAGES[0]
+
+
+def _lang():
+    return str(get_locale() or LANGUAGES[0]).split("_")[0]
+
+
+def money(cents, currency="USD"):
+    """Cents formatted for the page's language: '$12.34' in English, '12,34 $' in German."""
+    lang = _lang()
+    if lang == "en":
+        return format_money(cents, currency)
+    digits = 0 if currency in ZERO_DECIMAL else 2
+    return format_currency(Decimal(int(cents)).scaleb(-digits), currency, locale=lang)
+
+
+def _aware(value):
+    if isinstance(value, datetime.datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=datetime.UTC)  # stored times are UTC
+    return value
+
+
+def date(value, fmt=None):
+    if not value:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return babel_datetime(_aware(value), DATE.get(_lang(), DATE["en"]))
+    from flask_babel import format_date
+
+    return format_date(value, DATE.get(_lang(), DATE["en"]))
+
+
+def moment(at, timezone="UTC"):
+    """A time in the store's zone with the zone named (portal/returns/shopper_words.moment in
+    English; babel's long format in other languages)."""
+    if _lang() == "en" or at is None:
+        return shopper_words.moment(at, timezone)
+    from babel.dates import format_datetime as format_at
+    from babel.dates import get_timezone
+
+    return format_at(_aware(at), "d. MMMM y, HH:mm zzz", tzinfo=get_timezone(timezone or "UTC"),
+                     locale=_lang())  # fmt: skip
+
+
+def date_time(value):
+    return babel_datetime(_aware(value), DATETIME.get(_lang(), DATETIME["en"])) if value else ""
+
+
+def status_name(status):
+    """A return's status in the shopper's words (portal/returns/shopper_words.py), translated."""
+    return translated(shopper_words.STATUS.get(status, str(status or "").replace("_", " ")))
+
+
+ORDER_STATUSES = {"placed": N_("Placed"), "shipped": N_("Shipped"),
+                  "delivered": N_("Delivered"), "cancelled": N_("Cancelled")}  # fmt: skip
+PAYMENT_METHODS = {"card": N_("Card"), "gift_card": N_("Gift card"),
+                   "store_credit": N_("Store credit")}  # fmt: skip
+
+
+def exchange_option(option, currency):
+    """An exchange option in the page's language: 'L / White · 30,00 $ · 5 auf Lager'."""
+    from flask_babel import gettext
+
+    from portal.returns.catalogue import variant_name
+
+    name = variant_name(option.variant, option.product, option.same_product)
+    if option.in_stock:
+        stock = gettext("%(count)s in stock", count=option.available)
+    else:
+        stock = gettext("out of stock")
+    return f"{name} · {money(option.price.total, currency)} · {stock}"
+
+
+def order_status(status):
+    return translated(ORDER_STATUSES.get(status)) or str(status or "").capitalize()
+
+
+def payment_method(method):
+    return (
+        translated(PAYMENT_METHODS.get(method)) or str(method or "").replace("_", " ").capitalize()
+    )
+
+
+def translated(text):
+    """A word the domain gave in English (marked N_ there), in the page's language."""
+    from flask_babel import gettext
+
+    return gettext(str(text)) if text else ""
+
+
+def reason_label(reason):
+    """A return reason's label in the page's language (the staff's German one when set)."""
+    if reason is None:
+        return ""
+    if _lang() == "de" and getattr(reason, "label_de", ""):
+        return reason.label_de
+    return reason.label
+
+
+def document_words():
+    """How the PDF documents speak in the page's language (portal/returns/documents.py)."""
+    from flask_babel import gettext
+
+    from portal.returns.documents import Words
+
+    return Words(gettext=gettext, money=money, when=date_time, day=date, reason=reason_label,
+                 status=status_name)  # fmt: skip
+
+
+def init_app(app):
+    compiled = Path(app.instance_path) / "translations"
+    compile_catalogues(CATALOGUES, compiled)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(compiled))
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", LANGUAGES[0])
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=store_timezone)
+    app.add_template_filter(money, "money")
+    app.add_template_filter(date, "date")
+    app.add_template_filter(date_time, "datetime")
+    app.add_template_filter(reason_label, "reason_label")
+    app.add_template_filter(moment, "moment")
+    app.add_template_filter(translated, "translated")
+
+    @app.before_request
+    def _requester_language():
+        # An email to the person making this request is written in their page's language.
+        if current_user.is_authenticated and current_user.is_staff:
+            return
+        email = current_user.email if current_user.is_authenticated else None
+        if email:
+            messages.requester_locale.set((email, _lang()))
+
+    @app.context_processor
+    def _languages():
+        return {
+            "languages": NAMES,
+            "current_language": _lang(),
+            "status_name": status_name,
+            "order_status": order_status,
+            "payment_method": payment_method,
+            "exchange_option": exchange_option,
+        }
