@@ -30,7 +30,7 @@ from portal.models import ReturnPolicy, User
 from portal.outbox import messages
 from portal.returns import shopper_words
 from portal.returns.accounts import LANGUAGES
-from portal.returns.marks import N_
+from portal.returns.marks import N_, LongDate, Lowered, Money, Phrase, message_of
 from portal.returns.money import ZERO_DECIMAL, format_money
 
 CATALOGUES = Path(__file__).parent / "translations"
@@ -180,11 +180,41 @@ def payment_method(method):
     )
 
 
+def _value(value):
+    """A Phrase's value in the page's language."""
+    if isinstance(value, Phrase):
+        return translated(value)
+    if isinstance(value, Lowered):
+        return translated(value.word).lower()
+    if isinstance(value, Money):
+        return money(value.cents, value.currency)
+    if isinstance(value, LongDate):
+        from babel.dates import format_date
+
+        return format_date(value.day, "d. MMMM y" if _lang() == "de" else "d MMMM y",
+                           locale=_lang())  # fmt: skip
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return date(value)
+    return value
+
+
 def translated(text):
-    """A word the domain gave in English (marked N_ there), in the page's language."""
+    """A word or sentence the domain gave in English (marked N_ there), in the page's language:
+    a Phrase with its values put in, formatted for the language."""
     from flask_babel import gettext
 
-    return gettext(str(text)) if text else ""
+    if not text:
+        return ""
+    if isinstance(text, Phrase):
+        if _lang() == "en":
+            return str(text)
+        return gettext(text.text) % {k: _value(v) for k, v in text.values.items()}
+    return gettext(str(text))
+
+
+def error_text(error):
+    """A domain error's message in the page's language."""
+    return translated(message_of(error))
 
 
 def reason_label(reason):
