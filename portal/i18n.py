@@ -104,6 +104,11 @@ def _lang():
     return str(get_locale() or LANGUAGES[0]).split("_")[0]
 
 
+def page_language():
+    """The language of this request's page ("en", "de")."""
+    return _lang()
+
+
 def money(cents, currency="USD"):
     """Cents formatted for the page's language: '$12.34' in English, '12,34 $' in German."""
     lang = _lang()
@@ -132,6 +137,8 @@ def date(value, fmt=None):
 def moment(at, timezone="UTC"):
     """A time in the store's zone with the zone named (portal/returns/shopper_words.moment in
     English; babel's long format in other languages)."""
+    if isinstance(at, str):  # an ISO time kept in an email's context
+        at = datetime.datetime.fromisoformat(at)
     if _lang() == "en" or at is None:
         return shopper_words.moment(at, timezone)
     from babel.dates import format_datetime as format_at
@@ -139,6 +146,15 @@ def moment(at, timezone="UTC"):
 
     return format_at(_aware(at), "d. MMMM y, HH:mm zzz", tzinfo=get_timezone(timezone or "UTC"),
                      locale=_lang())  # fmt: skip
+
+
+def long_date(value):
+    """A day with its month in full: "1 December 2026", "1. Dezember 2026" (an ISO date too)."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = datetime.date.fromisoformat(value)
+    return _value(LongDate(value))
 
 
 def date_time(value):
@@ -247,6 +263,7 @@ def init_app(app):
     app.add_template_filter(date_time, "datetime")
     app.add_template_filter(reason_label, "reason_label")
     app.add_template_filter(moment, "moment")
+    app.add_template_filter(long_date, "long_date")
     app.add_template_filter(translated, "translated")
 
     @app.before_request

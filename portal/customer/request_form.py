@@ -33,6 +33,7 @@ from portal.customer.access import (
     viewer_required,
 )
 from portal.customer.forms import ReturnRequestForm
+from portal.i18n import page_language
 from portal.returns import catalogue, claims, drafts, eligibility, requests, shipping
 from portal.returns.errors import DomainError
 from portal.returns.marks import message_of
@@ -324,6 +325,7 @@ def _confirm(flow, form):
             shipping_method_id=form.shipping_method.data or None,
             kind=flow.kind,
             draft=form.draft.data or None,
+            locale=page_language(),
         )
     except DomainError as exc:  # the photos stay kept with the draft for another try
         errors.add(None, None, message_of(exc))

@@ -392,7 +392,7 @@ def auto_approves(policy, chosen, breakdown):
 
 def request_return(order, requester, email, lines, resolution="refund", shopper_note="",
                    staff_email=None, at=None, staff=None, override_reason="",
-                   kind="return", shipping_method_id=None, draft=None):  # fmt: skip
+                   kind="return", shipping_method_id=None, draft=None, locale=None):  # fmt: skip
     """Create a return for `lines` [(order_line_id, quantity, reason_id, note, photos,
     replacement_id), ...]; `kind` "claim" for a problem on the store's side (claims.py).
 
@@ -412,7 +412,10 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
     shipping fee.
 
     `draft`: the token of the photos kept with the form (drafts.py); the return takes them over
-    in the same transaction."""
+    in the same transaction.
+
+    `locale`: the language the request was made in, kept on the return: the shopper's emails
+    about it are written in it when their address has no account (a guest)."""
     at = at or now()
     selections = [s if isinstance(s, Selection) else Selection(*s) for s in lines]
     if kind not in ("return", claims.KIND):
@@ -456,6 +459,7 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
             created_at=at,
             updated_at=at,
             estimated_refund=breakdown.total,
+            locale=locale,
             **_terms(order, policy, kind, method),
         )
         return_lines = []
