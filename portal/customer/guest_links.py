@@ -10,6 +10,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from peewee import IntegrityError
 
 from portal.db import db
+from portal.i18n import page_language
 from portal.models import Counter, Order
 from portal.outbox.messages import enqueue_email
 from portal.returns.errors import DomainError
@@ -40,10 +41,18 @@ def send_link(secret_key, order, valid_for, link_for, purpose=ORDER):
     WITHDRAW: the link leads to the withdrawal from the order's contract."""
     token, jti = make_token(secret_key, order, purpose)
     with db.atomic():
-        enqueue_email("guest_link", order.email, f"guest-link:{jti}", context={
-            "link": link_for(token), "order_number": order.number, "valid_for": valid_for,
-            "purpose": purpose,
-        })  # fmt: skip
+        enqueue_email(
+            "guest_link",
+            order.email,
+            f"guest-link:{jti}",
+            context={
+                "link": link_for(token),
+                "order_number": order.number,
+                "valid_for": valid_for,
+                "purpose": purpose,
+            },
+            locale=page_language(),
+        )  # fmt: skip  (the guest's page language)
 
 
 def purpose_of(secret_key, token):

@@ -1,5 +1,5 @@
 """A German guest (no account: the browser asks for German) withdraws from a contract through
-the emailed link: the acknowledgment a real Celery worker sends through a real SMTP server
+the emailed link (sent in German too): the acknowledgment a real Celery worker sends through a real SMTP server
 (aiosmtpd) is German (the law's statement, date and time in the store's time zone formatted
 for German); so is the approval a manager (in English) causes later, from the language kept on
 the return (Return.locale, migration 0017). Staff's email stays English (issue 16)."""
@@ -45,6 +45,8 @@ def test_a_german_guest_reads_the_acknowledgment_and_the_approval_in_german(
         (link,) = [m.payload["context"]["link"] for m in OutboxMessage.select()
                    if m.payload.get("template") == "guest_link"]  # fmt: skip
     path = link.split("localhost", 1)[1]
+    (sent,) = mailbox.wait_for_match(lambda m: m["To"] == "pat@example.net")
+    assert sent["Subject"] == "Ihr Link zum Widerruf der Bestellung #G-1"  # the guest's language
     assert client.post(path, headers=GERMAN).status_code == 303
     step_one = client.get("/orders/G-1/withdraw", headers=GERMAN).get_data(as_text=True)
     confirm = client.post("/orders/G-1/withdraw", headers=GERMAN, data=fields(step_one))
