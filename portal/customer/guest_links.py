@@ -14,6 +14,7 @@ from portal.i18n import page_language
 from portal.models import Counter, Order
 from portal.outbox.messages import enqueue_email
 from portal.returns.errors import DomainError
+from portal.returns.marks import N_
 
 SALT = "guest-order-link"
 # What a link opens: the order page, or the withdrawal from its contract (issue 16).
@@ -70,16 +71,16 @@ def read_token(secret_key, token, max_age):
     try:
         payload = _serializer(secret_key).loads(token, max_age=max_age)
     except SignatureExpired:
-        raise GuestLinkError("This link has expired. Ask for a new one below.") from None
+        raise GuestLinkError(N_("This link has expired. Ask for a new one below.")) from None
     except BadSignature:
-        raise GuestLinkError("This link is not valid. Ask for a new one below.") from None
+        raise GuestLinkError(N_("This link is not valid. Ask for a new one below.")) from None
     if not isinstance(payload, dict) or not all(isinstance(payload.get(k), str) for k in "oej"):
-        raise GuestLinkError("This link is not valid. Ask for a new one below.")
+        raise GuestLinkError(N_("This link is not valid. Ask for a new one below."))
     order = Order.get_or_none((Order.number == payload["o"]) & (Order.email == payload["e"]))
     if order is None:
-        raise GuestLinkError("This link is not valid any more. Ask for a new one below.")
+        raise GuestLinkError(N_("This link is not valid any more. Ask for a new one below."))
     if Counter.select().where(Counter.name == _marker(payload["j"])).exists():
-        raise GuestLinkError("This link has already been used. Ask for a new one below.")
+        raise GuestLinkError(N_("This link has already been used. Ask for a new one below."))
     return order, payload["j"]
 
 
@@ -90,5 +91,7 @@ def open_token(secret_key, token, max_age):
         with db.atomic():
             Counter.create(name=_marker(jti), value=1)
     except IntegrityError:
-        raise GuestLinkError("This link has already been used. Ask for a new one below.") from None
+        raise GuestLinkError(
+            N_("This link has already been used. Ask for a new one below.")
+        ) from None
     return order

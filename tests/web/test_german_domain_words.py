@@ -110,3 +110,26 @@ def test_the_forms_refusals_are_german(app, client, make, sam):
     assert "Nur noch 3 von “Classic tee” können zurückgegeben werden (Sie haben 9 angegeben)." in (
         plain.replace("&quot;", '"')
     ), plain
+
+
+def test_a_broken_guest_link_and_a_bad_tracking_number_are_refused_in_german(app, client, sam):
+    response = client.get("/guest/not-a-token", headers=GERMAN)
+    assert response.status_code == 410
+    assert "Dieser Link ist nicht gültig. Fordern Sie unten einen neuen an." in text(
+        response.get_data(as_text=True)
+    )
+    with app.app_context():
+        reasons = factories.reasons()
+        _, order, lines = factories.shop(email="x@example.com")
+        order.customer = sam
+        order.save()
+        rma = request_return(order, sam, sam.email,
+                             [(lines["TEE-M"].id, 1, reasons["fit_small"].id)])  # fmt: skip
+        db.close()
+    login(client, "sam@example.com")
+    response = client.post(f"/returns/{rma.reference}/tracking", headers=GERMAN,
+                           data={"carrier": "DHL", "tracking_number": "12345"})  # fmt: skip
+    assert response.status_code == 422
+    assert "Eine Sendungsnummer kann angegeben werden, sobald die Rücksendung genehmigt ist" in (
+        text(response.get_data(as_text=True))
+    )
