@@ -53,6 +53,8 @@ def test_a_german_guest_reads_the_acknowledgment_and_the_approval_in_german(
     response = client.post("/orders/G-1/withdraw/confirm", headers=GERMAN,
                            data=fields(confirm.get_data(as_text=True)))  # fmt: skip
     assert response.status_code == 303
+    tracking = client.get(response.headers["Location"], headers=GERMAN).get_data(as_text=True)
+    assert "Widerruf eingegangen" in tracking  # the shopper's timeline
     with app.app_context(), db.connection_context():
         rma = Return.get(Return.kind == "withdrawal")
         assert rma.locale == "de" and rma.requested_by is None
