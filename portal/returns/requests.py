@@ -262,7 +262,7 @@ def check_selections(order, selections, policy=None, at=None, lines=None, tree=N
                                        reason=reason.label)))  # fmt: skip
                 line_ok = False
             if kind == claims.KIND and not reason.merchant_fault:
-                problem(LineProblem(line.id, "reason", claims.NOT_A_CLAIM.format(title=title)))
+                problem(LineProblem(line.id, "reason", claims.not_a_claim(title)))
                 line_ok = False
         choice = None
         if sel.replacement_id not in (None, "") and _whole(sel.quantity) and sel.quantity > 0:
