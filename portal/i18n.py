@@ -30,7 +30,7 @@ from portal.models import ReturnPolicy, User
 from portal.outbox import messages
 from portal.returns import shopper_words
 from portal.returns.accounts import LANGUAGES
-from portal.returns.marks import N_
+from portal.returns.marks import N_, LongDate, Lowered, Money, Phrase, message_of
 from portal.returns.money import ZERO_DECIMAL, format_money
 
 CATALOGUES = Path(__file__).parent / "translations"
@@ -104,6 +104,11 @@ def _lang():
     return str(get_locale() or LANGUAGES[0]).split("_")[0]
 
 
+def page_language():
+    """The language of this request's page ("en", "de")."""
+    return _lang()
+
+
 def money(cents, currency="USD"):
     """Cents formatted for the page's language: '$12.34' in English, '12,34 $' in German."""
     lang = _lang()
@@ -132,6 +137,8 @@ def date(value, fmt=None):
 def moment(at, timezone="UTC"):
     """A time in the store's zone with the zone named (portal/returns/shopper_words.moment in
     English; babel's long format in other languages)."""
+    if isinstance(at, str):  # an ISO time kept in an email's context
+        at = datetime.datetime.fromisoformat(at)
     if _lang() == "en" or at is None:
         return shopper_words.moment(at, timezone)
     from babel.dates import format_datetime as format_at
@@ -139,6 +146,15 @@ def moment(at, timezone="UTC"):
 
     return format_at(_aware(at), "d. MMMM y, HH:mm zzz", tzinfo=get_timezone(timezone or "UTC"),
                      locale=_lang())  # fmt: skip
+
+
+def long_date(value):
+    """A day with its month in full: "1 December 2026", "1. Dezember 2026" (an ISO date too)."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = datetime.date.fromisoformat(value)
+    return _value(LongDate(value))
 
 
 def date_time(value):
@@ -180,11 +196,41 @@ def payment_method(method):
     )
 
 
+def _value(value):
+    """A Phrase's value in the page's language."""
+    if isinstance(value, Phrase):
+        return translated(value)
+    if isinstance(value, Lowered):
+        return translated(value.word).lower()
+    if isinstance(value, Money):
+        return money(value.cents, value.currency)
+    if isinstance(value, LongDate):
+        from babel.dates import format_date
+
+        return format_date(value.day, "d. MMMM y" if _lang() == "de" else "d MMMM y",
+                           locale=_lang())  # fmt: skip
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return date(value)
+    return value
+
+
 def translated(text):
-    """A word the domain gave in English (marked N_ there), in the page's language."""
+    """A word or sentence the domain gave in English (marked N_ there), in the page's language:
+    a Phrase with its values put in, formatted for the language."""
     from flask_babel import gettext
 
-    return gettext(str(text)) if text else ""
+    if not text:
+        return ""
+    if isinstance(text, Phrase):
+        if _lang() == "en":
+            return str(text)
+        return gettext(text.text) % {k: _value(v) for k, v in text.values.items()}
+    return gettext(str(text))
+
+
+def error_text(error):
+    """A domain error's message in the page's language."""
+    return translated(message_of(error))
 
 
 def reason_label(reason):
@@ -217,6 +263,7 @@ def init_app(app):
     app.add_template_filter(date_time, "datetime")
     app.add_template_filter(reason_label, "reason_label")
     app.add_template_filter(moment, "moment")
+    app.add_template_filter(long_date, "long_date")
     app.add_template_filter(translated, "translated")
 
     @app.before_request

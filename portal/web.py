@@ -88,6 +88,9 @@ class LineErrors:
         self.general = []
 
     def add(self, line_id, field, message):
+        from portal.i18n import translated  # the domain's sentences in the page's language
+
+        message = translated(message)
         if line_id is None or field is None:
             if message not in self.general:
                 self.general.append(message)
@@ -113,7 +116,9 @@ def run_action(form, call, refused, done):
     try:
         result = call()
     except DomainError as exc:
-        return refused(str(exc), exc)
+        from portal.i18n import error_text
+
+        return refused(error_text(exc), exc)
     return done(result)
 
 

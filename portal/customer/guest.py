@@ -16,6 +16,7 @@ from portal.customer.guest_links import (
     send_link,
 )
 from portal.extensions import limiter
+from portal.i18n import error_text
 from portal.models import Order, User
 from portal.web import EmptyForm
 
@@ -73,7 +74,7 @@ def guest_link(token):
             return redirect(url_for(page, number=order.number), code=303)
         order, _ = read_token(config["SECRET_KEY"], token, config["GUEST_LINK_MAX_AGE"])
     except GuestLinkError as exc:
-        return render_template("customer/guest_link.html", error=str(exc), form=form,
+        return render_template("customer/guest_link.html", error=error_text(exc), form=form,
                                withdrawing=withdrawing), 410  # fmt: skip
     return render_template("customer/guest_link.html", order=order, form=form,
                            withdrawing=withdrawing)  # fmt: skip

@@ -10,9 +10,11 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from peewee import IntegrityError
 
 from portal.db import db
+from portal.i18n import page_language
 from portal.models import Counter, Order
 from portal.outbox.messages import enqueue_email
 from portal.returns.errors import DomainError
+from portal.returns.marks import N_
 
 SALT = "guest-order-link"
 # What a link opens: the order page, or the withdrawal from its contract (issue 16).
@@ -40,10 +42,18 @@ def send_link(secret_key, order, valid_for, link_for, purpose=ORDER):
     WITHDRAW: the link leads to the withdrawal from the order's contract."""
     token, jti = make_token(secret_key, order, purpose)
     with db.atomic():
-        enqueue_email("guest_link", order.email, f"guest-link:{jti}", context={
-            "link": link_for(token), "order_number": order.number, "valid_for": valid_for,
-            "purpose": purpose,
-        })  # fmt: skip
+        enqueue_email(
+            "guest_link",
+            order.email,
+            f"guest-link:{jti}",
+            context={
+                "link": link_for(token),
+                "order_number": order.number,
+                "valid_for": valid_for,
+                "purpose": purpose,
+            },
+            locale=page_language(),
+        )  # fmt: skip  (the guest's page language)
 
 
 def purpose_of(secret_key, token):
@@ -61,16 +71,16 @@ def read_token(secret_key, token, max_age):
     try:
         payload = _serializer(secret_key).loads(token, max_age=max_age)
     except SignatureExpired:
-        raise GuestLinkError("This link has expired. Ask for a new one below.") from None
+        raise GuestLinkError(N_("This link has expired. Ask for a new one below.")) from None
     except BadSignature:
-        raise GuestLinkError("This link is not valid. Ask for a new one below.") from None
+        raise GuestLinkError(N_("This link is not valid. Ask for a new one below.")) from None
     if not isinstance(payload, dict) or not all(isinstance(payload.get(k), str) for k in "oej"):
-        raise GuestLinkError("This link is not valid. Ask for a new one below.")
+        raise GuestLinkError(N_("This link is not valid. Ask for a new one below."))
     order = Order.get_or_none((Order.number == payload["o"]) & (Order.email == payload["e"]))
     if order is None:
-        raise GuestLinkError("This link is not valid any more. Ask for a new one below.")
+        raise GuestLinkError(N_("This link is not valid any more. Ask for a new one below."))
     if Counter.select().where(Counter.name == _marker(payload["j"])).exists():
-        raise GuestLinkError("This link has already been used. Ask for a new one below.")
+        raise GuestLinkError(N_("This link has already been used. Ask for a new one below."))
     return order, payload["j"]
 
 
@@ -81,5 +91,7 @@ def open_token(secret_key, token, max_age):
         with db.atomic():
             Counter.create(name=_marker(jti), value=1)
     except IntegrityError:
-        raise GuestLinkError("This link has already been used. Ask for a new one below.") from None
+        raise GuestLinkError(
+            N_("This link has already been used. Ask for a new one below.")
+        ) from None
     return order

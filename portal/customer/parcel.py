@@ -70,7 +70,7 @@ def add_tracking(reference):
         shipping.set_tracking(rma, requester(), form.carrier.data, form.tracking_number.data)
     except DomainError as exc:
         page = tracking_page(rma)
-        flash(str(exc), "error")
+        flash(i18n.error_text(exc), "error")
         return render_template("customer/return.html", page=page, rma=page.rma, order=page.order,
                                cancel_form=EmptyForm(), tracking_form=form), 422  # fmt: skip
     flash(gettext("Thanks: we'll follow the parcel with that tracking number."), "success")

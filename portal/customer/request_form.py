@@ -33,8 +33,10 @@ from portal.customer.access import (
     viewer_required,
 )
 from portal.customer.forms import ReturnRequestForm
+from portal.i18n import page_language
 from portal.returns import catalogue, claims, drafts, eligibility, requests, shipping
 from portal.returns.errors import DomainError
+from portal.returns.marks import message_of
 from portal.returns.requests import PhotoRef
 from portal.uploads import ALLOWED, InvalidUpload, delete_photos, store_photo
 from portal.web import LineErrors, is_htmx
@@ -136,7 +138,7 @@ class Flow:
         try:
             self.method(form)
         except DomainError as exc:
-            errors.add("shipping", "method", str(exc))
+            errors.add("shipping", "method", message_of(exc))
         for problem in check.problems:
             if problem.order_line_id is None and problem.field is None and errors.by_field:
                 continue  # "choose at least one item" while a quantity can't even be read
@@ -323,9 +325,10 @@ def _confirm(flow, form):
             shipping_method_id=form.shipping_method.data or None,
             kind=flow.kind,
             draft=form.draft.data or None,
+            locale=page_language(),
         )
     except DomainError as exc:  # the photos stay kept with the draft for another try
-        errors.add(None, None, str(exc))
+        errors.add(None, None, message_of(exc))
         draft = form.draft.data
         flow = Flow(flow.order.number, flow.kind)  # quantities may have changed under us
         fresh = flow.form()

@@ -14,6 +14,7 @@ from portal.customer.access import (
     viewer_required,
 )
 from portal.customer.forms import TrackingForm
+from portal.i18n import error_text
 from portal.models import Return, ReturnLine, ReturnPhoto
 from portal.pagination import page_number, paginate
 from portal.returns import requests, shopper_words
@@ -62,7 +63,7 @@ def cancel_return(reference):
     try:
         requests.cancel_return(rma, requester())
     except DomainError as exc:
-        flash(str(exc), "error")
+        flash(error_text(exc), "error")
     else:
         flash(gettext("Return %(ref)s is cancelled. Its items can be returned again while their "
                 "return window is open.", ref=rma.reference), "success")  # fmt: skip

@@ -8,6 +8,7 @@ from flask_babel import gettext
 from portal.customer import bp
 from portal.customer.access import contact_email, order_or_404, requester, viewer_required
 from portal.customer.forms import WithdrawForm
+from portal.i18n import error_text, page_language
 from portal.returns import withdrawal
 from portal.returns.errors import Conflict, DomainError
 
@@ -33,11 +34,11 @@ def withdraw(number):
     if not form.is_submitted():
         return _first_step(order)
     if not form.validate():
-        return _first_step(order, form, "Check the numbers of items below.", 422)
+        return _first_step(order, form, gettext("Check the numbers of items below."), 422)
     try:
         chosen = withdrawal.review(order, form.quantities())
     except DomainError as exc:
-        return _first_step(order, form, str(exc), 422)
+        return _first_step(order, form, error_text(exc), 422)
     return render_template("customer/withdraw_confirm.html", order=order, chosen=chosen,
                            form=form, version=order.version,
                            page=withdrawal.page(order))  # fmt: skip
@@ -50,15 +51,16 @@ def withdraw_confirm(number):
     order = order_or_404(number)
     form = WithdrawForm()
     if not form.validate():
-        return _first_step(order, form, "Check the numbers of items below.", 422)
+        return _first_step(order, form, gettext("Check the numbers of items below."), 422)
     try:
         rma = withdrawal.withdraw(order, requester(), contact_email(order), form.quantities(),
                                   version=form.version.data,
-                                  staff_email=current_app.config["STAFF_EMAIL"])  # fmt: skip
+                                  staff_email=current_app.config["STAFF_EMAIL"],
+                                  locale=page_language())  # fmt: skip
     except Conflict as exc:  # a second click, or another request in between: look again
-        return _first_step(order, None, str(exc), 409)
+        return _first_step(order, None, error_text(exc), 409)
     except DomainError as exc:
-        return _first_step(order, form, str(exc), 422)
+        return _first_step(order, form, error_text(exc), 422)
     flash(gettext("Your withdrawal from order #%(number)s is received (%(ref)s). We have emailed you "
             "an acknowledgment with its date and time.", number=order.number, ref=rma.reference),
           "success")  # fmt: skip

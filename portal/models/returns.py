@@ -152,6 +152,9 @@ class Return(BaseModel):
     policy_exchange_restocking_fee = BooleanField(default=False)
     policy_exchange_return_shipping = BooleanField(default=False)
     ship_early = BooleanField(default=False)
+    # The language the return was asked for in ("en", "de"; None before migration 0017): the
+    # shopper's emails use it when their address has no account (a guest).
+    locale = CharField(null=True)
 
     class Meta:
         # The queue lists one status newest first and counts returns per status; both read

@@ -37,7 +37,15 @@ def send_email(message, config):
             name = f"return-label-{context['rma'].reference}.pdf"
             attachments.append((name, bytes(label.pdf), "application", "pdf"))
     _send(message, payload["to"], payload["template"], context, attachments,
-          payload.get("locale"))  # fmt: skip
+          payload.get("locale") or _return_locale(context.get("rma"), payload["to"]))  # fmt: skip
+
+
+def _return_locale(rma, to):
+    """The language the return was asked for in, for an email to the shopper who asked (their
+    account's language still comes first: portal.i18n.email_locale); staff get none."""
+    if rma is None or not rma.locale or not to:
+        return None
+    return rma.locale if to.strip().lower() == (rma.email or "").strip().lower() else None
 
 
 def _send(message, to, template, context, attachments=(), locale=None):

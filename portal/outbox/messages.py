@@ -40,12 +40,15 @@ def enqueue(kind, payload, dedupe_key, rma=None):
 requester_locale = contextvars.ContextVar("requester_locale", default=None)
 
 
-def enqueue_email(template, to, dedupe_key, rma=None, context=None):
-    """An email rendered from templates/emails/<template>.{txt,html} by the worker."""
+def enqueue_email(template, to, dedupe_key, rma=None, context=None, locale=None):
+    """An email rendered from templates/emails/<template>.{txt,html} by the worker; `locale`:
+    the language the recipient asked in (a guest), when no account says otherwise."""
     payload = {"template": template, "to": to, "context": context or {}}
     requester = requester_locale.get()
     if requester and to and requester[0] == to.strip().lower():
         payload["locale"] = requester[1]
+    elif locale:
+        payload["locale"] = locale
     if rma is not None:
         payload["rma_id"] = rma.id
     return enqueue("email", payload, dedupe_key, rma=rma)

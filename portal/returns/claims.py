@@ -11,13 +11,17 @@ or quarantined) and accepted, and the claim goes straight to its refund or repla
 that must come back use the same receive and inspect steps as a return."""
 
 from portal.models import ReturnLine
+from portal.returns.marks import N_
 from portal.returns.transitions import transition
 
 KIND = "claim"
-NOT_A_CLAIM = (
-    "A claim is for a problem on our side (damaged, defective, wrong or missing): choose one "
-    "of those reasons for {title}, or request a return instead."
-)
+
+
+def not_a_claim(title):
+    """Why a shopper-choice reason is refused on a claim."""
+    return N_("A claim is for a problem on our side (damaged, defective, wrong or missing): "
+              "choose one of those reasons for %(title)s, or request a return instead.",
+              title=title)  # fmt: skip
 
 
 def keeps_item(reason, order_line, policy):

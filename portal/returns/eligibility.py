@@ -12,6 +12,7 @@ from functools import cache
 
 from portal.db import prebuilt_together
 from portal.models import OrderLine, ReturnPolicy, now
+from portal.returns.marks import N_
 from portal.returns.quantities import taken_by_line, taken_query
 
 # Problem codes, stable for code and tests; the messages are for shoppers.
@@ -88,42 +89,45 @@ def last_day(delivered_at, window_days, timezone="UTC"):
     return store_date(delivered_at, timezone) + datetime.timedelta(days=window_days)
 
 
-def _date(day):
-    return f"{day.day} {day:%b %Y}"
-
-
 # --- Validators: (facts, terms, now) -> Problem | None ---------------------------------------
 
 
 def returns_enabled(facts, terms, at):
     if not terms.returns_enabled:
-        return Problem(RETURNS_DISABLED, "Returns are switched off for this shop at the moment.")
+        return Problem(
+            RETURNS_DISABLED, N_("Returns are switched off for this shop at the moment.")
+        )
     return None
 
 
 def not_a_bundle(facts, terms, at):
     if facts.bundle:
-        return Problem(BUNDLE, "A bundle: return the parts you want to send back, listed below.")
+        return Problem(
+            BUNDLE, N_("A bundle: return the parts you want to send back, listed below.")
+        )
     return None
 
 
 def delivered(facts, terms, at):
     if facts.delivered_at is None:
-        return Problem(NOT_DELIVERED, "Not delivered yet: you can return it once it has arrived.")
+        return Problem(
+            NOT_DELIVERED, N_("Not delivered yet: you can return it once it has arrived.")
+        )
     return None
 
 
 def invoiced(facts, terms, at):
     if not facts.invoiced:
         return Problem(
-            NOT_INVOICED, "Not invoiced yet: you can return it once its invoice has been issued."
+            NOT_INVOICED,
+            N_("Not invoiced yet: you can return it once its invoice has been issued."),
         )
     return None
 
 
 def not_final_sale(facts, terms, at):
     if facts.final_sale:
-        return Problem(FINAL_SALE, "Final sale: this item can't be returned.")
+        return Problem(FINAL_SALE, N_("Final sale: this item can't be returned."))
     return None
 
 
@@ -132,15 +136,21 @@ def within_window(facts, terms, at):
     if day is not None and store_date(at, terms.timezone) > day:
         return Problem(
             WINDOW_PASSED,
-            f"The return window closed on {_date(day)} ({terms.window_days} days from delivery).",
+            N_(
+                "The return window closed on %(day)s (%(days)s days from delivery).",
+                day=day,
+                days=terms.window_days,
+            ),  # fmt: skip
         )
     return None
 
 
 def units_left(facts, terms, at):
     if facts.taken >= facts.ordered:
-        unit = "It is" if facts.ordered == 1 else f"All {facts.ordered} are"
-        return Problem(ALREADY_TAKEN, f"{unit} already returned or in a return request.")
+        if facts.ordered == 1:
+            return Problem(ALREADY_TAKEN, N_("It is already returned or in a return request."))
+        return Problem(ALREADY_TAKEN, N_("All %(count)s are already returned or in a return "
+                                         "request.", count=facts.ordered))  # fmt: skip
     return None
 
 

@@ -42,6 +42,7 @@ from portal.outbox.messages import enqueue_email
 from portal.returns import catalogue, exchange_states, timeline
 from portal.returns.errors import Conflict, DomainError, InvalidTransition, NotFound
 from portal.returns.exchange_money import ExchangeLine, Price, replacement_price, split_exchange
+from portal.returns.marks import N_
 from portal.returns.money import format_money
 from portal.returns.transitions import check_version, load, require_staff, touch
 
@@ -96,17 +97,21 @@ def check_choice(known, line, quantity, variant_id, kind=EXCHANGE):  # noqa: C90
     kind = CLAIM if kind == CLAIM else EXCHANGE
     policy, title = known.policy, f"“{line.title}”"
     if kind == EXCHANGE and not policy.exchanges_enabled:
-        return None, f"Exchanges are switched off at the moment: choose a refund for {title}."
+        return None, N_("Exchanges are switched off at the moment: choose a refund for %(title)s.",
+                        title=title)  # fmt: skip
     if not policy.inventory_tracking:
-        return None, (f"We can't offer replacements at the moment (this shop keeps no stock "
-                      f"here): choose a refund for {title}.")  # fmt: skip
+        return None, N_("We can't offer replacements at the moment (this shop keeps no stock "
+                        "here): choose a refund for %(title)s.", title=title)  # fmt: skip
     if isinstance(variant_id, bool) or not isinstance(variant_id, int):
-        return None, f"Choose what you'd like instead of {title} from the list."
+        return None, N_("Choose what you'd like instead of %(title)s from the list.", title=title)
     variant = known.variants.get(variant_id)
     if variant is None:
         return (
             None,
-            f"That replacement for {title} isn't in our catalogue: choose one from the list.",
+            N_(
+                "That replacement for %(title)s isn't in our catalogue: choose one from the list.",
+                title=title,
+            ),  # fmt: skip
         )
     mine = known.variants.get(line.product_variant_id) if line.product_variant_id else None
     same = mine is not None and variant.product_id == mine.product_id
@@ -114,28 +119,33 @@ def check_choice(known, line, quantity, variant_id, kind=EXCHANGE):  # noqa: C90
     paid = catalogue.paid_price(line)
     if kind == CLAIM:
         if mine is None:
-            return None, (f"We can't send a replacement of {title} (it isn't in our "
-                          f"catalogue): choose a refund.")  # fmt: skip
+            return None, N_("We can't send a replacement of %(title)s (it isn't in our "
+                            "catalogue): choose a refund.", title=title)  # fmt: skip
         if variant.id != mine.id:
-            return None, f"A claim's replacement is the same item as {title}, or a refund."
+            return None, N_("A claim's replacement is the same item as %(title)s, or a refund.",
+                            title=title)  # fmt: skip
         price = paid
     else:
         if mine is not None and variant.id == mine.id:
-            return None, f"Choose a different size or colour of {title}, or a refund."
+            return None, N_("Choose a different size or colour of %(title)s, or a refund.",
+                            title=title)  # fmt: skip
         if not same and not policy.exchange_any_product:
             if mine is None:
-                return None, f"{title} can't be exchanged: choose a refund."
-            return None, f"{title} can only be exchanged for another size or colour of it."
+                return None, N_("%(title)s can't be exchanged: choose a refund.", title=title)
+            return None, N_("%(title)s can only be exchanged for another size or colour of it.",
+                            title=title)  # fmt: skip
         price = replacement_price(paid, catalogue.catalogue_price(mine),
                                   catalogue.catalogue_price(variant), same)  # fmt: skip
     if not (variant.active and variant.product.active):
-        return None, f"{name} is no longer sold: choose another option for {title}."
+        return None, N_("%(name)s is no longer sold: choose another option for %(title)s.",
+                        name=name, title=title)  # fmt: skip
     free = _free(known, variant.id, kind)
     if free < quantity:
         if free == 0:
-            return None, f"{name} is out of stock: choose another option for {title}, or a refund."
-        return None, (f"Only {free} of {name} can be sent now: choose fewer of {title}, or "
-                      f"another option.")  # fmt: skip
+            return None, N_("%(name)s is out of stock: choose another option for %(title)s, or "
+                            "a refund.", name=name, title=title)  # fmt: skip
+        return None, N_("Only %(free)s of %(name)s can be sent now: choose fewer of %(title)s, or "
+                        "another option.", free=free, name=name, title=title)  # fmt: skip
     return Choice(variant, price, kind), None
 
 

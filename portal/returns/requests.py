@@ -44,7 +44,7 @@ from portal.returns.errors import (
     NotFound,
     QuantityExceeded,
 )
-from portal.returns.marks import N_
+from portal.returns.marks import N_, Lowered
 from portal.returns.review import approval_changes, notify_approved
 from portal.returns.transitions import load, require_staff, transition
 
@@ -186,8 +186,11 @@ def check_selections(order, selections, policy=None, at=None, lines=None, tree=N
     seen = set()
     selections = [s for s in selections if not (_whole(s.quantity) and s.quantity == 0)]
     if not selections:
-        what = "claim for" if kind == claims.KIND else "return"
-        problem(LineProblem(None, None, f"Choose at least one item and how many to {what}."))
+        if kind == claims.KIND:
+            message = N_("Choose at least one item and how many to claim for.")
+        else:
+            message = N_("Choose at least one item and how many to return.")
+        problem(LineProblem(None, None, message))
         return result
     swaps = [s.replacement_id for s in selections if s.replacement_id not in (None, "")]
     known = exchanges.known_for(lines, swaps, policy) if swaps else None
@@ -195,30 +198,37 @@ def check_selections(order, selections, policy=None, at=None, lines=None, tree=N
         line = by_id.get(sel.order_line_id)
         if line is None:
             problem(LineProblem(sel.order_line_id, None,
-                                f"That item is not part of order #{order.number}.", NotFound))  # fmt: skip
+                                N_("That item is not part of order #%(number)s.",
+                                   number=order.number), NotFound))  # fmt: skip
             continue
         title = f"“{line.title}”"
         if line.id in seen:
             problem(LineProblem(line.id, "quantity",
-                                f"{title} is listed twice; choose its quantity once."))  # fmt: skip
+                                N_("%(title)s is listed twice; choose its quantity once.",
+                                   title=title)))  # fmt: skip
             continue
         seen.add(line.id)
         verdict = verdicts[line.id].verdict
         line_ok = True
         if not _whole(sel.quantity) or sel.quantity < 1:
             problem(LineProblem(line.id, "quantity",
-                                f"Enter how many of {title} to return as a whole number "
-                                f"from 1 to {max(verdict.returnable, 1)}."))  # fmt: skip
+                                N_("Enter how many of %(title)s to return as a whole number "
+                                   "from 1 to %(most)s.", title=title,
+                                   most=max(verdict.returnable, 1))))  # fmt: skip
             line_ok = False
         elif verdict.problem and verdict.code != eligibility.ALREADY_TAKEN:
-            problem(LineProblem(line.id, "quantity", f"{title}: {verdict.reason}", Ineligible))
+            problem(LineProblem(line.id, "quantity",
+                                N_("%(title)s: %(why)s", title=title, why=verdict.reason),
+                                Ineligible))  # fmt: skip
             line_ok = False
         elif sel.quantity > verdict.returnable:
             if verdict.returnable == 0:
-                message = f"{title} is already returned or in a return request; none are left."
+                message = N_("%(title)s is already returned or in a return request; none are "
+                             "left.", title=title)  # fmt: skip
             else:
-                message = (f"Only {verdict.returnable} of {title} can still be returned "
-                           f"(you asked for {sel.quantity}).")  # fmt: skip
+                message = N_("Only %(left)s of %(title)s can still be returned (you asked for "
+                             "%(asked)s).", left=verdict.returnable, title=title,
+                             asked=sel.quantity)  # fmt: skip
             problem(LineProblem(line.id, "quantity", message, QuantityExceeded))
             line_ok = False
 
@@ -226,29 +236,33 @@ def check_selections(order, selections, policy=None, at=None, lines=None, tree=N
         note = (sel.note or "").strip()
         photos = tuple(sel.photos or ())
         if sel.reason_id in (None, ""):
-            problem(LineProblem(line.id, "reason", f"Choose why you are returning {title}."))
+            problem(LineProblem(line.id, "reason", N_("Choose why you are returning %(title)s.",
+                                                            title=title)))  # fmt: skip
             line_ok = False
         elif reason is None:
             problem(LineProblem(line.id, "reason",
-                                f"Choose a reason for {title} from the list.", NotFound))  # fmt: skip
+                                N_("Choose a reason for %(title)s from the list.",
+                                   title=title), NotFound))  # fmt: skip
             line_ok = False
         elif not tree.is_choosable(reason):
             problem(LineProblem(line.id, "reason",
-                                f"Choose a more specific reason for {title}."))  # fmt: skip
+                                N_("Choose a more specific reason for %(title)s.", title=title)))  # fmt: skip
             line_ok = False
         else:
             if reason.requires_note and not note:
                 problem(LineProblem(line.id, "note",
-                                    f"Tell us more about {title}: a note is needed when the "
-                                    f"reason is “{reason.label}”."))  # fmt: skip
+                                    N_("Tell us more about %(title)s: a note is needed when "
+                                       "the reason is “%(reason)s”.", title=title,
+                                       reason=reason.label)))  # fmt: skip
                 line_ok = False
             if check_photos and reason.requires_photo and not photos:
                 problem(LineProblem(line.id, "photos",
-                                    f"Add at least one photo of {title}: a photo is needed when "
-                                    f"the reason is “{reason.label}”."))  # fmt: skip
+                                    N_("Add at least one photo of %(title)s: a photo is needed "
+                                       "when the reason is “%(reason)s”.", title=title,
+                                       reason=reason.label)))  # fmt: skip
                 line_ok = False
             if kind == claims.KIND and not reason.merchant_fault:
-                problem(LineProblem(line.id, "reason", claims.NOT_A_CLAIM.format(title=title)))
+                problem(LineProblem(line.id, "reason", claims.not_a_claim(title)))
                 line_ok = False
         choice = None
         if sel.replacement_id not in (None, "") and _whole(sel.quantity) and sel.quantity > 0:
@@ -259,11 +273,13 @@ def check_selections(order, selections, policy=None, at=None, lines=None, tree=N
                 line_ok = False
         if len(note) > NOTE_MAX:
             problem(LineProblem(line.id, "note",
-                                f"Keep the note for {title} under {NOTE_MAX} characters."))  # fmt: skip
+                                N_("Keep the note for %(title)s under %(most)s characters.",
+                                   title=title, most=NOTE_MAX)))  # fmt: skip
             line_ok = False
         if len(photos) > MAX_PHOTOS_PER_LINE:
             problem(LineProblem(line.id, "photos",
-                                f"Add at most {MAX_PHOTOS_PER_LINE} photos of {title}."))  # fmt: skip
+                                N_("Add at most %(most)s photos of %(title)s.",
+                                   most=MAX_PHOTOS_PER_LINE, title=title)))  # fmt: skip
             line_ok = False
         if line_ok:
             kept = kind == claims.KIND and claims.keeps_item(reason, line, policy)
@@ -273,9 +289,9 @@ def check_selections(order, selections, policy=None, at=None, lines=None, tree=N
 
 def _check_request_fields(resolution, shopper_note):
     if resolution not in SHOPPER_RESOLUTIONS:
-        raise DomainError("Choose a refund to your original payment or store credit.")
+        raise DomainError(N_("Choose a refund to your original payment or store credit."))
     if len(shopper_note or "") > 2 * NOTE_MAX:
-        raise DomainError(f"Keep your note under {2 * NOTE_MAX} characters.")
+        raise DomainError(N_("Keep your note under %(most)s characters.", most=2 * NOTE_MAX))
 
 
 # --- Estimate -------------------------------------------------------------------------------
@@ -376,7 +392,7 @@ def auto_approves(policy, chosen, breakdown):
 
 def request_return(order, requester, email, lines, resolution="refund", shopper_note="",
                    staff_email=None, at=None, staff=None, override_reason="",
-                   kind="return", shipping_method_id=None, draft=None):  # fmt: skip
+                   kind="return", shipping_method_id=None, draft=None, locale=None):  # fmt: skip
     """Create a return for `lines` [(order_line_id, quantity, reason_id, note, photos,
     replacement_id), ...]; `kind` "claim" for a problem on the store's side (claims.py).
 
@@ -396,7 +412,10 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
     shipping fee.
 
     `draft`: the token of the photos kept with the form (drafts.py); the return takes them over
-    in the same transaction."""
+    in the same transaction.
+
+    `locale`: the language the request was made in, kept on the return: the shopper's emails
+    about it are written in it when their address has no account (a guest)."""
     at = at or now()
     selections = [s if isinstance(s, Selection) else Selection(*s) for s in lines]
     if kind not in ("return", claims.KIND):
@@ -440,6 +459,7 @@ def request_return(order, requester, email, lines, resolution="refund", shopper_
             created_at=at,
             updated_at=at,
             estimated_refund=breakdown.total,
+            locale=locale,
             **_terms(order, policy, kind, method),
         )
         return_lines = []
@@ -561,10 +581,13 @@ def cancel_return(rma, actor, at=None):
         if not states.shopper_can_cancel(current.status, received):
             if received:
                 raise InvalidTransition(
-                    "This return can't be cancelled any more: we have already received items."
+                    N_("This return can't be cancelled any more: we have already received items.")
                 )
             raise InvalidTransition(
-                f"A return that is {states.LABELS[current.status].lower()} can't be cancelled."
+                N_(
+                    "A return that is %(status)s can't be cancelled.",
+                    status=Lowered(states.LABELS[current.status]),
+                )
             )
         transition(current, "cancel", actor, at=at, by="shopper", from_status=current.status)
         exchanges.release(current, actor, "cancelled by the shopper")

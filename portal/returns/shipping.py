@@ -25,6 +25,7 @@ from portal.outbox.messages import enqueue, enqueue_email
 from portal.returns import audit, states, timeline
 from portal.returns.errors import Conflict, DomainError, InvalidTransition, NotAllowed, NotFound
 from portal.returns.facts import lines_of
+from portal.returns.marks import N_
 from portal.returns.transitions import change, load, require_staff
 
 KINDS = {
@@ -284,16 +285,18 @@ def set_tracking(rma, actor, carrier, tracking_number):
     carrier = " ".join((carrier or "").split())[:60]
     number = " ".join((tracking_number or "").split())
     if not carrier:
-        raise DomainError("Enter the carrier you sent the parcel with, like UPS or La Poste.")
+        raise DomainError(N_("Enter the carrier you sent the parcel with, like UPS or La Poste."))
     if not TRACKING.fullmatch(number):
-        raise DomainError("Enter the tracking number: 4 to 40 letters, digits, spaces or dashes.")
+        raise DomainError(
+            N_("Enter the tracking number: 4 to 40 letters, digits, spaces or dashes.")
+        )
     with db.atomic():
         current = load(rma)
         if current.status not in states.RECEIVING:
-            raise InvalidTransition("Tracking can be added once the return is approved, until "
-                                    "everything arrived.")  # fmt: skip
+            raise InvalidTransition(N_("Tracking can be added once the return is approved, "
+                                       "until everything arrived."))  # fmt: skip
         if needs_label(current):
-            raise NotAllowed("This return has our prepaid label: its tracking number is on it.")
+            raise NotAllowed(N_("This return has our prepaid label: its tracking number is on it."))
         change(current, "tracking_added", actor if getattr(actor, "id", None) else None,
                changes={"carrier": carrier, "tracking_number": number},
                carrier=carrier, tracking_number=number)  # fmt: skip

@@ -1,7 +1,7 @@
 """Timeline events: every state change writes one, in the same transaction as the change."""
 
 from portal.models import ReturnEvent
-from portal.returns.marks import N_
+from portal.returns.marks import N_, Phrase
 
 # What a shopper reads on the tracking page, per event kind. Internal events are never shown.
 SHOPPER_TEXT = {
@@ -40,20 +40,30 @@ def record(rma, kind, actor=None, internal=False, **payload):
     return ReturnEvent.create(rma=rma, kind=kind, actor=actor, internal=internal, payload=payload)
 
 
+REPLACEMENT_TEXT = {
+    "exchange_created": N_("Replacement being prepared"),
+    "exchange_shipped": N_("Replacement shipped"),
+    "exchange_delivered": N_("Replacement delivered"),
+}
+
+
 def shopper_text(event):
+    """The event in the shopper's words (N_ marked: the page translates it)."""
     payload = event.payload or {}
     if event.kind == "received" and payload.get("kept"):
-        return "Claim accepted: no need to send the item back"
+        return N_("Claim accepted: no need to send the item back")
     if event.kind == "requested" and payload.get("claim"):
-        return "Claim opened"
+        return N_("Claim opened")
     if event.kind == "requested" and payload.get("withdrawal"):
-        return "Withdrawal received"
+        return N_("Withdrawal received")
     text = SHOPPER_TEXT.get(event.kind, event.kind.replace("_", " ").capitalize())
     if event.kind.startswith("exchange_"):
         if payload.get("what") == "replacement":
-            text = text.replace("Exchange", "Replacement")
+            text = REPLACEMENT_TEXT.get(event.kind, text)
         if payload.get("early") and event.kind == "exchange_created":
-            text += ": it ships before your item is back"
+            return N_("%(what)s: it ships before your item is back", what=Phrase(text, {}))
         if event.kind == "exchange_shipped" and payload.get("tracking_number"):
-            text += f" with {payload.get('carrier')}, tracking number {payload['tracking_number']}"
+            return N_("%(what)s with %(carrier)s, tracking number %(number)s",
+                      what=Phrase(text, {}), carrier=payload.get("carrier"),
+                      number=payload["tracking_number"])  # fmt: skip
     return text

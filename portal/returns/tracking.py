@@ -29,8 +29,7 @@ from portal.returns import (
 )
 from portal.returns.amounts import known_from, known_queries, refund_for_return
 from portal.returns.facts import lines_of, refund_batches, refund_summary, refunded_units
-from portal.returns.marks import N_
-from portal.returns.money import format_money
+from portal.returns.marks import N_, Money, Phrase
 
 REFUND_WORDS = {
     refund_states.AWAITING_APPROVAL: N_("being prepared"),
@@ -113,13 +112,16 @@ def _how_to_send(rma, address, label):
     """The sentence that says how the parcel comes back, by the return's shipping method."""
     kind = rma.shipping_method_kind
     if kind == "prepaid_label" and label is not None:
-        return (f"Print your return label (below), stick it on the parcel and drop it off with "
-                f"{label.carrier}. It goes to {address}.")  # fmt: skip
+        return N_("Print your return label (below), stick it on the parcel and drop it off with "
+                  "%(carrier)s. It goes to %(address)s.", carrier=label.carrier,
+                  address=address)  # fmt: skip
     if kind == "qr_dropoff" and label is not None:
-        return f"Show the QR code below at a drop-off point. The parcel goes to {address}."
+        return N_("Show the QR code below at a drop-off point. The parcel goes to %(address)s.",
+                  address=address)  # fmt: skip
     if kind in shipping.LABEL_KINDS:
-        return "Your return label is being prepared: it appears on this page in a moment."
-    return f"Send the parcel to {address} and write {rma.reference} on it."
+        return N_("Your return label is being prepared: it appears on this page in a moment.")
+    return N_("Send the parcel to %(address)s and write %(reference)s on it.", address=address,
+              reference=rma.reference)  # fmt: skip
 
 
 def _exchange_steps(rma, lines, shipments):
@@ -127,29 +129,41 @@ def _exchange_steps(rma, lines, shipments):
     swaps = [ln for ln in lines if getattr(ln, "swap", None) is not None]
     if not swaps or rma.status in (states.REJECTED, states.CANCELLED):
         return []
-    what = "replacement" if rma.kind == "claim" else "exchange"
+    claim = rma.kind == "claim"
     waiting = [s for s in shipments if s.status == exchange_states.AWAITING_PAYMENT]
     sent = [s for s in shipments if s.status in exchange_states.SENT]
     if waiting:
-        due = format_money(sum(s.amount_due for s in waiting), rma.currency)
-        return [f"Your {what} costs {due} more than you paid: we'll contact you to pay it, and "
-                f"it ships once it is paid."]  # fmt: skip
+        due = Money(sum(s.amount_due for s in waiting), rma.currency)
+        if claim:
+            return [N_("Your replacement costs %(due)s more than you paid: we'll contact you to "
+                       "pay it, and it ships once it is paid.", due=due)]  # fmt: skip
+        return [N_("Your exchange costs %(due)s more than you paid: we'll contact you to pay it, "
+                   "and it ships once it is paid.", due=due)]  # fmt: skip
     if sent:
         last = sent[-1]
-        return [f"Your {what} is on its way with {last.carrier}, tracking number "
-                f"{last.tracking_number}."]  # fmt: skip
+        if claim:
+            return [N_("Your replacement is on its way with %(carrier)s, tracking number "
+                       "%(number)s.", carrier=last.carrier, number=last.tracking_number)]  # fmt: skip
+        return [N_("Your exchange is on its way with %(carrier)s, tracking number %(number)s.",
+                   carrier=last.carrier, number=last.tracking_number)]  # fmt: skip
     if shipments:
-        return [f"Your {what} is being packed and ships soon."]
+        if claim:
+            return [N_("Your replacement is being packed and ships soon.")]
+        return [N_("Your exchange is being packed and ships soon.")]
     due = sum(ln.swap.due for ln in swaps)
-    steps = [f"Your {what} ships once we've received and checked your item."]
+    if claim:
+        steps = [N_("Your replacement ships once we've received and checked your item.")]
+    else:
+        steps = [N_("Your exchange ships once we've received and checked your item.")]
     if due:
-        steps.append(f"It costs {format_money(due, rma.currency)} more than you paid; we'll "
-                     "contact you to pay it.")  # fmt: skip
+        steps.append(N_("It costs %(due)s more than you paid; we'll contact you to pay it.",
+                        due=Money(due, rma.currency)))  # fmt: skip
     return steps
 
 
 def what_next(rma, lines, refunds, policy, events=(), label=None, shipments=()):
-    """What the shopper should expect or do now, in a few plain sentences."""
+    """What the shopper should expect or do now, in a few plain sentences (N_ phrases: the
+    page says them in the shopper's language)."""
     steps = _what_next(rma, lines, refunds, policy, events, label)
     return steps + _exchange_steps(rma, lines, shipments)
 
@@ -160,64 +174,70 @@ def _what_next(rma, lines, refunds, policy, events=(), label=None):
     kept = [ln for ln in lines if ln.kept]
     address = policy.return_address.replace(chr(10), ", ")
     send = _how_to_send(rma, address, label)
-    money = format_money(sum(r.amount for r in refunds), rma.currency)
+    money = Money(sum(r.amount for r in refunds), rma.currency)
     status = rma.status
     if status == states.REQUESTED:
         if kept and not requested:
-            return ["We're reviewing your claim and will email you once it's approved. There "
-                    "is nothing to send back."]  # fmt: skip
-        return ["We're reviewing your request and will email you once it's approved. "
-                "Please don't send anything yet."]  # fmt: skip
+            return [N_("We're reviewing your claim and will email you once it's approved. There "
+                       "is nothing to send back.")]  # fmt: skip
+        return [N_("We're reviewing your request and will email you once it's approved. "
+                   "Please don't send anything yet.")]  # fmt: skip
     if status == states.APPROVED:
         steps = [send]
         if rma.target_date:
-            steps.append(f"Please send it so that it reaches us by {rma.target_date:%d %b %Y}.")
+            steps.append(N_("Please send it so that it reaches us by %(day)s.",
+                            day=rma.target_date))  # fmt: skip
         return steps
     if status == states.PARTIALLY_RECEIVED:
-        rest = (
-            f"Send the rest to {address} and write {rma.reference} on it."
-            if send.startswith("Send the parcel")
-            else "Send the rest the same way: " + send
-        )
-        return [f"We received {received} of {requested} items.", rest]  # fmt: skip
+        if send.startswith("Send the parcel"):
+            rest = N_("Send the rest to %(address)s and write %(reference)s on it.",
+                      address=address, reference=rma.reference)  # fmt: skip
+        else:
+            rest = N_("Send the rest the same way: %(how)s", how=send)
+        return [N_("We received %(received)s of %(requested)s items.", received=received,
+                   requested=requested), rest]  # fmt: skip
     if status == states.ON_HOLD:
-        return ["Your return is on hold while we look into it. We'll email you when it moves on."]
+        return [N_("Your return is on hold while we look into it. We'll email you when it "
+                   "moves on.")]  # fmt: skip
     if status == states.REJECTED:
-        reason = rma.rejection_reason or "no reason was given"
-        return [f"We couldn't accept this return: {reason}"]
+        if rma.rejection_reason:
+            return [N_("We couldn't accept this return: %(reason)s", reason=rma.rejection_reason)]
+        return [N_("We couldn't accept this return: %(reason)s",
+                   reason=Phrase(N_("no reason was given"), {}))]  # fmt: skip
     if status == states.CANCELLED:
         return _cancelled(events)
     steps = []
     if status == states.RECEIVED:
         if requested:
-            steps.append(f"We received all {received} items.")
+            steps.append(N_("We received all %(count)s items.", count=received))
         else:
-            steps.append("No need to send anything back: your claim is accepted.")
+            steps.append(N_("No need to send anything back: your claim is accepted."))
     if status == states.COMPLETED:
-        steps.append("This return is complete.")
+        steps.append(N_("This return is complete."))
     statuses = {r.status for r in refunds}
     swaps_only = all(getattr(ln, "swap", None) is not None for ln in lines)
     if not refunds:
         if status == states.RECEIVED and not swaps_only:
-            steps.append("We're checking them and will refund you soon.")
+            steps.append(N_("We're checking them and will refund you soon."))
     elif refund_states.FAILED in statuses:
-        steps.append(f"Your refund of {money} is delayed; we are on it.")
+        steps.append(N_("Your refund of %(amount)s is delayed; we are on it.", amount=money))
     elif statuses == {refund_states.SUCCEEDED}:
-        steps.append(f"We refunded {money}.")
+        steps.append(N_("We refunded %(amount)s.", amount=money))
     else:
-        steps.append(f"Your refund of {money} is on its way.")
+        steps.append(N_("Your refund of %(amount)s is on its way.", amount=money))
     return steps
 
 
 def _cancelled(events):
-    again = "Its items can be returned again while their return window is open."
+    again = N_("Its items can be returned again while their return window is open.")
     last = next((e for e in reversed(events) if e.kind in ("cancelled", "expired")), None)
     payload = (last.payload or {}) if last else {}
     if last is not None and last.kind == "expired":
-        return ["This return was cancelled because the parcel did not reach us in time.", again]
+        return [N_("This return was cancelled because the parcel did not reach us in time."),
+                again]  # fmt: skip
     if payload.get("by") == "staff" and payload.get("reason"):
-        return [f"We cancelled this return: {payload['reason']}", again]
-    return ["This return was cancelled.", again]
+        return [N_("We cancelled this return: %(reason)s", reason=payload["reason"]), again]
+    return [N_("This return was cancelled."), again]
 
 
 BATCH_KINDS = ("refund_created", "refund_declined")

@@ -26,6 +26,7 @@ from portal.outbox.messages import enqueue_email
 from portal.returns import eligibility, refund_calc, states, timeline
 from portal.returns.amounts import refund_for_return
 from portal.returns.errors import Conflict, DomainError, Ineligible, NotFound, QuantityExceeded
+from portal.returns.marks import N_, LongDate
 from portal.returns.quantities import taken_by_line
 from portal.returns.requests import next_reference
 from portal.returns.shopper_words import moment
@@ -34,7 +35,9 @@ KIND = "withdrawal"
 REASON_CODE = "withdrawal"
 REASON_LABEL = "Withdrawal from the contract (no reason needed)"
 # The model withdrawal form's words (Directive 2011/83/EU, Annex I(B)).
-STATEMENT = "I hereby give notice that I withdraw from my contract of sale of the following goods:"
+STATEMENT = N_(
+    "I hereby give notice that I withdraw from my contract of sale of the following goods:"
+)
 
 
 def excluded_values(text):
@@ -62,27 +65,30 @@ def period(order, policy, at=None):
     days = policy.withdrawal_days
     if order.status == "cancelled":
         return Period(False, False, days, None,
-                      f"Order #{order.number} was cancelled: there is no contract left to "
-                      "withdraw from.")  # fmt: skip
+                      N_("Order #%(number)s was cancelled: there is no contract left to "
+                         "withdraw from.", number=order.number))  # fmt: skip
     if order.delivered_at is None:
         return Period(True, False, days, None,
-                      f"Order #{order.number} has not been delivered yet. You can withdraw "
-                      f"now: the {days}-day withdrawal period has not started (it starts on "
-                      "delivery). Your withdrawal is recorded as a return at once; we process "
-                      "it, and refund you, once the goods have been delivered and have come "
-                      "back to us (or if they never reach you).")  # fmt: skip
+                      N_("Order #%(number)s has not been delivered yet. You can withdraw "
+                         "now: the %(days)s-day withdrawal period has not started (it starts on "
+                         "delivery). Your withdrawal is recorded as a return at once; we "
+                         "process it, and refund you, once the goods have been delivered and "
+                         "have come back to us (or if they never reach you).",
+                         number=order.number, days=days))  # fmt: skip
     tz = policy.timezone or "UTC"
     last = eligibility.last_day(order.delivered_at, days, tz)
-    delivered_on = _day(eligibility.store_date(order.delivered_at, tz))
+    delivered_on = LongDate(eligibility.store_date(order.delivered_at, tz))
     if eligibility.store_date(at, tz) > last:
         return Period(False, True, days, last,
-                      f"The withdrawal period for order #{order.number} ended on {_day(last)} "
-                      f"({days} days from delivery on {delivered_on}), so you can no longer "
-                      "withdraw from this contract. The store's own returns may still be "
-                      "open: see the order page.")  # fmt: skip
+                      N_("The withdrawal period for order #%(number)s ended on %(last)s "
+                         "(%(days)s days from delivery on %(delivered)s), so you can no longer "
+                         "withdraw from this contract. The store's own returns may still be "
+                         "open: see the order page.", number=order.number, last=LongDate(last),
+                         days=days, delivered=delivered_on))  # fmt: skip
     return Period(True, True, days, last,
-                  f"You can withdraw until {_day(last)} ({days} days from delivery on "
-                  f"{delivered_on}; {tz} time).")  # fmt: skip
+                  N_("You can withdraw until %(last)s (%(days)s days from delivery on "
+                     "%(delivered)s; %(zone)s time).", last=LongDate(last), days=days,
+                     delivered=delivered_on, zone=tz))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -99,10 +105,10 @@ class Line:
 
 def _why_not(line, bundles, skus, categories):
     if line.id in bundles:
-        return "A bundle: its parts are listed below."
+        return N_("A bundle: its parts are listed below.")
     if line.sku.lower() in skus or (line.category and line.category.lower() in categories):
-        return ("Excluded from withdrawal by law (for example sealed goods once unsealed, or "
-                "goods made to your specification): the store's terms list these.")  # fmt: skip
+        return N_("Excluded from withdrawal by law (for example sealed goods once unsealed, or "
+                  "goods made to your specification): the store's terms list these.")  # fmt: skip
     return ""
 
 
@@ -120,7 +126,7 @@ def lines_for(order, policy, lines=None):
         used = taken.get(line.id, 0)
         left = 0 if why else max(line.quantity - used, 0)
         if not why and left == 0:
-            why = "Already returned, withdrawn or in a return request."
+            why = N_("Already returned, withdrawn or in a return request.")
         result.append(Line(line, line.quantity, used, left, why))
     return result
 
@@ -137,22 +143,24 @@ def check_quantities(order, rows, quantities):
     for line_id, quantity in quantities.items():
         row = by_id.get(line_id)
         if row is None:
-            raise NotFound(f"That item is not part of order #{order.number}.")
+            raise NotFound(N_("That item is not part of order #%(number)s.", number=order.number))
         title = f"“{row.line.title}”"
         if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
-            raise DomainError(f"Enter how many of {title} to withdraw as a whole number.")
+            raise DomainError(
+                N_("Enter how many of %(title)s to withdraw as a whole number.", title=title)
+            )
         if quantity == 0:
             continue
         if row.why_not:
-            raise Ineligible(f"{title}: {row.why_not}")
+            raise Ineligible(N_("%(title)s: %(why)s", title=title, why=row.why_not))
         if quantity > row.withdrawable:
             raise QuantityExceeded(
-                f"Only {row.withdrawable} of {title} can still be withdrawn "
-                f"(you asked for {quantity})."
-            )
+                N_("Only %(left)s of %(title)s can still be withdrawn (you asked for %(asked)s).",
+                   left=row.withdrawable, title=title, asked=quantity)
+            )  # fmt: skip
         chosen.append((row, quantity))
     if not chosen:
-        raise DomainError("Choose at least one item to withdraw from.")
+        raise DomainError(N_("Choose at least one item to withdraw from."))
     return chosen
 
 
@@ -167,12 +175,14 @@ def withdrawal_reason():
     return reason
 
 
-def withdraw(order, requester, email, quantities, version=None, at=None, staff_email=None):
+def withdraw(order, requester, email, quantities, version=None, at=None, staff_email=None,
+             locale=None):  # fmt: skip
     """Record the shopper's withdrawal from `order` for {order_line_id: units}: one return of
     kind "withdrawal" with its lines, the "requested" event, the order's version bumped, the
     acknowledgment email (and the staff's) in the outbox. `version`: the order's version the
     confirmation page showed; if it changed (a second click, another request in between),
-    nothing is written and the shopper is asked to look again. Raises a DomainError (nothing
+    nothing is written and the shopper is asked to look again. `locale`: the language of the
+    request, kept on the return for the shopper's emails (a guest has no account). Raises a DomainError (nothing
     written) when a rule says no."""
     at = at or now()
     with db.atomic():
@@ -181,9 +191,9 @@ def withdraw(order, requester, email, quantities, version=None, at=None, staff_e
             raise NotFound("That order doesn't exist.")
         policy = ReturnPolicy.current()
         if version is not None and current.version != version:
-            raise Conflict(f"Order #{current.number} changed since you opened this page (a "
-                           "return or withdrawal was recorded). Check what is left and confirm "
-                           "again.")  # fmt: skip
+            raise Conflict(N_("Order #%(number)s changed since you opened this page (a "
+                              "return or withdrawal was recorded). Check what is left and "
+                              "confirm again.", number=current.number))  # fmt: skip
         when = period(current, policy, at)
         if not when.open:
             raise Ineligible(when.message)
@@ -216,6 +226,7 @@ def withdraw(order, requester, email, quantities, version=None, at=None, staff_e
             policy_return_shipping_fee=return_cost,
             policy_return_shipping_free_merchant_fault=True,
             withdrawal_shipping=delivery,
+            locale=locale,
         )
         reason = withdrawal_reason()
         made = [ReturnLine.create(rma=rma, order_line=row.line, quantity=quantity, reason=reason)
@@ -239,7 +250,15 @@ def withdraw(order, requester, email, quantities, version=None, at=None, staff_e
             "reference": rma.reference,
             "statement": STATEMENT,
             "lines": entries,
-            "withdrawn_at": withdrawn_at,
+            "withdrawn_at": withdrawn_at,  # the English words; the email formats these:
+            "withdrawn_at_utc": at.isoformat(),
+            "timezone": tz,
+            "placed_day": eligibility.store_date(current.placed_at, tz).isoformat(),
+            "delivered_day": (
+                eligibility.store_date(current.delivered_at, tz).isoformat()
+                if current.delivered_at
+                else None
+            ),  # fmt: skip
             "placed_on": _day(eligibility.store_date(current.placed_at, tz)),
             "delivered_on": (
                 _day(eligibility.store_date(current.delivered_at, tz))
