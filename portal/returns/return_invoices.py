@@ -2,7 +2,7 @@
 number). Staff may enter one with the refund (refunding._return_invoice); when the first refund
 succeeds without one, the portal issues the next number of its own pattern."""
 
-from portal.db import db, is_postgres
+from portal.db import db, is_postgres, locked
 from portal.models import Counter, Invoice, Return, now
 from portal.returns import timeline
 
@@ -82,7 +82,9 @@ def issue(rma_id, at=None):
     at once issue one number. Returns the return's number."""
     at = at or now()
     with db.atomic():
-        rma = Return.get_by_id(rma_id)
+        # The return's row first (PostgreSQL): a second worker issuing for the same return
+        # waits here and then finds the number, instead of taking (and wasting) one.
+        rma = locked(Return.select().where(Return.id == rma_id)).get()
         if rma.return_invoice_number:
             return rma.return_invoice_number
         if is_postgres():
