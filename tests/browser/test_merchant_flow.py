@@ -49,6 +49,9 @@ def test_a_manager_processes_a_shoppers_return(app, live_server, celery_worker, 
 
     sign_in(page, live_server, "manager@example.com")
     expect(page.get_by_role("heading", name="Returns queue")).to_be_visible()
+    # Typing before htmx has processed the page sends no request (nothing listens yet).
+    page.wait_for_load_state("load")
+    page.wait_for_function("window.htmx !== undefined && document.readyState === 'complete'")
     page.get_by_label("Search").fill(reference)  # htmx filters the list as the manager types
     expect(page).to_have_url(f"{live_server}/merchant/returns?q={reference}")
     expect(page.locator("#queue-results tbody tr")).to_have_count(1)
