@@ -67,3 +67,35 @@ def test_a_prebuilt_statement_gives_each_calls_own_rows(database):
         assert cards == 2
     rows, gift = prebuilt_together("test", build, order_id=-1, method="gift_card")
     assert rows == [] and gift == 0
+
+
+def test_prebuilt_rows_equal_peewees_own(database):
+    """portal.db.prebuilt_rows: the same instances Peewee makes (fields, their Python values,
+    extra aliased columns), each call with its own values, one statement each."""
+    from portal.db import prebuilt_rows
+    from portal.models import User
+
+    def build(email, role):
+        return (
+            User.select(User, fn.LENGTH(User.email).alias("email_length"))
+            .where((User.email == email) | (User.role == role))
+            .order_by(User.id)
+        )
+
+    first, second = factories.store(), factories.store()
+    second.shopper.locked_until = datetime.datetime(2026, 12, 1, 14, 5, 6)
+    second.shopper.save()
+    for store, role in ((first, "nobody"), (second, "nobody"), (first, "manager")):
+        expected = list(build(store.shopper.email, role))
+        with count_queries() as counted:
+            rows = prebuilt_rows("test-rows", build, email=store.shopper.email, role=role)
+        assert counted.count == 1
+        assert [row.__data__ for row in rows] == [row.__data__ for row in expected]
+        assert [row.email_length for row in rows] == [len(row.email) for row in expected]
+        assert all(isinstance(row.active, bool) and not row.is_dirty() for row in rows)
+    (locked,) = prebuilt_rows("test-rows", build, email=second.shopper.email, role="nobody")
+    assert locked.locked_until == datetime.datetime(2026, 12, 1, 14, 5, 6)
+    locked.name = "Changed"  # the instances save like Peewee's own
+    locked.save()
+    assert User.get_by_id(locked.id).name == "Changed"
+    assert prebuilt_rows("test-rows", build, email="nobody@example.com", role="nobody") == []
