@@ -18,6 +18,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+from babel import Locale
 from babel.dates import get_month_names
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -77,6 +78,14 @@ def select_locale():
     if chosen in LANGUAGES:
         return chosen
     return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
+
+
+_LOCALE_OBJECTS = {code: Locale.parse(code) for code in LANGUAGES}
+
+
+def _selected_page_locale():
+    """select_locale() as the babel Locale flask-babel would parse it into (parsed once here)."""
+    return _LOCALE_OBJECTS[select_locale()]
 
 
 def store_timezone():
@@ -321,7 +330,7 @@ def init_app(app):
     compile_catalogues(CATALOGUES, compiled)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(compiled))
     app.config.setdefault("BABEL_DEFAULT_LOCALE", LANGUAGES[0])
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=store_timezone)
+    babel.init_app(app, locale_selector=_selected_page_locale, timezone_selector=store_timezone)
     app.jinja_env.install_gettext_callables(
         gettext=template_gettext, ngettext=template_ngettext, newstyle=True,
         pgettext=lambda c, s: _page_translations().upgettext(c, s),
@@ -338,11 +347,9 @@ def init_app(app):
     @app.before_request
     def _requester_language():
         # An email to the person making this request is written in their page's language.
-        if current_user.is_authenticated and current_user.is_staff:
-            return
-        email = current_user.email if current_user.is_authenticated else None
-        if email:
-            messages.requester_locale.set((email, _lang()))
+        user = current_user._get_current_object()
+        if user.is_authenticated and not user.is_staff:
+            messages.requester_locale.set((user.email, _lang()))
 
     @app.context_processor
     def _languages():
