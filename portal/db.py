@@ -408,3 +408,66 @@ def is_postgres():
 def locked(query):
     """SELECT ... FOR UPDATE on PostgreSQL; SQLite serialises writers with BEGIN IMMEDIATE."""
     return query.for_update() if is_postgres() else query
+
+
+def _plain(field):
+    """Whether a column's values come out of _together()'s JSON as Python's already."""
+    from peewee import (
+        AutoField,
+        BigAutoField,
+        BigIntegerField,
+        CharField,
+        ForeignKeyField,
+        IntegerField,
+    )
+
+    if isinstance(field, ForeignKeyField):
+        return _plain(field.rel_field)
+    return type(field) in (AutoField, BigAutoField, IntegerField, BigIntegerField, CharField,
+                           TextField)  # fmt: skip
+
+
+def _tuple_plan(query):
+    """(converters, sort keys) for the rows of `query` as tuples: the columns whose JSON value
+    needs turning into Python's (times, booleans, JSON text), and its ORDER BY as (column
+    index, descending)."""
+    fields = query._returning
+    converters = [(i, field) for i, field in enumerate(fields)
+                  if isinstance(field, Field) and not _plain(field)]  # fmt: skip
+    columns = [_name(field)[0] for field in fields]
+    keys = []
+    for ordering in query._order_by or ():
+        node = getattr(ordering, "node", ordering)
+        keys.append((columns.index(node.name), getattr(ordering, "direction", "ASC") == "DESC"))
+    return converters, keys
+
+
+def _tuples_of(plan, text):
+    converters, keys = plan
+    rows = json.loads(text) if isinstance(text, str) else (text or [])
+    if converters:
+        for row in rows:
+            for i, field in converters:
+                row[i] = _python_value(field, row[i])
+    rows = [tuple(row) for row in rows]
+    for index, descending in reversed(keys):
+        rows.sort(key=lambda row, i=index: _sort_key(row[i]), reverse=descending)
+    return rows
+
+
+def prebuilt_tuples(name, build, **values):
+    """prebuilt_together() with each query's rows as plain tuples of Python values, in the
+    order of its selected columns and in its ORDER BY (plain columns only), without making
+    model instances: for a list page that only reads a few columns of many rows. `name` must
+    not be one prebuilt_together() or prebuilt_rows() uses. Returns [rows of each query] +
+    [the scalars' values]."""
+
+    def node(**stand_ins):
+        queries, scalars = build(**stand_ins)
+        return _together(queries, scalars), [_tuple_plan(query) for query in queries]
+
+    sql, params, plans = _prebuilt(name, node, values)
+    row = db.execute_sql(sql, params).fetchone()
+    return [_tuples_of(plan, text) for plan, text in zip(plans, row, strict=False)] + list(
+        row[len(plans) :]
+    )

@@ -5,9 +5,10 @@ from flask_login import current_user, login_required
 
 from portal.customer import bp
 from portal.customer.access import guest_number, order_or_404, viewer_required
-from portal.models import Order, OrderLine, Payment, Return
-from portal.pagination import page_number, paginate
+from portal.models import Payment, Return
+from portal.pagination import page_number
 from portal.returns import catalogue, eligibility, shopper_words
+from portal.returns.order_history import order_history
 
 SEARCH_MAX = 100
 
@@ -18,24 +19,9 @@ def orders():
     """The signed-in shopper's orders, newest first, each saying whether something can still be
     returned and until when; `q` searches order numbers and product names."""
     search = (request.args.get("q") or "").strip()[:SEARCH_MAX]
-    # Only what the list shows and what eligibility.for_orders and catalogue.images_for read.
-    query = Order.select(Order.id, Order.number, Order.placed_at, Order.status,
-                         Order.delivered_at).where(Order.customer == current_user.id)  # fmt: skip
-    if search:
-        titles = OrderLine.select(OrderLine.order).where(OrderLine.title.contains(search))
-        query = query.where(Order.number.contains(search.lstrip("#")) | Order.id.in_(titles))
-    query = query.order_by(Order.placed_at.desc(), Order.id.desc())
-    number = page_number(request.args.get("page"))
-    lines = OrderLine.select(
-        OrderLine.id, OrderLine.order, OrderLine.title, OrderLine.quantity, OrderLine.final_sale,
-        OrderLine.invoice_number, OrderLine.delivered_at, OrderLine.replaces, OrderLine.bundle,
-        OrderLine.image_url, OrderLine.product_variant,
-    ).order_by(OrderLine.id)  # fmt: skip
-    page = paginate(query, number, current_app.config["PER_PAGE"], lines)
-    shown = [line for order in page.items for line in order.lines]
-    return render_template("customer/orders.html", page=page, search=search,
-                           summaries=eligibility.for_orders(page.items),
-                           images=catalogue.images_for(shown))  # fmt: skip
+    page = order_history(current_user.id, search, page_number(request.args.get("page")),
+                         current_app.config["PER_PAGE"])  # fmt: skip
+    return render_template("customer/orders.html", page=page, search=search)
 
 
 @bp.route("/orders/<number>")

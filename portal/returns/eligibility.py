@@ -298,25 +298,49 @@ class OrderSummary:
     until: datetime.date | None  # the last day of the latest return window still open
 
 
+def units_returnable(ordered, taken, final_sale, invoiced, delivered_at, bundle, terms, today):
+    """(units returnable, last day of the window) of check_line() with every validator, for
+    the line those facts describe (LineFacts' fields), on `today` (the store's date now:
+    store_date(at, terms.timezone)), without the words of a problem: for lists that only say
+    how many units can still go back and until when."""
+    day = None
+    if delivered_at is not None:
+        day = store_date(delivered_at, terms.timezone) + datetime.timedelta(days=terms.window_days)
+    if (not terms.returns_enabled or bundle or delivered_at is None or not invoiced or final_sale
+            or today > day or taken >= ordered):  # fmt: skip
+        return 0, day
+    return ordered - taken, day
+
+
+def order_summary(lines, terms, today):
+    """The OrderSummary of an order's `lines`, given as (ordered, taken, final_sale, invoiced,
+    delivered_at, bundle) facts: units_returnable() summed, and the latest last day of the
+    lines that can still go back."""
+    units, until = 0, None
+    for line in lines:
+        count, day = units_returnable(*line, terms, today)
+        if count:
+            units += count
+            if day and (until is None or day > until):
+                until = day
+    return OrderSummary(units, until)
+
+
 def for_orders(orders, policy=None, at=None):
     """{order_id: OrderSummary} for a page of orders whose `lines` are loaded (prefetched), with
     what returns already hold read in one query for them all (a store that never saved its
-    policy has the defaults: a list page writes nothing)."""
+    policy has the defaults: a list page writes nothing). The order history reads the same in
+    one statement (portal.returns.order_history)."""
     policy = policy or ReturnPolicy.get_or_none(ReturnPolicy.id == 1) or ReturnPolicy()
-    at = at or now()
     terms = terms_of(policy)
+    today = store_date(at or now(), terms.timezone)
     lines = [line for order in orders for line in order.lines]
     taken = taken_by_line([line.id for line in lines])
     result = {}
     for order in orders:
         bundles = {line.bundle_id for line in order.lines if line.bundle_id}
-        units, until = 0, None
-        for line in order.lines:
-            verdict = check_line(facts_of(line, order, taken.get(line.id, 0), line.id in bundles),
-                                 terms, at)  # fmt: skip
-            if verdict.returnable:
-                units += verdict.returnable
-                if verdict.last_day and (until is None or verdict.last_day > until):
-                    until = verdict.last_day
-        result[order.id] = OrderSummary(units, until)
+        facts = [(f.ordered, f.taken, f.final_sale, f.invoiced, f.delivered_at, f.bundle)
+                 for f in (facts_of(line, order, taken.get(line.id, 0), line.id in bundles)
+                           for line in order.lines)]  # fmt: skip
+        result[order.id] = order_summary(facts, terms, today)
     return result
