@@ -5,6 +5,8 @@ from flask_login import current_user, login_required
 
 from portal.customer import bp
 from portal.customer.access import guest_number, order_or_404, viewer_required
+from portal.customer.paths import PathFor
+from portal.i18n import order_status
 from portal.models import Payment, Return
 from portal.pagination import page_number
 from portal.returns import catalogue, eligibility, shopper_words
@@ -21,7 +23,11 @@ def orders():
     search = (request.args.get("q") or "").strip()[:SEARCH_MAX]
     page = order_history(current_user.id, search, page_number(request.args.get("page")),
                          current_app.config["PER_PAGE"])  # fmt: skip
-    return render_template("customer/orders.html", page=page, search=search)
+    statuses = {order.status for order in page.items}
+    return render_template("customer/orders.html", page=page, search=search,
+                           status_words={status: order_status(status) for status in statuses},
+                           order_path=PathFor("customer.order_detail"),
+                           return_path=PathFor("customer.request_return"))  # fmt: skip
 
 
 @bp.route("/orders/<number>")
