@@ -5,7 +5,7 @@ what it returns."""
 
 from dataclasses import dataclass
 
-from portal.db import prebuilt_together
+from portal.db import prebuilt_models, prebuilt_together
 from portal.models import (
     ExchangeOrder,
     OrderLine,
@@ -28,7 +28,7 @@ from portal.returns import (
     timeline,
 )
 from portal.returns.amounts import known_from, known_queries, refund_for_return
-from portal.returns.facts import lines_of, refund_batches, refund_summary, refunded_units
+from portal.returns.facts import lines_query, refund_batches, refund_summary, refunded_units
 from portal.returns.marks import N_, Money, Phrase
 
 REFUND_WORDS = {
@@ -281,7 +281,7 @@ def _page_queries(rma_id, order_id):
 def tracking_page(rma):
     """Everything the shopper's page of `rma` shows (the caller checked they may see it): its
     lines, then everything else in one statement (portal.db.rows_together)."""
-    lines = lines_of(rma.id)
+    lines = prebuilt_models("tracking:lines", lines_query, rma_id=rma.id)
     (policies, photo_rows, all_events, refunds, labels, extra_lines, exchange_orders,
      bundle_rows, *known_rows) = prebuilt_together(
         "tracking_page", _page_queries, rma_id=rma.id, order_id=rma.order_id

@@ -149,3 +149,26 @@ def test_prebuilt_tuples_equal_peewees_tuples(database):
     assert rows[1][5] == datetime.datetime(2026, 11, 30, 23, 59, 58, 123456)
     assert payments == [("card", 3500)] and count == 1
     assert prebuilt_tuples("test-tuples", build, order_id=-1, sku_like="none")[:2] == [[], []]
+
+
+def test_prebuilt_models_equal_peewees_own_rows_with_joins(database):
+    """portal.db.prebuilt_models: the rows iterating the query gives (joined models attached,
+    a LEFT JOIN's missing row as None), each call with its own values, one statement each."""
+    from portal.db import prebuilt_models
+    from portal.returns.facts import lines_query
+
+    first, second = factories.store(quantity=2), factories.store()
+    returns = [factories.create_return(store.order, reason=store.changed_mind)
+               for store in (first, second)]  # fmt: skip
+    for rma in (*returns, returns[0]):
+        expected = list(lines_query(rma.id))
+        with count_queries() as counted:
+            rows = prebuilt_models("test-models", lines_query, rma_id=rma.id)
+        assert counted.count == 1
+        assert [row.__data__ for row in rows] == [row.__data__ for row in expected]
+        with count_queries() as reading:
+            assert [(r.order_line.__data__, r.reason.__data__, r.swap) for r in rows] == [
+                (r.order_line.__data__, r.reason.__data__, r.swap) for r in expected
+            ]
+        assert reading.count == 0
+    assert prebuilt_models("test-models", lines_query, rma_id=-1) == []
