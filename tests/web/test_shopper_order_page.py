@@ -94,3 +94,5 @@ def test_the_order_page_query_count_does_not_grow_with_lines(app, client, make, 
     with count_queries() as many:
         assert client.get("/orders/Q-2").status_code == 200
     assert many.count == few.count, (few, many)
+    # the session user, the order, and one statement for its lines, returns and payments
+    assert many.count == 3, many
