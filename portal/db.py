@@ -486,4 +486,16 @@ def prebuilt_models(name, build, **values):
         return query, query
 
     sql, params, query = _prebuilt(name, node, values)
-    return list(query._get_cursor_wrapper(db.execute_sql(sql, params)))
+    wrapper = query._get_cursor_wrapper(db.execute_sql(sql, params))
+    # Peewee works out how columns map onto the joined models on each wrapper's first row,
+    # from the cursor's description: the same for every run of the same SQL, so done once.
+    states = db.obj.__dict__.setdefault("_prebuilt_wrappers", {})
+    state = states.get(name)
+    if state is None:
+        before = dict(wrapper.__dict__)
+        wrapper.initialize()
+        states[name] = state = {key: value for key, value in wrapper.__dict__.items()
+                                if key not in before or before[key] is not value}  # fmt: skip
+    wrapper.__dict__.update(state)
+    wrapper.initialized = True
+    return list(wrapper)
