@@ -427,12 +427,29 @@ def _plain(field):
                            TextField)  # fmt: skip
 
 
+def _converter(field):
+    """A column's JSON value -> its Python value (not None), as _python_value() gives it."""
+    if isinstance(field, BooleanField):
+        return bool
+    if isinstance(field, DateTimeField):
+        from datetime import datetime
+
+        def moment(value, field=field):
+            try:  # SQLite's "2026-12-01 14:05:06.123456", PostgreSQL's ISO 8601
+                return datetime.fromisoformat(value)
+            except (TypeError, ValueError):
+                return _python_value(field, value)
+
+        return moment
+    return lambda value, field=field: _python_value(field, value)
+
+
 def _tuple_plan(query):
     """(converters, sort keys) for the rows of `query` as tuples: the columns whose JSON value
     needs turning into Python's (times, booleans, JSON text), and its ORDER BY as (column
     index, descending)."""
     fields = query._returning
-    converters = [(i, field) for i, field in enumerate(fields)
+    converters = [(i, _converter(field)) for i, field in enumerate(fields)
                   if isinstance(field, Field) and not _plain(field)]  # fmt: skip
     columns = [_name(field)[0] for field in fields]
     keys = []
@@ -447,8 +464,9 @@ def _tuples_of(plan, text):
     rows = json.loads(text) if isinstance(text, str) else (text or [])
     if converters:
         for row in rows:
-            for i, field in converters:
-                row[i] = _python_value(field, row[i])
+            for i, convert in converters:
+                if row[i] is not None:
+                    row[i] = convert(row[i])
     rows = [tuple(row) for row in rows]
     for index, descending in reversed(keys):
         rows.sort(key=lambda row, i=index: _sort_key(row[i]), reverse=descending)

@@ -1,12 +1,14 @@
 """Order history, and order pages with what can be returned (and if not, why)."""
 
+from dataclasses import dataclass
+
 from flask import current_app, render_template, request
 from flask_login import current_user, login_required
 
 from portal.customer import bp
 from portal.customer.access import guest_number, order_or_404, viewer_required
 from portal.customer.paths import PathFor
-from portal.i18n import order_status
+from portal.i18n import date, order_status
 from portal.models import ExchangeOrder, Payment, Refund, Return
 from portal.pagination import page_number
 from portal.returns import catalogue, eligibility, shopper_words
@@ -23,11 +25,47 @@ def orders():
     search = (request.args.get("q") or "").strip()[:SEARCH_MAX]
     page = order_history(current_user.id, search, page_number(request.args.get("page")),
                          current_app.config["PER_PAGE"])  # fmt: skip
-    statuses = {order.status for order in page.items}
     return render_template("customer/orders.html", page=page, search=search,
-                           status_words={status: order_status(status) for status in statuses},
-                           order_path=PathFor("customer.order_detail"),
-                           return_path=PathFor("customer.request_return"))  # fmt: skip
+                           cards=_cards(page.items))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Card:
+    """What the order list shows of one order (portal.returns.order_history.ListedOrder's
+    values), its links, words and dates formatted once per page instead of through a
+    template call each (and flat: a `set` in a template's loop makes each call in it copy
+    the template's context)."""
+
+    number: str
+    status: str
+    line_count: int
+    shown: list
+    more: bool
+    returnable: int
+    href: str
+    status_word: str
+    placed: str
+    until: str  # '' when no window is open
+    return_href: str  # '' when nothing can be returned
+
+
+def _cards(orders):
+    detail, request = PathFor("customer.order_detail"), PathFor("customer.request_return")
+    words = {status: order_status(status) for status in {order.status for order in orders}}
+    days = {}
+
+    def day(value):
+        if value not in days:
+            days[value] = date(value)
+        return days[value]
+
+    return [
+        _Card(order.number, order.status, order.line_count, order.shown, order.more,
+              order.returnable, detail(order.number), words[order.status], day(order.placed_at),
+              day(order.until) if order.until else "",
+              request(order.number) if order.returnable else "")
+        for order in orders
+    ]  # fmt: skip
 
 
 @bp.route("/orders/<number>")

@@ -8,7 +8,7 @@ no problem can return what was bought minus what returns already hold (rule 1, q
 import datetime
 import zoneinfo
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from portal.db import prebuilt_together
 from portal.models import OrderLine, ReturnPolicy, now
@@ -75,6 +75,7 @@ def zone(name):
     return zoneinfo.ZoneInfo(name)
 
 
+@lru_cache(maxsize=4096)  # lists ask again for the same delivery (an order's lines share it)
 def store_date(at, timezone="UTC"):
     """The calendar day in the store's time zone at `at` (a naive UTC datetime)."""
     return at.replace(tzinfo=datetime.UTC).astimezone(zone(timezone)).date()
