@@ -92,11 +92,14 @@ def order_detail(number):
 
 def _order_page_queries(order_id):
     """What the order page reads beside its lines (in eligibility.for_order_together's one
-    statement): payments, returns, and what their status words depend on."""
+    statement): payments, returns (the columns the page shows), and what their status words
+    depend on."""
     rma_ids = Return.select(Return.id).where(Return.order == order_id)
     return [
-        Payment.select().where(Payment.order == order_id).order_by(Payment.position, Payment.id),
-        Return.select().where(Return.order == order_id)
+        Payment.select(Payment.id, Payment.method, Payment.amount, Payment.position)
+        .where(Payment.order == order_id).order_by(Payment.position, Payment.id),
+        Return.select(Return.id, Return.reference, Return.kind, Return.status, Return.created_at)
+        .where(Return.order == order_id)
         .order_by(Return.created_at.desc(), Return.id.desc()),
         Refund.select(Refund.id, Refund.rma, Refund.status).where(Refund.rma.in_(rma_ids))
         .order_by(Refund.id),
