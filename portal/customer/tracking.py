@@ -40,8 +40,10 @@ def returns():
 def return_detail(reference):
     """Status, the timeline in plain words, the lines, the refund, and what happens next."""
     page = tracking_page(return_or_404(reference))
+    # The tracking number's form only where the page shows it (a form costs its CSRF token).
+    form = TrackingForm() if page.can_add_tracking else None
     return render_template("customer/return.html", page=page, rma=page.rma, order=page.order,
-                           cancel_form=EmptyForm(), tracking_form=TrackingForm())  # fmt: skip
+                           tracking_form=form)  # fmt: skip
 
 
 @bp.route("/returns/<reference>/cancel", methods=["GET"])
