@@ -13,6 +13,8 @@ from portal.models import ExchangeOrder, Payment, Refund, Return
 from portal.pagination import page_number
 from portal.returns import catalogue, eligibility, shopper_words
 from portal.returns.order_history import order_history
+from portal.returns.pickers import return_policy
+from portal.web import cache_generation
 
 SEARCH_MAX = 100
 
@@ -24,7 +26,7 @@ def orders():
     returned and until when; `q` searches order numbers and product names."""
     search = (request.args.get("q") or "").strip()[:SEARCH_MAX]
     page = order_history(current_user.id, search, page_number(request.args.get("page")),
-                         current_app.config["PER_PAGE"])  # fmt: skip
+                         current_app.config["PER_PAGE"], return_policy(cache_generation()))  # fmt: skip
     return render_template("customer/orders.html", page=page, search=search,
                            cards=_cards(page.items))  # fmt: skip
 
@@ -74,7 +76,7 @@ def order_detail(number):
     """One order: its lines with ordered / already returned / returnable units, and why not."""
     order = order_or_404(number)
     policy, lines, (payments, returns, refunds, shipments) = eligibility.for_order_together(
-        order, "shopper", _order_page_queries
+        order, "shopper", _order_page_queries, policy=return_policy(cache_generation())
     )
     return render_template(
         "customer/order.html",

@@ -241,24 +241,31 @@ def for_order(order, policy=None, at=None, past_window=False, claim=False):
     return [result[line.id] for line in lines]
 
 
-def for_order_together(order, name, extra=None, at=None, past_window=False, claim=False):
+def for_order_together(order, name, extra=None, at=None, past_window=False, claim=False,
+                       policy=None):  # fmt: skip
     """for_order(), the store's policy and the rows of the queries `extra(order_id)` gives, all
     in one statement, its SQL built once per `name` (portal.db.prebuilt_together): (policy,
-    eligibilities, [rows of each query]). `extra` must give the same shape for any order."""
+    eligibilities, [rows of each query]). `extra` must give the same shape for any order.
+    `policy`: the policy already at hand (portal.returns.pickers.return_policy), else it is
+    read in the statement."""
 
     def build(order_id):
         line_ids = OrderLine.select(OrderLine.id).where(OrderLine.order == order_id)
         return [
-            ReturnPolicy.select().where(ReturnPolicy.id == 1),
+            *([] if policy is not None else [ReturnPolicy.select().where(ReturnPolicy.id == 1)]),
             OrderLine.select().where(OrderLine.order == order_id).order_by(OrderLine.id),
             taken_query(line_ids),
             *(extra(order_id) if extra else []),
         ], []
 
-    policies, lines, taken_rows, *rows = prebuilt_together(
-        f"order-page:{name}", build, order_id=order.id
-    )
-    policy = policies[0] if policies else ReturnPolicy.current()
+    rows = prebuilt_together(
+        f"order-page:{name}" + (":policy-given" if policy is not None else ""), build,
+        order_id=order.id,
+    )  # fmt: skip
+    if policy is None:
+        policies, *rows = rows
+        policy = policies[0] if policies else ReturnPolicy.current()
+    lines, taken_rows, *rows = rows
     lines = bundle_order(lines)
     taken = taken_by_line((), rows=taken_rows)
     result = for_lines(order, lines, policy, at, past_window=past_window, claim=claim,

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from peewee import JOIN, fn
 
 from portal.db import prebuilt_tuples
-from portal.models import Order, OrderLine, Product, ReturnPolicy, Variant, now
+from portal.models import Order, OrderLine, Product, Variant, now
 from portal.pagination import Page
-from portal.returns.eligibility import Terms, order_summary, store_date
+from portal.returns.eligibility import order_summary, store_date, terms_of
 from portal.returns.quantities import taken_query
 
 SHOWN_LINES = 3  # the titles (and pictures) a card shows; more are an ellipsis
@@ -35,7 +35,7 @@ class ListedOrder:
 
 def _build(customer_id, limit, offset, number_like=None, title_like=None):
     """The page's statement: its orders, their lines (with the catalogue's pictures), what
-    returns hold of those lines, the policy's terms; the count of all matching orders."""
+    returns hold of those lines; the count of all matching orders."""
     matching = Order.customer == customer_id
     if number_like is not None:
         titles = OrderLine.select(OrderLine.order).where(OrderLine.title**title_like)
@@ -59,26 +59,20 @@ def _build(customer_id, limit, offset, number_like=None, title_like=None):
         .where(in_page)
         .order_by(OrderLine.id),
         taken_query(OrderLine.select(OrderLine.id).where(in_page)),
-        ReturnPolicy.select(ReturnPolicy.returns_enabled, ReturnPolicy.window_days,
-                            ReturnPolicy.timezone).where(ReturnPolicy.id == 1),
     ], [Order.select(fn.COUNT(Order.id)).where(matching)]  # fmt: skip
 
 
-def order_history(customer_id, search, number, per_page, at=None):
+def order_history(customer_id, search, number, per_page, policy, at=None):
     """Page `number` of the orders of `customer_id` (`search`: part of an order number or of
-    a product's name, '' for all), as a pagination.Page of ListedOrder."""
+    a product's name, '' for all), as a pagination.Page of ListedOrder, under `policy` (the
+    store's ReturnPolicy: portal.returns.pickers.return_policy)."""
     values = {"customer_id": customer_id, "limit": per_page, "offset": (number - 1) * per_page}
     name = "order-history"
     if search:
         name = "order-history:search"
         values.update(number_like=f"%{search.lstrip('#')}%", title_like=f"%{search}%")
-    orders, lines, taken_rows, policies, total = prebuilt_tuples(name, _build, **values)
-    if policies:
-        enabled, window, zone = policies[0]
-    else:  # a store that never saved its policy has the defaults (a list page writes nothing)
-        default = ReturnPolicy()
-        enabled, window, zone = default.returns_enabled, default.window_days, default.timezone
-    terms = Terms(returns_enabled=enabled, window_days=window, timezone=zone or "UTC")
+    orders, lines, taken_rows, total = prebuilt_tuples(name, _build, **values)
+    terms = terms_of(policy)
     today = store_date(at or now(), terms.timezone)
     taken = dict(taken_rows)
     by_order = {}
