@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from portal.customer import bp
 from portal.customer.access import guest_number, order_or_404, viewer_required
 from portal.customer.paths import PathFor
+from portal.customer.sentences import Sentences
 from portal.i18n import date, order_status
 from portal.models import ExchangeOrder, Payment, Refund, Return
 from portal.pagination import page_number
@@ -34,26 +35,28 @@ def orders():
 @dataclass(frozen=True)
 class _Card:
     """What the order list shows of one order (portal.returns.order_history.ListedOrder's
-    values), its links, words and dates formatted once per page instead of through a
+    values), its links, words, dates and sentences made once per page instead of through a
     template call each (and flat: a `set` in a template's loop makes each call in it copy
     the template's context)."""
 
     number: str
     status: str
-    line_count: int
     shown: list
     more: bool
     returnable: int
     href: str
     status_word: str
-    placed: str
-    until: str  # '' when no window is open
+    title: str  # "Order #…"
+    placed: str  # "Placed … · n items"
+    can_return: str  # "n items can be returned until …." ('' when nothing can)
     return_href: str  # '' when nothing can be returned
+    bought_with: str  # "bought with …" (the return button's words for screen readers)
 
 
 def _cards(orders):
     detail, request = PathFor("customer.order_detail"), PathFor("customer.request_return")
     words = {status: order_status(status) for status in {order.status for order in orders}}
+    say = Sentences()
     days = {}
 
     def day(value):
@@ -61,13 +64,29 @@ def _cards(orders):
             days[value] = date(value)
         return days[value]
 
-    return [
-        _Card(order.number, order.status, order.line_count, order.shown, order.more,
-              order.returnable, detail(order.number), words[order.status], day(order.placed_at),
-              day(order.until) if order.until else "",
-              request(order.number) if order.returnable else "")
-        for order in orders
-    ]  # fmt: skip
+    cards = []
+    for order in orders:
+        number, count = order.number, order.returnable
+        if not count:
+            can_return = return_href = bought_with = ""
+        else:
+            return_href = request(number)
+            bought_with = say.gettext("bought with %(number)s", number=number)
+            if order.until:
+                can_return = say.ngettext("%(count)s item can be returned until %(day)s.",
+                                          "%(count)s items can be returned until %(day)s.",
+                                          count, count=count, day=day(order.until))  # fmt: skip
+            else:
+                can_return = say.ngettext("%(count)s item can be returned.",
+                                          "%(count)s items can be returned.", count,
+                                          count=count)  # fmt: skip
+        placed = say.ngettext("Placed %(day)s · %(count)s item", "Placed %(day)s · %(count)s items",
+                              order.line_count, day=day(order.placed_at),
+                              count=order.line_count)  # fmt: skip
+        cards.append(_Card(number, order.status, order.shown, order.more, count, detail(number),
+                           words[order.status], say.gettext("Order #%(number)s", number=number),
+                           placed, can_return, return_href, bought_with))  # fmt: skip
+    return cards
 
 
 @bp.route("/orders/<number>")
