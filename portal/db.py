@@ -517,3 +517,53 @@ def prebuilt_models(name, build, **values):
     wrapper.__dict__.update(state)
     wrapper.initialized = True
     return list(wrapper)
+
+
+def _instance_plan(query):
+    """How to make query's rows into instances without Peewee's per-field machinery: the
+    model, [(attribute, is a field, converter or None)], its ORDER BY as (index, descending)."""
+    items = []
+    for field in query._returning:
+        attribute = _name(field)[0]
+        if isinstance(field, Field):
+            items.append((attribute, True, None if _plain(field) else _converter(field)))
+        else:
+            items.append((attribute, False, None))
+    _converters, keys = _tuple_plan(query)
+    return query.model, items, keys
+
+
+def _instances_of(plan, text):
+    model, items, keys = plan
+    rows = json.loads(text) if isinstance(text, str) else (text or [])
+    for index, descending in reversed(keys):
+        rows.sort(key=lambda row, i=index: _sort_key(row[i]), reverse=descending)
+    instances = []
+    for values in rows:
+        row = model.__new__(model)
+        data, extra = {}, {}
+        for (attribute, is_field, convert), value in zip(items, values, strict=True):
+            if value is not None and convert is not None:
+                value = convert(value)
+            (data if is_field else extra)[attribute] = value
+        row.__data__, row._dirty, row.__rel__ = data, set(), {}
+        if extra:
+            row.__dict__.update(extra)
+        instances.append(row)
+    return instances
+
+
+def prebuilt_together_rows(name, build, **values):
+    """prebuilt_together() with the instances made as prebuilt_rows() makes them (their data
+    set directly, nothing dirty), several times faster for rows of many columns. `name` must
+    not be one another prebuilt helper uses."""
+
+    def node(**stand_ins):
+        queries, scalars = build(**stand_ins)
+        return _together(queries, scalars), [_instance_plan(query) for query in queries]
+
+    sql, params, plans = _prebuilt(name, node, values)
+    row = db.execute_sql(sql, params).fetchone()
+    return [_instances_of(plan, text) for plan, text in zip(plans, row, strict=False)] + list(
+        row[len(plans) :]
+    )

@@ -10,7 +10,7 @@ import zoneinfo
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from portal.db import prebuilt_together
+from portal.db import prebuilt_together_rows
 from portal.models import OrderLine, ReturnPolicy, now
 from portal.returns.marks import N_
 from portal.returns.quantities import taken_by_line, taken_query
@@ -244,7 +244,7 @@ def for_order(order, policy=None, at=None, past_window=False, claim=False):
 def for_order_together(order, name, extra=None, at=None, past_window=False, claim=False,
                        policy=None):  # fmt: skip
     """for_order(), the store's policy and the rows of the queries `extra(order_id)` gives, all
-    in one statement, its SQL built once per `name` (portal.db.prebuilt_together): (policy,
+    in one statement, its SQL built once per `name` (portal.db.prebuilt_together_rows): (policy,
     eligibilities, [rows of each query]). `extra` must give the same shape for any order.
     `policy`: the policy already at hand (portal.returns.pickers.return_policy), else it is
     read in the statement."""
@@ -258,8 +258,8 @@ def for_order_together(order, name, extra=None, at=None, past_window=False, clai
             *(extra(order_id) if extra else []),
         ], []
 
-    rows = prebuilt_together(
-        f"order-page:{name}" + (":policy-given" if policy is not None else ""), build,
+    rows = prebuilt_together_rows(
+        f"order-page-rows:{name}" + (":policy-given" if policy is not None else ""), build,
         order_id=order.id,
     )  # fmt: skip
     if policy is None:

@@ -5,7 +5,7 @@ what it returns."""
 
 from dataclasses import dataclass
 
-from portal.db import prebuilt_models, prebuilt_together
+from portal.db import prebuilt_models, prebuilt_together_rows
 from portal.models import (
     ExchangeOrder,
     OrderLine,
@@ -290,12 +290,12 @@ def tracking_page(rma, policy=None):
     that statement."""
     lines = prebuilt_models("tracking:lines", lines_query, rma_id=rma.id)
     if policy is None:
-        policies, *rows = prebuilt_together(
-            "tracking_page", _page_queries, rma_id=rma.id, order_id=rma.order_id
+        policies, *rows = prebuilt_together_rows(
+            "tracking-page-rows", _page_queries, rma_id=rma.id, order_id=rma.order_id
         )
         policy = policies[0] if policies else ReturnPolicy.current()
     else:
-        rows = prebuilt_together("tracking_page:policy-given", _page_queries_without_policy,
+        rows = prebuilt_together_rows("tracking-page-rows:policy-given", _page_queries_without_policy,
                                  rma_id=rma.id, order_id=rma.order_id)  # fmt: skip
     (photo_rows, all_events, refunds, labels, extra_lines, exchange_orders, bundle_rows,
      *known_rows) = rows  # fmt: skip

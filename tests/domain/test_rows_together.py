@@ -172,3 +172,40 @@ def test_prebuilt_models_equal_peewees_own_rows_with_joins(database):
             ]
         assert reading.count == 0
     assert prebuilt_models("test-models", lines_query, rma_id=-1) == []
+
+
+def test_prebuilt_together_rows_equal_prebuilt_togethers(database):
+    """portal.db.prebuilt_together_rows: the same instances as prebuilt_together's (fields,
+    Python values, aliased columns, order), made directly, nothing dirty."""
+    from portal.db import prebuilt_together, prebuilt_together_rows
+    from portal.models import OrderLine, Return
+
+    def build(order_id):
+        return [
+            OrderLine.select().where(OrderLine.order == order_id).order_by(OrderLine.id.desc()),
+            Return.select(Return, fn.LENGTH(Return.reference).alias("length"))
+            .where(Return.order == order_id)
+            .order_by(Return.created_at, Return.id),
+            Payment.select(Payment.method, fn.SUM(Payment.amount).alias("total"))
+            .where(Payment.order == order_id)
+            .group_by(Payment.method)
+            .order_by(Payment.method),
+        ], [Payment.select(fn.COUNT(Payment.id)).where(Payment.order == order_id)]  # fmt: skip
+
+    lines = [{"sku": "A-1", "variant": {"size": "M"}}, {"sku": "B-2", "final_sale": True}]
+    first, second = factories.store(lines=lines), factories.store()
+    factories.create_return(first.order, reason=first.changed_mind)
+    factories.create_return(first.order, reason=first.changed_mind)
+    for store in (first, second, first):
+        expected = prebuilt_together("test-together", build, order_id=store.order.id)
+        with count_queries() as counted:
+            got = prebuilt_together_rows("test-together-rows", build, order_id=store.order.id)
+        assert counted.count == 1
+        assert got[-1] == expected[-1]
+        for rows, want in zip(got[:-1], expected[:-1], strict=True):
+            assert [(type(r), r.__data__) for r in rows] == [(type(r), r.__data__) for r in want]
+            assert all(not row.is_dirty() for row in rows)
+        assert [r.length for r in got[1]] == [r.length for r in expected[1]]
+        assert [(p.method, p.total) for p in got[2]] == [(p.method, p.total) for p in expected[2]]
+        assert all(isinstance(line.final_sale, bool) for line in got[0])
+        assert all(isinstance(rma.created_at, datetime.datetime) for rma in got[1])
