@@ -516,7 +516,78 @@ def prebuilt_models(name, build, **values):
                                 if key not in before or before[key] is not value}  # fmt: skip
     wrapper.__dict__.update(state)
     wrapper.initialized = True
-    return list(wrapper)
+    plan = state.get("_portal_plan")
+    if plan is None:
+        plan = states[name]["_portal_plan"] = _joined_plan(wrapper)
+    if plan is False:  # not only models (dicts, tuples): Peewee's own rows
+        return list(wrapper)
+    return [_joined_row(wrapper, plan, row) for row in wrapper.cursor.fetchall()]
+
+
+def _joined_plan(wrapper):
+    """For ModelCursorWrapper.process_row's work without its per-column setattr: per column,
+    (index, key, converter, field name or None (an FK or extra: set by setattr)); False
+    when the rows are not all model instances."""
+    from peewee import ForeignKeyField
+
+    if not hasattr(wrapper, "_row_spec") or not all(m for _k, _c, m in wrapper._constructor_list):
+        return False
+    columns = []
+    for idx, key, column, converter in wrapper._row_spec:
+        model = wrapper.key_to_constructor.get(key, (wrapper.model,))[0]
+        field = model._meta.fields.get(column)
+        plain = (
+            field is not None and not isinstance(field, ForeignKeyField) and field.name == column
+        )
+        columns.append((idx, key, converter, column if plain else None, column))
+    return columns
+
+
+def _joined_row(wrapper, plan, row):
+    """ModelCursorWrapper.process_row(row) (peewee 4.5), the plain fields' values put in each
+    instance's data directly."""
+    objects = {}
+    for key, constructor, _is_model in wrapper._constructor_list:
+        instance = constructor.__new__(constructor)
+        instance.__data__, instance._dirty, instance.__rel__ = {}, set(), {}
+        objects[key] = instance
+    default = objects[wrapper.model]
+    set_keys = set()
+    for idx, key, converter, name, column in plan:
+        instance = objects.get(key, default)
+        value = row[idx]
+        if value is not None:
+            set_keys.add(key)
+        if converter is not None:
+            value = converter(value)
+        if name is not None:
+            instance.__data__[name] = value
+        else:
+            setattr(instance, column, value)
+    for src, attr, dest, is_dict, is_outer, is_fk in wrapper.src_to_dest:
+        instance = objects.get(src)
+        joined = objects.get(dest)
+        if joined is None and dest not in objects:
+            continue
+        assign = False
+        if dest not in set_keys and dest in wrapper._dest_reachable:
+            assign = bool(wrapper._dest_reachable[dest] & set_keys)
+        if dest not in set_keys and not assign:
+            if is_outer:
+                joined = None
+            else:
+                continue
+        if src not in set_keys and dest not in set_keys and is_outer:
+            continue
+        if is_dict:
+            instance[attr] = joined
+        elif is_fk and joined is None:
+            instance.__rel__[attr] = None
+        else:
+            setattr(instance, attr, joined)
+    for instance in objects.values():
+        instance._dirty.clear()
+    return default
 
 
 def _instance_plan(query):
