@@ -186,6 +186,27 @@ def _aware(value):
     return value
 
 
+def date_formatter():
+    """date() for many values of one page: the language and the store's zone looked up once,
+    the formatting of stored (UTC) times skipped when the store keeps UTC."""
+    lang = _lang()
+    parts = DATE_PARTS.get(lang)
+    if parts is None:
+        return date
+    state = g.get("_flask_babel") if g else None
+    zone = getattr(state, "babel_tzinfo", None) or get_timezone()
+    utc = str(zone) in ("UTC", "Etc/UTC")
+
+    def formatted(value):
+        if not value:
+            return ""
+        if isinstance(value, datetime.datetime) and (value.tzinfo is not None or not utc):
+            value = zone.normalize(_aware(value).astimezone(zone))
+        return parts(value)
+
+    return formatted
+
+
 def date(value, fmt=None):
     if not value:
         return ""

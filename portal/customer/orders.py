@@ -9,7 +9,7 @@ from portal.customer import bp
 from portal.customer.access import guest_number, order_or_404, viewer_required
 from portal.customer.paths import PathFor
 from portal.customer.sentences import Sentences
-from portal.i18n import date, order_status
+from portal.i18n import date_formatter, order_status
 from portal.models import ExchangeOrder, Payment, Refund, Return
 from portal.pagination import page_number
 from portal.returns import catalogue, eligibility, shopper_words
@@ -57,7 +57,7 @@ def _cards(orders):
     detail, request = PathFor("customer.order_detail"), PathFor("customer.request_return")
     words = {status: order_status(status) for status in {order.status for order in orders}}
     say = Sentences()
-    days = {}
+    days, date = {}, date_formatter()
 
     def day(value):
         if value not in days:

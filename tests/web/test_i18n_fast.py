@@ -62,6 +62,10 @@ def test_dates_are_babels(app, moment, zone, lang):
         assert i18n.date_time(moment) == babel_datetime(aware, i18n.DATETIME[lang],
                                                         tzinfo=zone, locale=lang)  # fmt: skip
         assert i18n.date(moment.date()) == babel_date(moment.date(), i18n.DATE[lang], locale=lang)
+        formatted = i18n.date_formatter()
+        assert formatted(moment) == i18n.date(moment) == formatted(aware)
+        assert formatted(moment.date()) == i18n.date(moment.date())
+        assert formatted(None) == ""
     app.extensions.pop("store_timezone")
 
 
