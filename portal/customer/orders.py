@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from flask import current_app, render_template, request
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 
 from portal.customer import bp
 from portal.customer.access import guest_number, order_or_404, viewer_required
@@ -51,6 +52,18 @@ class _Card:
     can_return: str  # "n items can be returned until …." ('' when nothing can)
     return_href: str  # '' when nothing can be returned
     bought_with: str  # "bought with …" (the return button's words for screen readers)
+    thumbs: Markup  # the first lines' pictures and titles, comma-separated
+
+
+THUMB = '<img src="{}" alt="" width="40" height="40" loading="lazy" class="thumb"> '
+
+
+def _thumbs(shown, more):
+    """The card's line of pictures and titles (a Jinja loop with loop.last cost a LoopContext
+    per card)."""
+    parts = [(THUMB.format(escape(picture)) if picture else "") + str(escape(title))
+             for title, picture in shown]  # fmt: skip
+    return Markup(", ".join(parts) + (", …" if more else ""))
 
 
 def _cards(orders):
@@ -85,7 +98,8 @@ def _cards(orders):
                               count=order.line_count)  # fmt: skip
         cards.append(_Card(number, order.status, order.shown, order.more, count, detail(number),
                            words[order.status], say.gettext("Order #%(number)s", number=number),
-                           placed, can_return, return_href, bought_with))  # fmt: skip
+                           placed, can_return, return_href, bought_with,
+                           _thumbs(order.shown, order.more)))  # fmt: skip
     return cards
 
 
