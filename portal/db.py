@@ -545,7 +545,7 @@ def _joined_plan(wrapper):
 
 def _joined_row(wrapper, plan, row):
     """ModelCursorWrapper.process_row(row) (peewee 4.5), the plain fields' values put in each
-    instance's data directly."""
+    instance's data directly (a None is never converted: Peewee's fields give None for it)."""
     objects = {}
     for key, constructor, _is_model in wrapper._constructor_list:
         instance = constructor.__new__(constructor)
@@ -553,16 +553,22 @@ def _joined_row(wrapper, plan, row):
         objects[key] = instance
     default = objects[wrapper.model]
     set_keys = set()
-    for idx, key, converter, name, column in plan:
+    for key, plain, others in _grouped(plan):
         instance = objects.get(key, default)
-        value = row[idx]
-        if value is not None:
-            set_keys.add(key)
-        if converter is not None:
-            value = converter(value)
-        if name is not None:
-            instance.__data__[name] = value
-        else:
+        data = instance.__data__
+        for idx, converter, name in plain:
+            value = row[idx]
+            if value is not None:
+                set_keys.add(key)
+                if converter is not None:
+                    value = converter(value)
+            data[name] = value
+        for idx, converter, column in others:
+            value = row[idx]
+            if value is not None:
+                set_keys.add(key)
+                if converter is not None:
+                    value = converter(value)
             setattr(instance, column, value)
     for src, attr, dest, is_dict, is_outer, is_fk in wrapper.src_to_dest:
         instance = objects.get(src)
@@ -588,6 +594,25 @@ def _joined_row(wrapper, plan, row):
     for instance in objects.values():
         instance._dirty.clear()
     return default
+
+
+_groups = {}
+
+
+def _grouped(plan):
+    """A plan's columns per joined model, plain fields apart: [(key, plain, others)] (kept per
+    plan, in the plan's column order within each group)."""
+    groups = _groups.get(id(plan))
+    if groups is None or groups[0] is not plan:
+        by_key = {}
+        for idx, key, converter, name, column in plan:
+            plain, others = by_key.setdefault(key, ([], []))
+            if name is not None:
+                plain.append((idx, converter, name))
+            else:
+                others.append((idx, converter, column))
+        groups = _groups[id(plan)] = (plan, [(k, p, o) for k, (p, o) in by_key.items()])
+    return groups[1]
 
 
 def _instance_plan(query):
