@@ -223,9 +223,24 @@ def tab_counts(f):
     return counts
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
-    rma: object
+    """One queue row: the plain values the row shows (no model objects), read as tuples."""
+
+    id: int
+    reference: str
+    order_id: int
+    email: str
+    status: str
+    kind: str
+    resolution: str
+    currency: str
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    estimated_refund: int | None
+    responsible_id: int | None
+    order_number: str
+    responsible_name: str | None = None  # the responsible user's name, else their email
     lines: list = field(default_factory=list)  # (requested, received, reason label)
     refund_statuses: set = field(default_factory=set)
     refunds: int | None = None  # cents of the refunds prepared (not declined), once there are
@@ -235,10 +250,10 @@ class Row:
         """(cents, "actual") once refunds exist, else (the request's estimate, "estimated")."""
         if self.refunds is not None:
             return self.refunds, "actual"
-        return self.rma.estimated_refund, "estimated"
+        return self.estimated_refund, "estimated"
 
     def age_days(self, at):
-        return max((at - self.rma.created_at).days, 0)
+        return max((at - self.created_at).days, 0)
 
     @property
     def requested(self):
@@ -300,24 +315,21 @@ def page_of(f, per_page, total=None):
     ids, orderings = _page_ids(f, number, per_page, total)
     responsible = User.alias()
     query = (
-        Return.select(
-            *SHOWN, Order.id, Order.number, responsible.id, responsible.name, responsible.email
-        )  # fmt: skip
+        Return.select(*SHOWN, Order.number, responsible.id, responsible.name, responsible.email)
         .join(Order)
         .switch(Return)
-        .join(
-            responsible,
-            JOIN.LEFT_OUTER,
-            on=(Return.responsible == responsible.id),
-            attr="responsible_user",
-        )  # fmt: skip
+        .join(responsible, JOIN.LEFT_OUTER, on=(Return.responsible == responsible.id))
         .where(Return.id.in_(ids))  # the page's ids, in the same statement
         .order_by(*orderings)
+        .tuples()
     )
-    rows = [Row(rma) for rma in query]
-    ids = [row.rma.id for row in rows]
+    rows = [
+        Row(*values[:-3], (values[-2] or values[-1]) if values[-3] is not None else None)
+        for values in query
+    ]
+    ids = [row.id for row in rows]
     if ids:
-        by_id = {row.rma.id: row for row in rows}
+        by_id = {row.id: row for row in rows}
         for rma_id, qty, received, label in (
             ReturnLine.select(
                 ReturnLine.rma,
