@@ -9,9 +9,8 @@ from flask_login import current_user
 from portal.auth.roles import staff_required
 from portal.merchant import bp
 from portal.merchant import forms as f
-from portal.models import Order, Return
 from portal.returns import states, timeline
-from portal.returns.detail import return_detail
+from portal.returns.detail import return_by_reference, return_detail
 from portal.web import cache_generation, is_htmx
 
 # What the templates read from the page's content (portal.returns.detail.ReturnDetail).
@@ -24,7 +23,7 @@ SHOWN = ("rma", "order", "policy", "rows", "line_by_id", "unreceived", "covered"
 
 
 def load_return(reference):
-    rma = Return.select(Return, Order).join(Order).where(Return.reference == reference).first()
+    rma = return_by_reference(reference)
     if rma is None:
         abort(404)
     return rma

@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 
 from peewee import JOIN, fn
 
-from portal.db import prebuilt_together
+from portal.db import prebuilt_select, prebuilt_together
 from portal.models import (
     ExchangeOrder,
+    Order,
     Payment,
     Refund,
+    Return,
     ReturnEvent,
     ReturnLabel,
     ReturnLine,
@@ -31,7 +33,7 @@ from portal.returns import (
     timeline,
 )
 from portal.returns.errors import DomainError
-from portal.returns.facts import facts_for, lines_of, refund_batches, refunded_units
+from portal.returns.facts import facts_for, lines_query, refund_batches, refunded_units
 from portal.returns.settings import bps_to_percent
 from portal.returns.staff_orders import shopper_history_columns
 
@@ -155,17 +157,32 @@ def _page_queries(rma_id, order_id, email):
     return queries, [*shopper_history_columns(rma_id, email), label, *captured]
 
 
+def _by_reference(reference):
+    return Return.select(Return, Order).join(Order).where(Return.reference == reference).limit(1)
+
+
+def return_by_reference(reference):
+    """The return (with its order) of a reference, or None; the SQL built once."""
+    found = prebuilt_select("return_by_reference", _by_reference, reference=reference)
+    return found[0] if found else None
+
+
+def _events_query(rma_id):
+    return (
+        ReturnEvent.select(ReturnEvent, User)
+        .join(User, JOIN.LEFT_OUTER)
+        .where(ReturnEvent.rma == rma_id)
+        .order_by(ReturnEvent.created_at, ReturnEvent.id)
+    )
+
+
 def return_detail(rma, refund_inputs=None, generation=None):
     """The page's content for `rma`. refund_inputs: what the manager entered in the refund form
     (refund_shipping, additional, overrides {line_id: (cents, note)}) to recalculate with;
     `generation`: the pickers' cache generation the page read (portal.returns.pickers)."""
-    lines = lines_of(rma.id)
-    events = list(
-        ReturnEvent.select(ReturnEvent, User)
-        .join(User, JOIN.LEFT_OUTER)
-        .where(ReturnEvent.rma == rma.id)
-        .order_by(ReturnEvent.created_at, ReturnEvent.id)
-    )
+    # The lines and the events: statements of a fixed shape, built once (portal.db).
+    lines = prebuilt_select("detail_lines", lines_query, rma_id=rma.id)
+    events = prebuilt_select("detail_events", _events_query, rma_id=rma.id)
     # Everything else the page reads, in one statement of a fixed shape (portal.db).
     (policies, refunds, extra_lines, all_photos, payments, exchange_orders, *known_rows, count,
      refunded, has_label, captured) = prebuilt_together(

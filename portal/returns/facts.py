@@ -24,7 +24,12 @@ from portal.returns.amounts import pending_extras
 def lines_of(rma_id):
     """The return's lines with their order lines and reasons, in a stable order; an exchange
     line's Replacement (with its variant and product) is `line.swap` (None for the others)."""
-    return list(
+    return list(lines_query(rma_id))
+
+
+def lines_query(rma_id):
+    """The query of lines_of() (for a caller that runs it prebuilt, portal.db)."""
+    return (
         ReturnLine.select(ReturnLine, OrderLine, ReturnReason, Replacement, Variant, Product)
         .join(OrderLine)
         .switch(ReturnLine)
