@@ -9,6 +9,7 @@ from flask_login import current_user
 from portal.auth.roles import staff_required
 from portal.merchant import bp
 from portal.merchant import forms as f
+from portal.merchant.pieces import FieldPieces, cached
 from portal.returns import states, timeline
 from portal.returns.detail import return_by_reference, return_detail
 from portal.web import cache_generation, is_htmx
@@ -69,7 +70,15 @@ class LazyForms(dict):
         return dict.__contains__(self, name) or name in self._builders
 
 
-def _forms(d, bound):
+def _choices(name, generation, make):
+    """A select's choices from the pickers, made once per generation (never changed after:
+    a form only reads its choices)."""
+    if generation is None:
+        return make()
+    return cached(("choices", name, generation), make)
+
+
+def _forms(d, bound, generation=None):
     """Every form of the page, prefilled, built when first shown; `bound` holds the forms
     just posted (with errors)."""
     version = d.rma.version
@@ -98,7 +107,8 @@ def _forms(d, bound):
 
     def assign():
         form = make("assign", f.AssignForm, responsible=str(d.rma.responsible_id or ""))
-        form.responsible.choices = responsible_choices(d.staff)
+        form.responsible.choices = _choices("responsible", generation,
+                                            lambda: responsible_choices(d.staff))  # fmt: skip
         return form
 
     def receive():
@@ -126,14 +136,20 @@ def _forms(d, bound):
                 if (ln.inspection == "accepted" and lf.restockable > 0) or lf.quarantinable > 0
             ],
         )  # fmt: skip
-        form.location.choices = location_choices(d.locations, "sellable")
-        form.quarantine_location.choices = location_choices(d.locations, "quarantine", "Nowhere")
+        form.location.choices = _choices(
+            "sellable", generation, lambda: location_choices(d.locations, "sellable")
+        )
+        form.quarantine_location.choices = _choices(
+            "quarantine", generation, lambda: location_choices(d.locations, "quarantine", "Nowhere")
+        )
         return form
 
     def ship(shipment):
         form = make(f"ship{shipment.id}", f.ShipForm,
                     location=_default(d.locations, "sellable", d.default_location_id))  # fmt: skip
-        form.location.choices = location_choices(d.locations, "sellable")
+        form.location.choices = _choices(
+            "sellable", generation, lambda: location_choices(d.locations, "sellable")
+        )
         return form
 
     def refund():
@@ -160,10 +176,12 @@ def _forms(d, bound):
 
 
 def page_context(rma, bound=None, refund_inputs=None):
-    d = return_detail(rma, refund_inputs, cache_generation())
+    generation = cache_generation()
+    d = return_detail(rma, refund_inputs, generation)
     context = {name: getattr(d, name) for name in SHOWN}
     context.update(
-        forms=_forms(d, bound or {}),
+        forms=_forms(d, bound or {}, generation),
+        fresh=FieldPieces("detail", generation),  # the fresh forms' fields, rendered once
         is_manager=current_user.has_role("manager"),
         labels=states.LABELS,
         shopper_text=timeline.shopper_text,

@@ -13,8 +13,8 @@ from flask import get_template_attribute, url_for
 from flask_babel import get_locale
 from werkzeug.datastructures import MultiDict
 
-from portal.db import db
 from portal.merchant.forms import QueueFilterForm, choices, reason_choices
+from portal.merchant.pieces import cached
 from portal.returns import queue as returns_queue
 
 PARTS = "merchant/_queue_parts.html"
@@ -49,21 +49,6 @@ def rendered_fields(form):
     return {name: macro(form, name) for name in FIELDS}
 
 
-_PIECES_MAX = 2048
-
-
-def _piece(key, make):
-    """A piece cached per process and database (like the pickers: a generation belongs to its
-    database), made on first use; `key` names the language and generation it depends on."""
-    pieces = db.obj.__dict__.setdefault("_queue_pieces", {})
-    piece = pieces.get(key)
-    if piece is None:
-        if len(pieces) >= _PIECES_MAX:
-            pieces.clear()
-        piece = pieces[key] = make()
-    return piece
-
-
 def valid_values(args, staff, generation):
     """The filter values of `args` when the form would accept every one of them (then
     {field: raw value or None}), else None: the caller builds the WTForms form, which says
@@ -78,9 +63,11 @@ def valid_values(args, staff, generation):
     if q is not None and len(q) > Q_MAX and q.strip():  # Optional() lets a blank one through
         return None
     allowed = {
-        "reason": _piece(("reason-values", generation), lambda: _reason_values(generation)),
-        "responsible": _piece(
-            ("responsible-values", generation),
+        "reason": cached(
+            ("queue", "reason-values", generation), lambda: _reason_values(generation)
+        ),
+        "responsible": cached(
+            ("queue", "responsible-values", generation),
             lambda: frozenset({"", "me", "none"} | {str(u.id) for u in staff}),
         ),
         "sort": returns_queue.SORTS,
@@ -119,12 +106,12 @@ def fast_fields(values, staff, generation):
     locale = str(get_locale())
     fields = {}
     for name in TEXTS:
-        before, after = _piece((locale, name), lambda name=name: _text_piece(name))
+        before, after = cached(("queue", locale, name), lambda name=name: _text_piece(name))
         fields[name] = before + (values[name] or "") + after
     for name in SELECTS:
         value = DEFAULTS[name] if values[name] is None else values[name]
-        fields[name] = _piece(
-            (locale, generation, name, value),
+        fields[name] = cached(
+            ("queue", locale, generation, name, value),
             lambda name=name, value=value: _select_piece(name, value, staff, generation),
         )
     return fields
@@ -153,8 +140,8 @@ def sort_oob(form=None, value=None):
     macro = get_template_attribute(PARTS, "sort_oob")
     if form is not None:
         return macro(form)
-    return _piece(
-        (str(get_locale()), "sort-oob", value),
+    return cached(
+        ("queue", str(get_locale()), "sort-oob", value),
         lambda: macro(new_form(MultiDict({"sort": value}), [], None)),
     )
 

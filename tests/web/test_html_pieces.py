@@ -1,0 +1,55 @@
+"""portal.merchant.pieces.FieldPieces: a fresh form's field (built without submitted data)
+renders once per name, data, arguments, language and generation, exactly as the macro does;
+a submitted field (with its errors) always goes through the macro."""
+
+from flask import get_template_attribute
+from werkzeug.datastructures import MultiDict
+
+from portal.merchant import forms as f
+from portal.merchant.pieces import FieldPieces, is_fresh
+
+
+def _macro(name):
+    return get_template_attribute("merchant/_macros.html", name)
+
+
+def test_fresh_fields_are_rendered_once_and_as_the_macro_does(app):
+    with app.test_request_context("/"):
+        pieces = FieldPieces("test", generation=1)
+        for responsible in ("", "2", "3", "2"):
+            form = f.AssignForm(formdata=None, prefix="assign", responsible=responsible)
+            form.responsible.choices = f.choices([("", "Nobody"), (2, "Ann & Co"), (3, "Bo")])
+            assert is_fresh(form.responsible)
+            html = pieces.field(form.responsible)
+            assert html == _macro("field")(form.responsible)
+            assert f'selected value="{responsible}"' in html
+        again = f.AssignForm(formdata=None, prefix="assign", responsible="2")
+        again.responsible.choices = f.choices([("", "Nobody"), (2, "Ann & Co"), (3, "Bo")])
+        assert pieces.field(again.responsible) is pieces.field(form.responsible)  # cached
+        note = f.HoldForm(formdata=None, prefix="hold")
+        assert pieces.field(note.note, rows=3) == _macro("field")(note.note, rows=3)
+        assert pieces.cell(note.note, "Why") == _macro("cell")(note.note, "Why")
+        assert pieces.field(note.note, label="Other") == _macro("field")(note.note, "Other")
+
+
+def test_a_submitted_field_shows_its_own_value_and_errors(app):
+    with app.test_request_context("/", method="POST"):
+        pieces = FieldPieces("test", generation=1)
+        fresh = f.NoteForm(formdata=None, prefix="note")
+        pieces.field(fresh.text, rows=2)
+        posted = f.NoteForm(
+            formdata=MultiDict({"note-text": ""}), prefix="note", meta={"csrf": False}
+        )
+        posted.validate()
+        assert not is_fresh(posted.text)
+        html = pieces.field(posted.text, rows=2)
+        assert html == _macro("field")(posted.text, rows=2)
+        assert "Write the note first." in html and 'aria-invalid="true"' in html
+
+
+def test_without_a_generation_nothing_is_cached(app):
+    with app.test_request_context("/"):
+        pieces = FieldPieces("test", generation=None)
+        form = f.HoldForm(formdata=None, prefix="hold")
+        first, second = pieces.field(form.note), pieces.field(form.note)
+        assert first == second and first is not second
