@@ -139,7 +139,8 @@ def cpu_per_request(client, path, repeat):
 
 
 CSRF = re.compile(
-    rb'(name="(?:[\w-]+-)?csrf[-_]token" (?:content|value)=")[^"]*"|("X-CSRFToken": ")[^"]*"'
+    rb'(name="(?:[\w-]+-)?csrf[-_]token" (?:type="hidden" )?(?:content|value)=")[^"]*"'
+    rb'|("X-CSRFToken": ")[^"]*"'
 )
 
 
@@ -180,7 +181,7 @@ def summary(url, repeat, save=None, compare=None):
             Path(save).mkdir(parents=True, exist_ok=True)
             (Path(save) / f"{target.name}.html").write_bytes(_normalised(body))
         if compare:
-            before = (Path(compare) / f"{target.name}.html").read_bytes()
+            before = _normalised((Path(compare) / f"{target.name}.html").read_bytes())
             same = "yes" if before == _normalised(body) else "NO"
             if same == "NO":
                 different.append(target.name)

@@ -62,10 +62,11 @@ def init_app(app):
             if not request.is_secure and request.endpoint not in NO_REDIRECT:
                 return redirect(request.url.replace("http://", "https://", 1), code=301)
 
+    fixed = list(HEADERS.items()) + ([("Strict-Transport-Security", hsts)] if hsts else [])
+
     @app.after_request
     def _security_headers(response):
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
-        if hsts:
-            response.headers.setdefault("Strict-Transport-Security", hsts)
+        headers = response.headers
+        present = {name.lower() for name, _ in headers.items()}
+        headers.extend([(name, value) for name, value in fixed if name.lower() not in present])
         return response

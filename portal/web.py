@@ -153,6 +153,10 @@ def opens_own_connection(view):
 
 
 def init_app(app):
+    from portal.sessions import KeptKeySessions
+
+    app.session_interface = KeptKeySessions()
+
     @app.before_request
     def _open_connection():
         view = app.view_functions.get(request.endpoint)

@@ -81,7 +81,7 @@ def init_login(app):
         endpoint = request.endpoint or ""
         if endpoint in OPEN_WHILE_ENROLLING or endpoint.startswith("auth."):
             return None
-        user = current_user
+        user = current_user._get_current_object()  # once: each proxied access looks it up
         if (
             user.is_authenticated
             and not user.totp_enabled

@@ -1,5 +1,5 @@
 """The pickers the staff pages offer (active staff, return reasons, active inventory
-locations), cached per process and per database.
+locations) and the return policy, cached per process and per database.
 
 Each cached value remembers the cache generation it was read at: a counter that triggers on
 those tables raise in the writing transaction (migration 0016), whatever wrote the row. A page
@@ -13,7 +13,7 @@ The cached rows are shared by every request of the process: read them, never cha
 import threading
 
 from portal.db import db
-from portal.models import CacheGeneration, InventoryLocation, ReturnReason, User
+from portal.models import CacheGeneration, InventoryLocation, ReturnPolicy, ReturnReason, User
 from portal.returns.api_keys import not_service_account
 
 _lock = threading.Lock()
@@ -75,3 +75,14 @@ def reasons(generation=None):
 
 def active_locations(generation=None):
     return list(_cached("locations", _locations, generation))
+
+
+def _policy():
+    return ReturnPolicy.get_or_none(ReturnPolicy.id == 1) or ReturnPolicy()
+
+
+def return_policy(generation=None):
+    """The store's return policy (its defaults when no row was saved yet): shared by every
+    request of the process, so never change it; read it locked to change it
+    (portal.returns.settings)."""
+    return _cached("policy", _policy, generation)

@@ -112,3 +112,35 @@ def test_a_prebuilt_select_refuses_a_value_that_is_not_a_parameter(database):
     with pytest.raises(ValueError, match="term"):
         prebuilt_select("test-like", lambda term: Return.select().where(
             Return.email.contains(term)), term="ada")  # fmt: skip
+
+
+def test_prebuilt_rows_equal_peewees_own(database):
+    """portal.db.prebuilt_rows: the same instances Peewee makes (fields, their Python values,
+    extra aliased columns), each call with its own values, one statement each."""
+    from portal.db import prebuilt_rows
+    from portal.models import User
+
+    def build(email, role):
+        return (
+            User.select(User, fn.LENGTH(User.email).alias("email_length"))
+            .where((User.email == email) | (User.role == role))
+            .order_by(User.id)
+        )
+
+    first, second = factories.store(), factories.store()
+    second.shopper.locked_until = datetime.datetime(2026, 12, 1, 14, 5, 6)
+    second.shopper.save()
+    for store, role in ((first, "nobody"), (second, "nobody"), (first, "manager")):
+        expected = list(build(store.shopper.email, role))
+        with count_queries() as counted:
+            rows = prebuilt_rows("test-rows", build, email=store.shopper.email, role=role)
+        assert counted.count == 1
+        assert [row.__data__ for row in rows] == [row.__data__ for row in expected]
+        assert [row.email_length for row in rows] == [len(row.email) for row in expected]
+        assert all(isinstance(row.active, bool) and not row.is_dirty() for row in rows)
+    (locked,) = prebuilt_rows("test-rows", build, email=second.shopper.email, role="nobody")
+    assert locked.locked_until == datetime.datetime(2026, 12, 1, 14, 5, 6)
+    locked.name = "Changed"  # the instances save like Peewee's own
+    locked.save()
+    assert User.get_by_id(locked.id).name == "Changed"
+    assert prebuilt_rows("test-rows", build, email="nobody@example.com", role="nobody") == []

@@ -102,3 +102,24 @@ def test_a_deactivated_or_demoted_user_counts_on_their_next_request(app):
         accounts.set_active(store.admin, store.manager.id, False)
     close_db()
     assert client.get(queue).status_code == 302  # signed out: to the sign-in page
+
+
+def test_the_return_policy_is_kept_until_anything_changes_it(any_db_app):
+    from portal.db import db
+    from portal.models import ReturnPolicy
+
+    with any_db_app.app_context():
+        ReturnPolicy.delete().execute()
+        assert pickers.return_policy().window_days == 30  # no row yet: the defaults
+        ReturnPolicy.create(id=1, window_days=14)
+        assert pickers.return_policy().window_days == 14
+        generation = pickers.current_generation()
+        with count_queries() as queries:
+            assert pickers.return_policy(generation).window_days == 14
+        assert queries.count == 0  # kept: the generation came with the user
+        db.execute_sql('UPDATE "return_policy" SET "window_days" = 45')  # any writer
+        assert pickers.current_generation() > generation
+        assert pickers.return_policy(pickers.current_generation()).window_days == 45
+        ReturnPolicy.delete().execute()
+        assert pickers.return_policy().window_days == 30
+    close_db()
