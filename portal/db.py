@@ -10,6 +10,7 @@ them (closing would end the parent's session), so a child never talks over its p
 No Flask here: the web layer (portal.web) calls these per request, the Celery task class per
 task (portal.celery_app)."""
 
+import copy
 import json
 import logging
 import os
@@ -430,7 +431,19 @@ def prebuilt_select(name, build, **values):
         missing = set(values) - {key for is_value, key in slots if is_value}
         if missing:
             raise ValueError(f"{name}: not a parameter of its own: {', '.join(sorted(missing))}")
-        entry = cache[name] = (sql, slots, query)
-    sql, slots, query = entry
+        entry = cache[name] = [sql, slots, query, None]
+    sql, slots, query, reader = entry
     cursor = db.execute_sql(sql, [values[v] if is_value else v for is_value, v in slots])
-    return list(query._get_cursor_wrapper(cursor))
+    if reader is None:
+        reader = query._get_cursor_wrapper(cursor)
+        rows = list(reader)
+        if reader.initialized:  # it has worked out the columns: later calls reuse that
+            reader.cursor, reader.row_cache = None, []
+            entry[3] = reader
+        return rows
+    # Peewee's row reader works out the columns and their converters on a statement's first
+    # row; the same SQL gives the same columns, so a copy of the first reader reads the rows.
+    reader = copy.copy(reader)
+    reader.cursor, reader.row_cache, reader.count, reader.index = cursor, [], 0, 0
+    reader.populated = False
+    return list(reader)

@@ -40,16 +40,18 @@ class FieldPieces:
         self.locale = str(get_locale())
 
     def _render(self, macro, f, args, kwargs):
-        render = get_template_attribute(MACROS, macro)
+        def render():
+            return get_template_attribute(MACROS, macro)(f, *args, **kwargs)
+
         if self.generation is None or not is_fresh(f):
-            return render(f, *args, **kwargs)
+            return render()
         try:
             key = (self.page, macro, f.name, type(f).__name__, repr(f.data), args,
                    tuple(sorted(kwargs.items())), self.locale, self.generation)  # fmt: skip
             hash(key)
         except TypeError:
-            return render(f, *args, **kwargs)
-        return cached(key, lambda: render(f, *args, **kwargs))
+            return render()
+        return cached(key, render)
 
     def field(self, f, label=None, **kwargs):
         return self._render("field", f, (label,), kwargs)

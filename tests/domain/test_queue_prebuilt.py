@@ -34,7 +34,7 @@ def returns(request):
 
 def _sent(name, shape, values, build):
     """(sql, params) the prebuilt statement sends for `values`, and Peewee's own for them."""
-    sql, slots, _ = db.obj.__dict__["_prebuilt_select"][(name, shape)]
+    sql, slots, *_ = db.obj.__dict__["_prebuilt_select"][(name, shape)]
     sent = [values[v] if is_value else v for is_value, v in slots]
     return (sql, sent), db.obj.get_sql_context().sql(build(shape, values)).query()
 

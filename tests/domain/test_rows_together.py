@@ -99,6 +99,10 @@ def test_a_prebuilt_select_gives_what_the_query_gives(database):
         assert [r.__data__ for r in rows] == [r.__data__ for r in expected]
         assert [r.order.__data__ for r in rows] == [r.order.__data__ for r in expected]
         assert [r.id for r in rows] == ([made[email].id] if email in made else [])
+    again = prebuilt_select("test-returns", returns_of, email=first.order.email, status="requested")
+    once_more = prebuilt_select("test-returns", returns_of, email=first.order.email,
+                                status="requested")  # fmt: skip
+    assert again[0] is not once_more[0] and again[0].order is not once_more[0].order  # own rows
     assert prebuilt_select("test-none", returns_of, email=first.order.email, status="x") == []
     tuples = prebuilt_select("test-tuples", lambda order_id: counted(order_id).tuples(),
                              order_id=first.order.id)  # fmt: skip
