@@ -53,3 +53,28 @@ def test_without_a_generation_nothing_is_cached(app):
         form = f.HoldForm(formdata=None, prefix="hold")
         first, second = pieces.field(form.note), pieces.field(form.note)
         assert first == second and first is not second
+
+
+def test_action_forms_messages_in_the_pages_language_as_flask_wtf_gives_them(app):
+    """ActionForm's WTForms messages come from a catalogue loaded once per process: the same
+    words flask_wtf's own per-request loading gives, in each language."""
+    from flask_wtf.i18n import translations as flask_wtf_translations
+
+    for language, expected in (("en", "Not a valid choice."), ("de", None)):
+        headers = {"Cookie": f"lang={language}"}
+        with app.test_request_context("/", headers=headers):
+            form = f.HoldForm(formdata=None, prefix="hold")
+            ours = form.meta.get_translations(form)
+            for message in ("Not a valid choice.", "This field is required."):
+                assert ours.gettext(message) == flask_wtf_translations.gettext(message)
+            words = ours.ngettext("Field must be at least %(min)d character long.",
+                                  "Field must be at least %(min)d characters long.", 2)  # fmt: skip
+            assert words == flask_wtf_translations.ngettext(
+                "Field must be at least %(min)d character long.",
+                "Field must be at least %(min)d characters long.",
+                2,
+            )
+            if expected:
+                assert ours.gettext("Not a valid choice.") == expected
+            else:
+                assert ours.gettext("Not a valid choice.") != "Not a valid choice."
