@@ -87,6 +87,7 @@ def queue():
         "tabs": returns_queue.TABS,
         "staff": staff,
         "queue_href": lambda args: queue_page.queue_href(base, args),
+        "qlink": queue_page.queue_links(base),
     }
     htmx = is_htmx()
     if htmx:

@@ -6,11 +6,13 @@ same macros (templates/merchant/_queue_parts.html) the slow path renders, so the
 same; tests/web/test_queue_page.py checks the fast paths against the slow ones."""
 
 import datetime
+import functools
 from typing import NamedTuple
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, quote_plus
 
 from flask import get_template_attribute, url_for
 from flask_babel import get_locale
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from portal.merchant.forms import QueueFilterForm, choices, reason_choices
@@ -146,9 +148,37 @@ def sort_oob(form=None, value=None):
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _quoted(text):
+    return quote_plus(text, safe=QUERY_SAFE)
+
+
 def queue_href(base, args):
-    """url_for("merchant.queue", **args) given base = url_for("merchant.queue")."""
-    return f"{base}?{urlencode(list(args.items()), safe=QUERY_SAFE)}" if args else base
+    """url_for("merchant.queue", **args) given base = url_for("merchant.queue"): werkzeug's
+    query string (urllib's urlencode with its safe characters), each part quoted once."""
+    query = "&".join(
+        _quoted(str(k)) + "=" + _quoted(str(v)) for k, v in args.items() if v is not None
+    )
+    return f"{base}?{query}" if query else base
+
+
+_LINK = Markup(
+    '\n<a href="{0}" hx-get="{0}" hx-target="#queue-results" hx-swap="outerHTML"'
+    ' hx-push-url="true"\n   {1}{2}>{3}</a>'
+)
+_CURRENT = Markup('aria-current="page"')
+
+
+def queue_links(base):
+    """qlink(label, args, current, rel): a link of the queue to these filters that htmx
+    follows in place (what the qlink macro of _queue_results.html rendered)."""
+
+    def qlink(label, args, current=False, rel=None):
+        rel_attribute = Markup(' rel="{}"').format(rel) if rel else ""
+        return _LINK.format(queue_href(base, args), _CURRENT if current else "", rel_attribute,
+                            label)  # fmt: skip
+
+    return qlink
 
 
 def segment_prefix(endpoint, **values):

@@ -171,3 +171,27 @@ def test_a_status_cell_is_rendered_once_per_kind_of_row(picked):
         " " * 10 + "\n" + " " * 10
     )
     assert sorted((r.received, r.requested) for r in shown) == [(0, 1), (0, 2)]
+
+
+# The macro the queue's links were rendered by; queue_page.queue_links() must give its HTML.
+QLINK_MACRO = """{% macro qlink(label, args, current=false, rel=none) -%}
+{% set href = queue_href(args) %}
+<a href="{{ href }}" hx-get="{{ href }}" hx-target="#queue-results" hx-swap="outerHTML" hx-push-url="true"
+   {% if current %}aria-current="page"{% endif %}{% if rel %} rel="{{ rel }}"{% endif %}>{{ label }}</a>
+{%- endmacro %}"""
+
+
+def test_queue_links_are_the_macros(app):
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(_arg, _query, st.booleans(), st.one_of(st.none(), st.sampled_from(["prev", "next"]),
+                                                 _arg))  # fmt: skip
+    def check(label, args, current, rel):
+        base = url_for("merchant.queue")
+        module = app.jinja_env.from_string(QLINK_MACRO).make_module(
+            {"queue_href": lambda a: url_for("merchant.queue", **a)}
+        )
+        expected = module.qlink(label, args, current, rel)
+        assert queue_page.queue_links(base)(label, args, current, rel) == expected
+
+    with app.test_request_context("/"):
+        check()
