@@ -175,6 +175,35 @@ def _forms(d, bound, generation=None):
     return LazyForms(builders, bound)
 
 
+class ReturnURLs:
+    """return_url(endpoint): url_for(endpoint, reference=<the return's>), made from the
+    return's own URL and the endpoint's fixed tail, which is worked out once per process (the
+    page links to a dozen of the return's URLs); url_for itself for any other endpoint."""
+
+    _tails = {}
+
+    def __init__(self, reference):
+        self.reference = reference
+        self.base = url_for("merchant.detail", reference=reference)
+
+    def __call__(self, endpoint):
+        tail = self._tails.get(endpoint)
+        if tail is None:
+            tail = self._tails[endpoint] = _tail(endpoint)
+        if tail is False:
+            return url_for(endpoint, reference=self.reference)
+        return self.base + tail
+
+
+def _tail(endpoint):
+    """What follows the return's own URL in the endpoint's (False: it is not that URL and a
+    fixed tail)."""
+    probe = "probe"
+    own, base = url_for(endpoint, reference=probe), url_for("merchant.detail", reference=probe)
+    tail = own[len(base) :]
+    return tail if own.startswith(base) and probe not in tail else False
+
+
 def page_context(rma, bound=None, refund_inputs=None):
     generation = cache_generation()
     d = return_detail(rma, refund_inputs, generation)
@@ -182,6 +211,7 @@ def page_context(rma, bound=None, refund_inputs=None):
     context.update(
         forms=_forms(d, bound or {}, generation),
         fresh=FieldPieces("detail", generation),  # the fresh forms' fields, rendered once
+        return_url=ReturnURLs(rma.reference),
         is_manager=current_user.has_role("manager"),
         labels=states.LABELS,
         shopper_text=timeline.shopper_text,
