@@ -9,7 +9,7 @@ from flask_login import current_user
 from portal.auth.roles import staff_required
 from portal.merchant import bp
 from portal.merchant import forms as f
-from portal.merchant.pieces import FieldPieces, cached
+from portal.merchant.pieces import FieldPieces, FreshForm, cached
 from portal.returns import states, timeline
 from portal.returns.detail import return_by_reference, return_detail
 from portal.web import cache_generation, is_htmx
@@ -87,8 +87,9 @@ def _forms(d, bound, generation=None):
     def make(name, cls, **data):
         return cls(formdata=None, prefix=name, version=version, **data)
 
-    def add(name, cls, **data):
-        builders[name] = lambda: make(name, cls, **data)
+    def fresh(name, cls, **data):  # a form of plain fields: its pieces without building it
+        builders[name] = lambda: FreshForm(lambda: make(name, cls, **data), cls, name, version,
+                                           data)  # fmt: skip
 
     for name, cls in [
         ("approve", f.ActionForm),
@@ -103,13 +104,17 @@ def _forms(d, bound, generation=None):
         ("extra", f.ExtraLineForm),
         ("extra_remove", f.ActionForm),
     ]:
-        add(name, cls)
+        fresh(name, cls)
 
     def assign():
         form = make("assign", f.AssignForm, responsible=str(d.rma.responsible_id or ""))
         form.responsible.choices = _choices("responsible", generation,
                                             lambda: responsible_choices(d.staff))  # fmt: skip
         return form
+
+    def assign_stand_in():  # its choices are the pickers' (the generation keys its pieces)
+        return FreshForm(assign, f.AssignForm, "assign", version,
+                         {"responsible": str(d.rma.responsible_id or "")})  # fmt: skip
 
     def receive():
         return make("receive", f.ReceiveForm, lines=[
@@ -162,14 +167,14 @@ def _forms(d, bound, generation=None):
                    for p in d.payments],
         )  # fmt: skip
 
-    builders.update(assign=assign, receive=receive, inspect=inspect, restock=restock)
+    builders.update(assign=assign_stand_in, receive=receive, inspect=inspect, restock=restock)
     for shipment in d.to_ship:
         builders[f"ship{shipment.id}"] = lambda shipment=shipment: ship(shipment)
     for shipment in d.awaiting_payment:
-        add(f"pay{shipment.id}", f.ExchangePaymentForm)
+        fresh(f"pay{shipment.id}", f.ExchangePaymentForm)
     for shipment in d.shipments:
         if shipment.status == "shipped":
-            add(f"deliver{shipment.id}", f.ActionForm)
+            fresh(f"deliver{shipment.id}", f.ActionForm)
     if d.plan is not None:
         builders["refund"] = refund
     return LazyForms(builders, bound)

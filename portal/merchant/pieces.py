@@ -40,14 +40,18 @@ class FieldPieces:
         self.locale = str(get_locale())
 
     def _render(self, macro, f, args, kwargs):
-        def render():
-            return get_template_attribute(MACROS, macro)(f, *args, **kwargs)
+        stand_in = isinstance(f, FreshField)
 
-        if self.generation is None or not is_fresh(f):
+        def render():
+            field = f.real() if stand_in else f
+            return get_template_attribute(MACROS, macro)(field, *args, **kwargs)
+
+        if self.generation is None or not (stand_in or is_fresh(f)):
             return render()
         try:
-            key = (self.page, macro, f.name, type(f).__name__, repr(f.data), args,
-                   tuple(sorted(kwargs.items())), self.locale, self.generation)  # fmt: skip
+            what = f.key if stand_in else (f.name, type(f).__name__, repr(f.data))
+            key = (self.page, macro, what, args, tuple(sorted(kwargs.items())), self.locale,
+                   self.generation)  # fmt: skip
             hash(key)
         except TypeError:
             return render()
@@ -58,3 +62,59 @@ class FieldPieces:
 
     def cell(self, f, label, **kwargs):
         return self._render("cell", f, (label,), kwargs)
+
+
+class _Version:
+    def __init__(self, name, data):
+        self.name, self.data = name, data
+
+
+class FreshForm:
+    """Stands in for an action form built without submitted data (formdata=None) from
+    `data`, until something needs the WTForms form itself: its prefix, its version field and
+    its fields' cached pieces (FieldPieces) come without building it. Anything else is the
+    built form's (built once, on first need)."""
+
+    def __init__(self, build, cls, prefix, version, data):
+        self._build, self._form = build, None
+        self._prefix = prefix + "-"
+        self.version = _Version(self._prefix + "version", version)
+        self.key = (cls.__module__, cls.__qualname__, prefix,
+                    tuple(sorted((k, repr(v)) for k, v in data.items())))  # fmt: skip
+
+    def real(self):
+        if self._form is None:
+            self._form = self._build()
+        return self._form
+
+    def __getattr__(self, name):  # a field (its stand-in), or what the built form has
+        if name.startswith("_") or name in ("errors", "data", "meta"):
+            return getattr(self.real(), name)
+        return FreshField(self, name)
+
+    def __getitem__(self, name):
+        return FreshField(self, name)
+
+
+class FreshField:
+    """A field of a FreshForm: its cached pieces are keyed by the form's class, prefix and
+    data and the field's name; anything else is the built field's."""
+
+    def __init__(self, form, name):
+        self._fresh_form, self._name = form, name
+        self.key = (form.key, name)
+
+    def real(self):
+        return self._fresh_form.real()[self._name]
+
+    def __getattr__(self, name):
+        return getattr(self.real(), name)
+
+    def __call__(self, *args, **kwargs):
+        return self.real()(*args, **kwargs)
+
+    def __html__(self):
+        return self.real().__html__()
+
+    def __str__(self):
+        return str(self.real())

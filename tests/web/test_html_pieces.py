@@ -78,3 +78,29 @@ def test_action_forms_messages_in_the_pages_language_as_flask_wtf_gives_them(app
                 assert ours.gettext("Not a valid choice.") == expected
             else:
                 assert ours.gettext("Not a valid choice.") != "Not a valid choice."
+
+
+def test_a_fresh_form_stand_in_renders_as_the_built_form(app):
+    """FreshForm: the prefix, version and fields' pieces of an action form without building
+    it; the same HTML as the built form's, and the built form for anything else."""
+    from portal.merchant.pieces import FreshForm
+
+    built = []
+
+    def build():
+        built.append(1)
+        return f.HoldForm(formdata=None, prefix="hold", version=7)
+
+    with app.test_request_context("/"):
+        pieces = FieldPieces("test-fresh", generation=1)
+        expected = _macro("field")(build().note, rows=2)
+        built.clear()
+        stand_in = FreshForm(build, f.HoldForm, "hold", 7, {})
+        assert stand_in._prefix == "hold-" and stand_in.version.name == "hold-version"
+        assert stand_in.version.data == 7
+        assert pieces.field(stand_in.note, rows=2) == expected and built == [1]  # made once
+        again = FreshForm(build, f.HoldForm, "hold", 8, {})
+        assert pieces.field(again.note, rows=2) == expected and built == [1]  # from the cache
+        assert again.note.name == "hold-note" and built == [1, 1]  # the built field's
+        hidden = get_template_attribute("merchant/_macros.html", "hidden")
+        assert hidden(stand_in) == hidden(build())  # version 7 both
