@@ -66,9 +66,8 @@ def compile_catalogues(source=CATALOGUES, target=None):
 
 
 def _account_locale():
-    if current_user and current_user.is_authenticated:
-        return current_user.locale
-    return None
+    user = current_user._get_current_object() if current_user else None
+    return user.locale if user is not None and user.is_authenticated else None
 
 
 def select_locale():

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from flask import current_app, render_template, request
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from portal import store_look
+from portal.sessions import csrf_token
 
 TITLE, CONTENT, CSRF, EMAIL = "\x00title\x00", "\x00content\x00", "\x00csrf\x00", "\x00email\x00"
 MARKS = {"title": Markup(TITLE), "content": Markup(CONTENT), "csrf": Markup(CSRF),
@@ -38,8 +38,9 @@ def _rendered():
 def page_frame():
     from portal.i18n import page_language
 
-    signed_in = current_user.is_authenticated
-    key = (page_language(), current_user.role if signed_in else None, request.script_root,
+    user = current_user._get_current_object()
+    signed_in = user.is_authenticated
+    key = (page_language(), user.role if signed_in else None, request.script_root,
            store_look.current())  # fmt: skip
     frames = current_app.extensions.setdefault("page_frames", {})
     parts = frames.get(key)
@@ -47,6 +48,6 @@ def page_frame():
         if len(frames) >= KEPT:
             frames.clear()
         parts = frames[key] = _rendered()
-    token = str(escape(generate_csrf()))
-    email = str(escape(current_user.email)) if signed_in else ""
+    token = str(escape(csrf_token()))
+    email = str(escape(user.email)) if signed_in else ""
     return Frame(*(Markup(part.replace(CSRF, token).replace(EMAIL, email)) for part in parts))

@@ -35,3 +35,27 @@ def test_a_new_secret_key_ends_sessions_and_a_fallback_keeps_them(app):
     assert SecureCookieSessionInterface().get_signing_serializer(app).loads(new) == {
         "_user_id": "8:1"
     }
+
+
+def test_the_csrf_token_is_flask_wtfs_own(app):
+    from flask import g, session
+    from flask_wtf.csrf import generate_csrf, validate_csrf
+
+    from portal.sessions import csrf_token
+
+    with app.test_request_context("/"):
+        ours = csrf_token()
+        assert csrf_token() == ours == generate_csrf()  # one per request, where flask-wtf keeps it
+        validate_csrf(ours)  # raises if flask-wtf would refuse it
+        raw = session["csrf_token"]
+    with app.test_request_context("/"):
+        session["csrf_token"] = raw
+        theirs = generate_csrf()
+        g.pop("csrf_token")
+        assert csrf_token() != "" and session["csrf_token"] == raw  # the session's raw token kept
+        validate_csrf(theirs)
+        validate_csrf(csrf_token())
+    with app.test_request_context("/"):
+        session["csrf_token"] = "another"
+        with pytest.raises(Exception, match="do not match"):
+            validate_csrf(ours)
