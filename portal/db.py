@@ -447,3 +447,233 @@ def prebuilt_select(name, build, **values):
     reader.cursor, reader.row_cache, reader.count, reader.index = cursor, [], 0, 0
     reader.populated = False
     return list(reader)
+
+
+def _plain(field):
+    """Whether a column's values come out of _together()'s JSON as Python's already."""
+    from peewee import (
+        AutoField,
+        BigAutoField,
+        BigIntegerField,
+        CharField,
+        ForeignKeyField,
+        IntegerField,
+    )
+
+    if isinstance(field, ForeignKeyField):
+        return _plain(field.rel_field)
+    return type(field) in (AutoField, BigAutoField, IntegerField, BigIntegerField, CharField,
+                           TextField)  # fmt: skip
+
+
+def _converter(field):
+    """A column's JSON value -> its Python value (not None), as _python_value() gives it."""
+    if isinstance(field, BooleanField):
+        return bool
+    if isinstance(field, DateTimeField):
+        from datetime import datetime
+
+        def moment(value, field=field):
+            try:  # SQLite's "2026-12-01 14:05:06.123456", PostgreSQL's ISO 8601
+                return datetime.fromisoformat(value)
+            except (TypeError, ValueError):
+                return _python_value(field, value)
+
+        return moment
+    return lambda value, field=field: _python_value(field, value)
+
+
+def _tuple_plan(query):
+    """(converters, sort keys) for the rows of `query` as tuples: the columns whose JSON value
+    needs turning into Python's (times, booleans, JSON text), and its ORDER BY as (column
+    index, descending)."""
+    fields = query._returning
+    converters = [(i, _converter(field)) for i, field in enumerate(fields)
+                  if isinstance(field, Field) and not _plain(field)]  # fmt: skip
+    columns = [_name(field)[0] for field in fields]
+    keys = []
+    for ordering in query._order_by or ():
+        node = getattr(ordering, "node", ordering)
+        keys.append((columns.index(node.name), getattr(ordering, "direction", "ASC") == "DESC"))
+    return converters, keys
+
+
+def _tuples_of(plan, text):
+    converters, keys = plan
+    rows = json.loads(text) if isinstance(text, str) else (text or [])
+    if converters:
+        for row in rows:
+            for i, convert in converters:
+                if row[i] is not None:
+                    row[i] = convert(row[i])
+    rows = [tuple(row) for row in rows]
+    for index, descending in reversed(keys):
+        rows.sort(key=lambda row, i=index: _sort_key(row[i]), reverse=descending)
+    return rows
+
+
+def prebuilt_tuples(name, build, **values):
+    """prebuilt_together() with each query's rows as plain tuples of Python values, in the
+    order of its selected columns and in its ORDER BY (plain columns only), without making
+    model instances: for a list page that only reads a few columns of many rows. `name` must
+    not be one prebuilt_together() or prebuilt_rows() uses. Returns [rows of each query] +
+    [the scalars' values]."""
+
+    def node(**stand_ins):
+        queries, scalars = build(**stand_ins)
+        return _together(queries, scalars), [_tuple_plan(query) for query in queries]
+
+    sql, params, plans = _prebuilt(name, node, values)
+    row = db.execute_sql(sql, params).fetchone()
+    return [_tuples_of(plan, text) for plan, text in zip(plans, row, strict=False)] + list(
+        row[len(plans) :]
+    )
+
+
+def prebuilt_models(name, build, **values):
+    """The rows of the one SELECT `build(**values)` gives, exactly as iterating it would give
+    them (model instances, joined models attached, `.objects()`/`.dicts()` as the query says):
+    its SQL built once per process and database like prebuilt_together's, the rows made by
+    Peewee's own cursor wrapper for the query built first. For a join of several models read
+    on every request, whose building costs Peewee far more than the database's work. `name`
+    must not be one another prebuilt helper uses."""
+
+    def node(**stand_ins):
+        query = build(**stand_ins)
+        return query, query
+
+    sql, params, query = _prebuilt(name, node, values)
+    wrapper = query._get_cursor_wrapper(db.execute_sql(sql, params))
+    # Peewee works out how columns map onto the joined models on each wrapper's first row,
+    # from the cursor's description: the same for every run of the same SQL, so done once.
+    states = db.obj.__dict__.setdefault("_prebuilt_wrappers", {})
+    state = states.get(name)
+    if state is None:
+        before = dict(wrapper.__dict__)
+        wrapper.initialize()
+        states[name] = state = {key: value for key, value in wrapper.__dict__.items()
+                                if key not in before or before[key] is not value}  # fmt: skip
+    wrapper.__dict__.update(state)
+    wrapper.initialized = True
+    plan = state.get("_portal_plan")
+    if plan is None:
+        plan = states[name]["_portal_plan"] = _joined_plan(wrapper)
+    if plan is False:  # not only models (dicts, tuples): Peewee's own rows
+        return list(wrapper)
+    return [_joined_row(wrapper, plan, row) for row in wrapper.cursor.fetchall()]
+
+
+def _joined_plan(wrapper):
+    """For ModelCursorWrapper.process_row's work without its per-column setattr: per column,
+    (index, key, converter, field name or None (an FK or extra: set by setattr)); False
+    when the rows are not all model instances."""
+    from peewee import ForeignKeyField
+
+    if not hasattr(wrapper, "_row_spec") or not all(m for _k, _c, m in wrapper._constructor_list):
+        return False
+    columns = []
+    for idx, key, column, converter in wrapper._row_spec:
+        model = wrapper.key_to_constructor.get(key, (wrapper.model,))[0]
+        field = model._meta.fields.get(column)
+        plain = (
+            field is not None and not isinstance(field, ForeignKeyField) and field.name == column
+        )
+        columns.append((idx, key, converter, column if plain else None, column))
+    return columns
+
+
+def _joined_row(wrapper, plan, row):
+    """ModelCursorWrapper.process_row(row) (peewee 4.5), the plain fields' values put in each
+    instance's data directly."""
+    objects = {}
+    for key, constructor, _is_model in wrapper._constructor_list:
+        instance = constructor.__new__(constructor)
+        instance.__data__, instance._dirty, instance.__rel__ = {}, set(), {}
+        objects[key] = instance
+    default = objects[wrapper.model]
+    set_keys = set()
+    for idx, key, converter, name, column in plan:
+        instance = objects.get(key, default)
+        value = row[idx]
+        if value is not None:
+            set_keys.add(key)
+        if converter is not None:
+            value = converter(value)
+        if name is not None:
+            instance.__data__[name] = value
+        else:
+            setattr(instance, column, value)
+    for src, attr, dest, is_dict, is_outer, is_fk in wrapper.src_to_dest:
+        instance = objects.get(src)
+        joined = objects.get(dest)
+        if joined is None and dest not in objects:
+            continue
+        assign = False
+        if dest not in set_keys and dest in wrapper._dest_reachable:
+            assign = bool(wrapper._dest_reachable[dest] & set_keys)
+        if dest not in set_keys and not assign:
+            if is_outer:
+                joined = None
+            else:
+                continue
+        if src not in set_keys and dest not in set_keys and is_outer:
+            continue
+        if is_dict:
+            instance[attr] = joined
+        elif is_fk and joined is None:
+            instance.__rel__[attr] = None
+        else:
+            setattr(instance, attr, joined)
+    for instance in objects.values():
+        instance._dirty.clear()
+    return default
+
+
+def _instance_plan(query):
+    """How to make query's rows into instances without Peewee's per-field machinery: the
+    model, [(attribute, is a field, converter or None)], its ORDER BY as (index, descending)."""
+    items = []
+    for field in query._returning:
+        attribute = _name(field)[0]
+        if isinstance(field, Field):
+            items.append((attribute, True, None if _plain(field) else _converter(field)))
+        else:
+            items.append((attribute, False, None))
+    _converters, keys = _tuple_plan(query)
+    return query.model, items, keys
+
+
+def _instances_of(plan, text):
+    model, items, keys = plan
+    rows = json.loads(text) if isinstance(text, str) else (text or [])
+    for index, descending in reversed(keys):
+        rows.sort(key=lambda row, i=index: _sort_key(row[i]), reverse=descending)
+    instances = []
+    for values in rows:
+        row = model.__new__(model)
+        data, extra = {}, {}
+        for (attribute, is_field, convert), value in zip(items, values, strict=True):
+            if value is not None and convert is not None:
+                value = convert(value)
+            (data if is_field else extra)[attribute] = value
+        row.__data__, row._dirty, row.__rel__ = data, set(), {}
+        if extra:
+            row.__dict__.update(extra)
+        instances.append(row)
+    return instances
+
+
+def prebuilt_together_rows(name, build, **values):
+    """prebuilt_together() with the instances made as prebuilt_rows() makes them (their data
+    set directly, nothing dirty), several times faster for rows of many columns. `name` must
+    not be one another prebuilt helper uses."""
+
+    def node(**stand_ins):
+        queries, scalars = build(**stand_ins)
+        return _together(queries, scalars), [_instance_plan(query) for query in queries]
+
+    sql, params, plans = _prebuilt(name, node, values)
+    row = db.execute_sql(sql, params).fetchone()
+    return [_instances_of(plan, text) for plan, text in zip(plans, row, strict=False)] + list(
+        row[len(plans) :]
+    )

@@ -161,7 +161,8 @@ DATE_PARTS = {
 
 def _store_time(value):
     """A stored (UTC) time in the store's zone, as flask-babel's format_datetime rebases it."""
-    zone = get_timezone()
+    state = g.get("_flask_babel") if g else None
+    zone = getattr(state, "babel_tzinfo", None) or get_timezone()  # chosen once per context
     return zone.normalize(_aware(value).astimezone(zone))
 
 
@@ -183,6 +184,27 @@ def _aware(value):
     if isinstance(value, datetime.datetime) and value.tzinfo is None:
         return value.replace(tzinfo=datetime.UTC)  # stored times are UTC
     return value
+
+
+def date_formatter():
+    """date() for many values of one page: the language and the store's zone looked up once,
+    the formatting of stored (UTC) times skipped when the store keeps UTC."""
+    lang = _lang()
+    parts = DATE_PARTS.get(lang)
+    if parts is None:
+        return date
+    state = g.get("_flask_babel") if g else None
+    zone = getattr(state, "babel_tzinfo", None) or get_timezone()
+    utc = str(zone) in ("UTC", "Etc/UTC")
+
+    def formatted(value):
+        if not value:
+            return ""
+        if isinstance(value, datetime.datetime) and (value.tzinfo is not None or not utc):
+            value = zone.normalize(_aware(value).astimezone(zone))
+        return parts(value)
+
+    return formatted
 
 
 def date(value, fmt=None):
@@ -289,15 +311,13 @@ def _value(value):
 def translated(text):
     """A word or sentence the domain gave in English (marked N_ there), in the page's language:
     a Phrase with its values put in, formatted for the language."""
-    from flask_babel import gettext
-
     if not text:
         return ""
     if isinstance(text, Phrase):
         if _lang() == "en":
             return str(text)
-        return gettext(text.text) % {k: _value(v) for k, v in text.values.items()}
-    return gettext(str(text))
+        return template_gettext(text.text) % {k: _value(v) for k, v in text.values.items()}
+    return template_gettext(str(text))
 
 
 def error_text(error):

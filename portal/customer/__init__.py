@@ -5,9 +5,11 @@ return is a 404."""
 
 from flask import Blueprint
 
+from portal.customer.words import page_gettext
 from portal.models import ReturnPolicy
 
 bp = Blueprint("customer", __name__)
+bp.add_app_template_global(page_gettext)  # the customer pages' `_` (portal/customer/words.py)
 
 
 @bp.app_template_global()

@@ -7,6 +7,7 @@ from functools import reduce, wraps
 from flask import abort, current_app, session
 from flask_login import current_user
 
+from portal.db import prebuilt_models
 from portal.models import Order, Return
 
 GUEST_KEY = "guest_order"
@@ -48,9 +49,50 @@ def order_scope():
     return reduce(operator.or_, conditions) if conditions else None
 
 
+def _scope_values():
+    """What order_scope() decides on, as parameters: {"customer_id": ..., "guest_number": ...}
+    (either, both or none)."""
+    values = {}
+    if is_shopper():
+        values["customer_id"] = current_user.id
+    if guest_number() is not None:
+        values["guest_number"] = guest_number()
+    return values
+
+
+def _scoped(customer_id=None, guest_number=None):
+    conditions = []
+    if customer_id is not None:
+        conditions.append(Order.customer == customer_id)
+    if guest_number is not None:
+        conditions.append(Order.number == guest_number)
+    return reduce(operator.or_, conditions)
+
+
+def _one(kind, build, **values):
+    """The first row of a prebuilt statement per scope shape (its SQL built once each)."""
+    scope = _scope_values()
+    if not scope:
+        return None
+    rows = prebuilt_models(f"{kind}:{'+'.join(scope)}", build, **values, **scope)
+    return rows[0] if rows else None
+
+
+def _order_query(number, **scope):
+    return Order.select().where((Order.number == number) & _scoped(**scope)).limit(1)
+
+
+def _return_query(reference, **scope):
+    return (
+        Return.select(Return, Order)
+        .join(Order)
+        .where((Return.reference == reference) & _scoped(**scope))
+        .limit(1)
+    )
+
+
 def order_or_404(number):
-    scope = order_scope()
-    order = None if scope is None else Order.get_or_none((Order.number == number) & scope)
+    order = _one("shopper-order", _order_query, number=number)
     if order is None:
         abort(404)
     return order
@@ -63,7 +105,7 @@ def return_query():
 
 
 def return_or_404(reference):
-    rma = return_query().where(Return.reference == reference).get_or_none()
+    rma = _one("shopper-return", _return_query, reference=reference)
     if rma is None:
         abort(404)
     return rma

@@ -1,13 +1,21 @@
 """Order history, and order pages with what can be returned (and if not, why)."""
 
+from dataclasses import dataclass
+
 from flask import current_app, render_template, request
 from flask_login import current_user, login_required
 
 from portal.customer import bp
 from portal.customer.access import guest_number, order_or_404, viewer_required
-from portal.models import Order, OrderLine, Payment, Return
-from portal.pagination import page_number, paginate
+from portal.customer.paths import PathFor
+from portal.customer.sentences import Sentences
+from portal.i18n import date_formatter, order_status
+from portal.models import ExchangeOrder, Payment, Refund, Return
+from portal.pagination import page_number
 from portal.returns import catalogue, eligibility, shopper_words
+from portal.returns.order_history import order_history
+from portal.returns.pickers import return_policy
+from portal.web import cache_generation
 
 SEARCH_MAX = 100
 
@@ -18,24 +26,67 @@ def orders():
     """The signed-in shopper's orders, newest first, each saying whether something can still be
     returned and until when; `q` searches order numbers and product names."""
     search = (request.args.get("q") or "").strip()[:SEARCH_MAX]
-    # Only what the list shows and what eligibility.for_orders and catalogue.images_for read.
-    query = Order.select(Order.id, Order.number, Order.placed_at, Order.status,
-                         Order.delivered_at).where(Order.customer == current_user.id)  # fmt: skip
-    if search:
-        titles = OrderLine.select(OrderLine.order).where(OrderLine.title.contains(search))
-        query = query.where(Order.number.contains(search.lstrip("#")) | Order.id.in_(titles))
-    query = query.order_by(Order.placed_at.desc(), Order.id.desc())
-    number = page_number(request.args.get("page"))
-    lines = OrderLine.select(
-        OrderLine.id, OrderLine.order, OrderLine.title, OrderLine.quantity, OrderLine.final_sale,
-        OrderLine.invoice_number, OrderLine.delivered_at, OrderLine.replaces, OrderLine.bundle,
-        OrderLine.image_url, OrderLine.product_variant,
-    ).order_by(OrderLine.id)  # fmt: skip
-    page = paginate(query, number, current_app.config["PER_PAGE"], lines)
-    shown = [line for order in page.items for line in order.lines]
+    page = order_history(current_user.id, search, page_number(request.args.get("page")),
+                         current_app.config["PER_PAGE"], return_policy(cache_generation()))  # fmt: skip
     return render_template("customer/orders.html", page=page, search=search,
-                           summaries=eligibility.for_orders(page.items),
-                           images=catalogue.images_for(shown))  # fmt: skip
+                           cards=_cards(page.items))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Card:
+    """What the order list shows of one order (portal.returns.order_history.ListedOrder's
+    values), its links, words, dates and sentences made once per page instead of through a
+    template call each (and flat: a `set` in a template's loop makes each call in it copy
+    the template's context)."""
+
+    number: str
+    status: str
+    shown: list
+    more: bool
+    returnable: int
+    href: str
+    status_word: str
+    title: str  # "Order #…"
+    placed: str  # "Placed … · n items"
+    can_return: str  # "n items can be returned until …." ('' when nothing can)
+    return_href: str  # '' when nothing can be returned
+    bought_with: str  # "bought with …" (the return button's words for screen readers)
+
+
+def _cards(orders):
+    detail, request = PathFor("customer.order_detail"), PathFor("customer.request_return")
+    words = {status: order_status(status) for status in {order.status for order in orders}}
+    say = Sentences()
+    days, date = {}, date_formatter()
+
+    def day(value):
+        if value not in days:
+            days[value] = date(value)
+        return days[value]
+
+    cards = []
+    for order in orders:
+        number, count = order.number, order.returnable
+        if not count:
+            can_return = return_href = bought_with = ""
+        else:
+            return_href = request(number)
+            bought_with = say.gettext("bought with %(number)s", number=number)
+            if order.until:
+                can_return = say.ngettext("%(count)s item can be returned until %(day)s.",
+                                          "%(count)s items can be returned until %(day)s.",
+                                          count, count=count, day=day(order.until))  # fmt: skip
+            else:
+                can_return = say.ngettext("%(count)s item can be returned.",
+                                          "%(count)s items can be returned.", count,
+                                          count=count)  # fmt: skip
+        placed = say.ngettext("Placed %(day)s · %(count)s item", "Placed %(day)s · %(count)s items",
+                              order.line_count, day=day(order.placed_at),
+                              count=order.line_count)  # fmt: skip
+        cards.append(_Card(number, order.status, order.shown, order.more, count, detail(number),
+                           words[order.status], say.gettext("Order #%(number)s", number=number),
+                           placed, can_return, return_href, bought_with))  # fmt: skip
+    return cards
 
 
 @bp.route("/orders/<number>")
@@ -43,14 +94,9 @@ def orders():
 def order_detail(number):
     """One order: its lines with ordered / already returned / returnable units, and why not."""
     order = order_or_404(number)
-    policy, lines, (payments, returns) = eligibility.for_order_together(
-        order, "shopper", lambda order_id: [
-            Payment.select().where(Payment.order == order_id)
-            .order_by(Payment.position, Payment.id),
-            Return.select().where(Return.order == order_id)
-            .order_by(Return.created_at.desc(), Return.id.desc()),
-        ],
-    )  # fmt: skip
+    policy, lines, (payments, returns, refunds, shipments) = eligibility.for_order_together(
+        order, "shopper", _order_page_queries, policy=return_policy(cache_generation())
+    )
     return render_template(
         "customer/order.html",
         order=order,
@@ -58,8 +104,38 @@ def order_detail(number):
         payments=payments,
         policy=policy,
         returns=returns,
-        words=shopper_words.status_words(returns),
+        words=_status_words(returns, refunds, shipments),
         can_return=eligibility.anything_returnable(lines),
         images=catalogue.images_for([e.line for e in lines]),
         is_guest=guest_number() == order.number,
     )
+
+
+def _order_page_queries(order_id):
+    """What the order page reads beside its lines (in eligibility.for_order_together's one
+    statement): payments, returns (the columns the page shows), and what their status words
+    depend on."""
+    rma_ids = Return.select(Return.id).where(Return.order == order_id)
+    return [
+        Payment.select(Payment.id, Payment.method, Payment.amount, Payment.position)
+        .where(Payment.order == order_id).order_by(Payment.position, Payment.id),
+        Return.select(Return.id, Return.reference, Return.kind, Return.status, Return.created_at)
+        .where(Return.order == order_id)
+        .order_by(Return.created_at.desc(), Return.id.desc()),
+        Refund.select(Refund.id, Refund.rma, Refund.status).where(Refund.rma.in_(rma_ids))
+        .order_by(Refund.id),
+        ExchangeOrder.select(ExchangeOrder.id, ExchangeOrder.rma, ExchangeOrder.status)
+        .where(ExchangeOrder.rma.in_(rma_ids))
+        .order_by(ExchangeOrder.id),
+    ]  # fmt: skip
+
+
+def _status_words(returns, refunds, shipments):
+    """shopper_words.status_words() from rows already read."""
+    by_return = ({}, {})
+    for rows, found in zip((refunds, shipments), by_return, strict=True):
+        for row in rows:
+            found.setdefault(row.rma_id, []).append(row.status)
+    return {rma.id: shopper_words.status_word(rma, by_return[0].get(rma.id, ()),
+                                              by_return[1].get(rma.id, ()))
+            for rma in returns}  # fmt: skip

@@ -13,7 +13,7 @@ from portal.documents import qr_svg, sheet_pdf
 from portal.returns import documents, shipping
 from portal.returns.errors import DomainError, NotFound
 from portal.returns.tracking import tracking_page
-from portal.web import EmptyForm, first_error
+from portal.web import first_error
 
 PRIVATE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
 
@@ -72,6 +72,6 @@ def add_tracking(reference):
         page = tracking_page(rma)
         flash(i18n.error_text(exc), "error")
         return render_template("customer/return.html", page=page, rma=page.rma, order=page.order,
-                               cancel_form=EmptyForm(), tracking_form=form), 422  # fmt: skip
+                               tracking_form=form), 422  # fmt: skip
     flash(gettext("Thanks: we'll follow the parcel with that tracking number."), "success")
     return redirect(url_for("customer.return_detail", reference=reference), code=303)

@@ -19,9 +19,10 @@ from portal.models import Return, ReturnLine, ReturnPhoto
 from portal.pagination import page_number, paginate
 from portal.returns import requests, shopper_words
 from portal.returns.errors import DomainError
+from portal.returns.pickers import return_policy
 from portal.returns.tracking import tracking_page
 from portal.uploads import photo_path
-from portal.web import EmptyForm, is_htmx
+from portal.web import EmptyForm, cache_generation, is_htmx
 
 
 @bp.route("/returns")
@@ -39,9 +40,11 @@ def returns():
 @viewer_required
 def return_detail(reference):
     """Status, the timeline in plain words, the lines, the refund, and what happens next."""
-    page = tracking_page(return_or_404(reference))
+    page = tracking_page(return_or_404(reference), return_policy(cache_generation()))
+    # The tracking number's form only where the page shows it (a form costs its CSRF token).
+    form = TrackingForm() if page.can_add_tracking else None
     return render_template("customer/return.html", page=page, rma=page.rma, order=page.order,
-                           cancel_form=EmptyForm(), tracking_form=TrackingForm())  # fmt: skip
+                           tracking_form=form)  # fmt: skip
 
 
 @bp.route("/returns/<reference>/cancel", methods=["GET"])

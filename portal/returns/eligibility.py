@@ -8,9 +8,9 @@ no problem can return what was bought minus what returns already hold (rule 1, q
 import datetime
 import zoneinfo
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
-from portal.db import prebuilt_together
+from portal.db import prebuilt_together_rows
 from portal.models import OrderLine, ReturnPolicy, now
 from portal.returns.marks import N_
 from portal.returns.quantities import taken_by_line, taken_query
@@ -75,6 +75,7 @@ def zone(name):
     return zoneinfo.ZoneInfo(name)
 
 
+@lru_cache(maxsize=4096)  # lists ask again for the same delivery (an order's lines share it)
 def store_date(at, timezone="UTC"):
     """The calendar day in the store's time zone at `at` (a naive UTC datetime)."""
     return at.replace(tzinfo=datetime.UTC).astimezone(zone(timezone)).date()
@@ -240,24 +241,31 @@ def for_order(order, policy=None, at=None, past_window=False, claim=False):
     return [result[line.id] for line in lines]
 
 
-def for_order_together(order, name, extra=None, at=None, past_window=False, claim=False):
+def for_order_together(order, name, extra=None, at=None, past_window=False, claim=False,
+                       policy=None):  # fmt: skip
     """for_order(), the store's policy and the rows of the queries `extra(order_id)` gives, all
-    in one statement, its SQL built once per `name` (portal.db.prebuilt_together): (policy,
-    eligibilities, [rows of each query]). `extra` must give the same shape for any order."""
+    in one statement, its SQL built once per `name` (portal.db.prebuilt_together_rows): (policy,
+    eligibilities, [rows of each query]). `extra` must give the same shape for any order.
+    `policy`: the policy already at hand (portal.returns.pickers.return_policy), else it is
+    read in the statement."""
 
     def build(order_id):
         line_ids = OrderLine.select(OrderLine.id).where(OrderLine.order == order_id)
         return [
-            ReturnPolicy.select().where(ReturnPolicy.id == 1),
+            *([] if policy is not None else [ReturnPolicy.select().where(ReturnPolicy.id == 1)]),
             OrderLine.select().where(OrderLine.order == order_id).order_by(OrderLine.id),
             taken_query(line_ids),
             *(extra(order_id) if extra else []),
         ], []
 
-    policies, lines, taken_rows, *rows = prebuilt_together(
-        f"order-page:{name}", build, order_id=order.id
-    )
-    policy = policies[0] if policies else ReturnPolicy.current()
+    rows = prebuilt_together_rows(
+        f"order-page-rows:{name}" + (":policy-given" if policy is not None else ""), build,
+        order_id=order.id,
+    )  # fmt: skip
+    if policy is None:
+        policies, *rows = rows
+        policy = policies[0] if policies else ReturnPolicy.current()
+    lines, taken_rows, *rows = rows
     lines = bundle_order(lines)
     taken = taken_by_line((), rows=taken_rows)
     result = for_lines(order, lines, policy, at, past_window=past_window, claim=claim,
@@ -298,25 +306,49 @@ class OrderSummary:
     until: datetime.date | None  # the last day of the latest return window still open
 
 
+def units_returnable(ordered, taken, final_sale, invoiced, delivered_at, bundle, terms, today):
+    """(units returnable, last day of the window) of check_line() with every validator, for
+    the line those facts describe (LineFacts' fields), on `today` (the store's date now:
+    store_date(at, terms.timezone)), without the words of a problem: for lists that only say
+    how many units can still go back and until when."""
+    day = None
+    if delivered_at is not None:
+        day = store_date(delivered_at, terms.timezone) + datetime.timedelta(days=terms.window_days)
+    if (not terms.returns_enabled or bundle or delivered_at is None or not invoiced or final_sale
+            or today > day or taken >= ordered):  # fmt: skip
+        return 0, day
+    return ordered - taken, day
+
+
+def order_summary(lines, terms, today):
+    """The OrderSummary of an order's `lines`, given as (ordered, taken, final_sale, invoiced,
+    delivered_at, bundle) facts: units_returnable() summed, and the latest last day of the
+    lines that can still go back."""
+    units, until = 0, None
+    for line in lines:
+        count, day = units_returnable(*line, terms, today)
+        if count:
+            units += count
+            if day and (until is None or day > until):
+                until = day
+    return OrderSummary(units, until)
+
+
 def for_orders(orders, policy=None, at=None):
     """{order_id: OrderSummary} for a page of orders whose `lines` are loaded (prefetched), with
     what returns already hold read in one query for them all (a store that never saved its
-    policy has the defaults: a list page writes nothing)."""
+    policy has the defaults: a list page writes nothing). The order history reads the same in
+    one statement (portal.returns.order_history)."""
     policy = policy or ReturnPolicy.get_or_none(ReturnPolicy.id == 1) or ReturnPolicy()
-    at = at or now()
     terms = terms_of(policy)
+    today = store_date(at or now(), terms.timezone)
     lines = [line for order in orders for line in order.lines]
     taken = taken_by_line([line.id for line in lines])
     result = {}
     for order in orders:
         bundles = {line.bundle_id for line in order.lines if line.bundle_id}
-        units, until = 0, None
-        for line in order.lines:
-            verdict = check_line(facts_of(line, order, taken.get(line.id, 0), line.id in bundles),
-                                 terms, at)  # fmt: skip
-            if verdict.returnable:
-                units += verdict.returnable
-                if verdict.last_day and (until is None or verdict.last_day > until):
-                    until = verdict.last_day
-        result[order.id] = OrderSummary(units, until)
+        facts = [(f.ordered, f.taken, f.final_sale, f.invoiced, f.delivered_at, f.bundle)
+                 for f in (facts_of(line, order, taken.get(line.id, 0), line.id in bundles)
+                           for line in order.lines)]  # fmt: skip
+        result[order.id] = order_summary(facts, terms, today)
     return result

@@ -5,7 +5,7 @@ what it returns."""
 
 from dataclasses import dataclass
 
-from portal.db import prebuilt_together
+from portal.db import prebuilt_models, prebuilt_together_rows
 from portal.models import (
     ExchangeOrder,
     OrderLine,
@@ -28,7 +28,7 @@ from portal.returns import (
     timeline,
 )
 from portal.returns.amounts import known_from, known_queries, refund_for_return
-from portal.returns.facts import lines_of, refund_batches, refund_summary, refunded_units
+from portal.returns.facts import lines_query, refund_batches, refund_summary, refunded_units
 from portal.returns.marks import N_, Money, Phrase
 
 REFUND_WORDS = {
@@ -278,15 +278,27 @@ def _page_queries(rma_id, order_id):
     ], captured  # fmt: skip
 
 
-def tracking_page(rma):
+def _page_queries_without_policy(rma_id, order_id):
+    queries, captured = _page_queries(rma_id, order_id)
+    return queries[1:], captured
+
+
+def tracking_page(rma, policy=None):
     """Everything the shopper's page of `rma` shows (the caller checked they may see it): its
-    lines, then everything else in one statement (portal.db.rows_together)."""
-    lines = lines_of(rma.id)
-    (policies, photo_rows, all_events, refunds, labels, extra_lines, exchange_orders,
-     bundle_rows, *known_rows) = prebuilt_together(
-        "tracking_page", _page_queries, rma_id=rma.id, order_id=rma.order_id
-    )  # fmt: skip
-    policy = policies[0] if policies else ReturnPolicy.current()
+    lines, then everything else in one statement (portal.db.rows_together). `policy`: the
+    store's policy already at hand (portal.returns.pickers.return_policy), else it is read in
+    that statement."""
+    lines = prebuilt_models("tracking:lines", lines_query, rma_id=rma.id)
+    if policy is None:
+        policies, *rows = prebuilt_together_rows(
+            "tracking-page-rows", _page_queries, rma_id=rma.id, order_id=rma.order_id
+        )
+        policy = policies[0] if policies else ReturnPolicy.current()
+    else:
+        rows = prebuilt_together_rows("tracking-page-rows:policy-given", _page_queries_without_policy,
+                                 rma_id=rma.id, order_id=rma.order_id)  # fmt: skip
+    (photo_rows, all_events, refunds, labels, extra_lines, exchange_orders, bundle_rows,
+     *known_rows) = rows  # fmt: skip
     photos = {}
     for photo in photo_rows:
         photos.setdefault(photo.line_id, []).append(photo)

@@ -148,3 +148,113 @@ def test_prebuilt_rows_equal_peewees_own(database):
     locked.save()
     assert User.get_by_id(locked.id).name == "Changed"
     assert prebuilt_rows("test-rows", build, email="nobody@example.com", role="nobody") == []
+
+
+def test_prebuilt_tuples_equal_peewees_tuples(database):
+    """portal.db.prebuilt_tuples: each query's rows as the tuples Peewee's .tuples() gives (times,
+    booleans, JSON text, foreign keys and aggregates as Python values), in its ORDER BY, the
+    scalars after them, one statement per call with each call's own values."""
+    from portal.db import prebuilt_tuples
+    from portal.models import OrderLine
+
+    def build(order_id, sku_like):
+        return [
+            OrderLine.select(OrderLine.id, OrderLine.order, OrderLine.title, OrderLine.variant,
+                             OrderLine.final_sale, OrderLine.delivered_at, OrderLine.bundle)
+            .where((OrderLine.order == order_id) | (OrderLine.sku**sku_like))
+            .order_by(OrderLine.final_sale.desc(), OrderLine.id),
+            Payment.select(Payment.method, fn.SUM(Payment.amount).alias("total"))
+            .where(Payment.order == order_id)
+            .group_by(Payment.method)
+            .order_by(Payment.method.desc()),
+        ], [Payment.select(fn.COUNT(Payment.id)).where(Payment.order == order_id)]  # fmt: skip
+
+    lines = [{"sku": "A-1", "variant": {"size": "M"}}, {"sku": "B-2", "final_sale": True},
+             {"sku": "C-3"}]  # fmt: skip
+    first = factories.store(lines=lines)
+    second = factories.store(
+        payments=[
+            {"method": "card", "reference": "ch_1", "amount": 2500},
+            {"method": "gift_card", "reference": "gc", "amount": 1000},
+        ]
+    )
+    line = OrderLine.select().where(OrderLine.order == first.order.id).order_by(OrderLine.id)[0]
+    line.delivered_at = datetime.datetime(2026, 11, 30, 23, 59, 58, 123456)
+    line.save()
+    for store, like in ((first, "nothing"), (second, "%-2"), (first, "A%")):
+        expected = [
+            [tuple(row) for row in query.tuples()] for query in build(store.order.id, like)[0]
+        ]
+        with count_queries() as counted:
+            *lists, count = prebuilt_tuples("test-tuples", build, order_id=store.order.id,
+                                            sku_like=like)  # fmt: skip
+        assert counted.count == 1
+        assert lists == expected
+        assert count == store.order.payments.count()
+    rows, payments, count = prebuilt_tuples("test-tuples", build, order_id=first.order.id,
+                                            sku_like="nothing")  # fmt: skip
+    assert [row[4] for row in rows] == [True, False, False]  # final sale first, then by id
+    assert rows[1][3] == {"size": "M"} and rows[1][6] is None
+    assert rows[1][5] == datetime.datetime(2026, 11, 30, 23, 59, 58, 123456)
+    assert payments == [("card", 3500)] and count == 1
+    assert prebuilt_tuples("test-tuples", build, order_id=-1, sku_like="none")[:2] == [[], []]
+
+
+def test_prebuilt_models_equal_peewees_own_rows_with_joins(database):
+    """portal.db.prebuilt_models: the rows iterating the query gives (joined models attached,
+    a LEFT JOIN's missing row as None), each call with its own values, one statement each."""
+    from portal.db import prebuilt_models
+    from portal.returns.facts import lines_query
+
+    first, second = factories.store(quantity=2), factories.store()
+    returns = [factories.create_return(store.order, reason=store.changed_mind)
+               for store in (first, second)]  # fmt: skip
+    for rma in (*returns, returns[0]):
+        expected = list(lines_query(rma.id))
+        with count_queries() as counted:
+            rows = prebuilt_models("test-models", lines_query, rma_id=rma.id)
+        assert counted.count == 1
+        assert [row.__data__ for row in rows] == [row.__data__ for row in expected]
+        with count_queries() as reading:
+            assert [(r.order_line.__data__, r.reason.__data__, r.swap) for r in rows] == [
+                (r.order_line.__data__, r.reason.__data__, r.swap) for r in expected
+            ]
+        assert reading.count == 0
+    assert prebuilt_models("test-models", lines_query, rma_id=-1) == []
+
+
+def test_prebuilt_together_rows_equal_prebuilt_togethers(database):
+    """portal.db.prebuilt_together_rows: the same instances as prebuilt_together's (fields,
+    Python values, aliased columns, order), made directly, nothing dirty."""
+    from portal.db import prebuilt_together, prebuilt_together_rows
+    from portal.models import OrderLine, Return
+
+    def build(order_id):
+        return [
+            OrderLine.select().where(OrderLine.order == order_id).order_by(OrderLine.id.desc()),
+            Return.select(Return, fn.LENGTH(Return.reference).alias("length"))
+            .where(Return.order == order_id)
+            .order_by(Return.created_at, Return.id),
+            Payment.select(Payment.method, fn.SUM(Payment.amount).alias("total"))
+            .where(Payment.order == order_id)
+            .group_by(Payment.method)
+            .order_by(Payment.method),
+        ], [Payment.select(fn.COUNT(Payment.id)).where(Payment.order == order_id)]  # fmt: skip
+
+    lines = [{"sku": "A-1", "variant": {"size": "M"}}, {"sku": "B-2", "final_sale": True}]
+    first, second = factories.store(lines=lines), factories.store()
+    factories.create_return(first.order, reason=first.changed_mind)
+    factories.create_return(first.order, reason=first.changed_mind)
+    for store in (first, second, first):
+        expected = prebuilt_together("test-together", build, order_id=store.order.id)
+        with count_queries() as counted:
+            got = prebuilt_together_rows("test-together-rows", build, order_id=store.order.id)
+        assert counted.count == 1
+        assert got[-1] == expected[-1]
+        for rows, want in zip(got[:-1], expected[:-1], strict=True):
+            assert [(type(r), r.__data__) for r in rows] == [(type(r), r.__data__) for r in want]
+            assert all(not row.is_dirty() for row in rows)
+        assert [r.length for r in got[1]] == [r.length for r in expected[1]]
+        assert [(p.method, p.total) for p in got[2]] == [(p.method, p.total) for p in expected[2]]
+        assert all(isinstance(line.final_sale, bool) for line in got[0])
+        assert all(isinstance(rma.created_at, datetime.datetime) for rma in got[1])

@@ -160,3 +160,44 @@ def test_more_taken_never_means_more_returnable(f, terms, at, extra):
 def test_time_only_closes_the_window(f, terms, at, days):
     later = at + datetime.timedelta(days=days)
     assert check_line(f, terms, later).returnable <= check_line(f, terms, at).returnable
+
+
+# --- the order list's fast path equals the verdicts -----------------------------------------
+
+zones = st.sampled_from(["UTC", "Europe/Berlin", "America/Los_Angeles", "Pacific/Kiritimati"])
+
+
+@st.composite
+def any_line_facts(draw):
+    """Any facts, taken beyond what was ordered and bundles included."""
+    return LineFacts(
+        ordered=draw(st.integers(min_value=1, max_value=50)),
+        taken=draw(st.integers(min_value=0, max_value=60)),
+        final_sale=draw(st.booleans()),
+        invoiced=draw(st.booleans()),
+        delivered_at=draw(st.none() | dates),
+        bundle=draw(st.booleans()),
+    )
+
+
+any_terms = st.builds(Terms, returns_enabled=st.booleans(),
+                      window_days=st.integers(min_value=0, max_value=365), timezone=zones)  # fmt: skip
+
+
+def _plain(f):
+    return (f.ordered, f.taken, f.final_sale, f.invoiced, f.delivered_at, f.bundle)
+
+
+@given(any_line_facts(), any_terms, dates)
+def test_units_returnable_equals_check_line(f, terms, at):
+    verdict = check_line(f, terms, at)
+    today = el.store_date(at, terms.timezone)
+    assert el.units_returnable(*_plain(f), terms, today) == (verdict.returnable, verdict.last_day)
+
+
+@given(st.lists(any_line_facts(), max_size=8), any_terms, dates)
+def test_order_summary_equals_the_verdicts_summed(lines, terms, at):
+    verdicts = [check_line(f, terms, at) for f in lines]
+    days = [v.last_day for v in verdicts if v.returnable and v.last_day]
+    summary = el.order_summary([_plain(f) for f in lines], terms, el.store_date(at, terms.timezone))
+    assert summary == el.OrderSummary(sum(v.returnable for v in verdicts), max(days, default=None))

@@ -62,4 +62,21 @@ def test_dates_are_babels(app, moment, zone, lang):
         assert i18n.date_time(moment) == babel_datetime(aware, i18n.DATETIME[lang],
                                                         tzinfo=zone, locale=lang)  # fmt: skip
         assert i18n.date(moment.date()) == babel_date(moment.date(), i18n.DATE[lang], locale=lang)
+        formatted = i18n.date_formatter()
+        assert formatted(moment) == i18n.date(moment) == formatted(aware)
+        assert formatted(moment.date()) == i18n.date(moment.date())
+        assert formatted(None) == ""
     app.extensions.pop("store_timezone")
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_the_domains_words_are_flask_babels(app, lang):
+    from portal.returns.marks import N_
+
+    messages = _messages()
+    with app.test_request_context("/", headers={"Accept-Language": lang}):
+        assert [i18n.translated(m) for m in messages] == [gettext(m) for m in messages]
+        phrase = N_("%(count)s in stock", count=3)
+        assert i18n.translated(phrase) == gettext("%(count)s in stock", count=3)
+        with force_locale("en" if lang == "de" else "de"):
+            assert i18n.translated("Sign out") == gettext("Sign out")
