@@ -10,6 +10,7 @@ them (closing would end the parent's session), so a child never talks over its p
 No Flask here: the web layer (portal.web) calls these per request, the Celery task class per
 task (portal.celery_app)."""
 
+import copy
 import json
 import logging
 import os
@@ -408,6 +409,44 @@ def is_postgres():
 def locked(query):
     """SELECT ... FOR UPDATE on PostgreSQL; SQLite serialises writers with BEGIN IMMEDIATE."""
     return query.for_update() if is_postgres() else query
+
+
+def prebuilt_select(name, build, **values):
+    """list(build(**values)) -- the rows exactly as iterating the query gives them (model
+    instances with their joined models, tuples, dicts) -- with the query's SQL built once per
+    process and database, as prebuilt_together() does for its statement: the first call builds
+    the query with stand-in values and notes where each lands among the parameters; later
+    calls put the real values in their places and read the rows through that first query's
+    own row reader. `name` names the shape (a tuple may say which variant: the filters a list
+    uses); `build` must give the same SQL whatever the values, and every value must land as a
+    parameter of its own (ValueError otherwise, on the first call)."""
+    cache = db.obj.__dict__.setdefault("_prebuilt_select", {})
+    entry = cache.get(name)
+    if entry is None:
+        stand_ins = {key: _stand_in(n, value) for n, (key, value) in enumerate(values.items())}
+        query = build(**stand_ins)
+        sql, params = db.obj.get_sql_context().sql(query).query()
+        names = {value: key for key, value in stand_ins.items()}
+        slots = [(True, names[p]) if _hashable(p) and p in names else (False, p) for p in params]
+        missing = set(values) - {key for is_value, key in slots if is_value}
+        if missing:
+            raise ValueError(f"{name}: not a parameter of its own: {', '.join(sorted(missing))}")
+        entry = cache[name] = [sql, slots, query, None]
+    sql, slots, query, reader = entry
+    cursor = db.execute_sql(sql, [values[v] if is_value else v for is_value, v in slots])
+    if reader is None:
+        reader = query._get_cursor_wrapper(cursor)
+        rows = list(reader)
+        if reader.initialized:  # it has worked out the columns: later calls reuse that
+            reader.cursor, reader.row_cache = None, []
+            entry[3] = reader
+        return rows
+    # Peewee's row reader works out the columns and their converters on a statement's first
+    # row; the same SQL gives the same columns, so a copy of the first reader reads the rows.
+    reader = copy.copy(reader)
+    reader.cursor, reader.row_cache, reader.count, reader.index = cursor, [], 0, 0
+    reader.populated = False
+    return list(reader)
 
 
 def _plain(field):

@@ -9,9 +9,9 @@ from flask_login import current_user
 from portal.auth.roles import staff_required
 from portal.merchant import bp
 from portal.merchant import forms as f
-from portal.models import Order, Return
+from portal.merchant.pieces import FieldPieces, FreshForm, cached
 from portal.returns import states, timeline
-from portal.returns.detail import return_detail
+from portal.returns.detail import return_by_reference, return_detail
 from portal.web import cache_generation, is_htmx
 
 # What the templates read from the page's content (portal.returns.detail.ReturnDetail).
@@ -24,7 +24,7 @@ SHOWN = ("rma", "order", "policy", "rows", "line_by_id", "unreceived", "covered"
 
 
 def load_return(reference):
-    rma = Return.select(Return, Order).join(Order).where(Return.reference == reference).first()
+    rma = return_by_reference(reference)
     if rma is None:
         abort(404)
     return rma
@@ -70,7 +70,15 @@ class LazyForms(dict):
         return dict.__contains__(self, name) or name in self._builders
 
 
-def _forms(d, bound):
+def _choices(name, generation, make):
+    """A select's choices from the pickers, made once per generation (never changed after:
+    a form only reads its choices)."""
+    if generation is None:
+        return make()
+    return cached(("choices", name, generation), make)
+
+
+def _forms(d, bound, generation=None):
     """Every form of the page, prefilled, built when first shown; `bound` holds the forms
     just posted (with errors)."""
     version = d.rma.version
@@ -79,8 +87,9 @@ def _forms(d, bound):
     def make(name, cls, **data):
         return cls(formdata=None, prefix=name, version=version, **data)
 
-    def add(name, cls, **data):
-        builders[name] = lambda: make(name, cls, **data)
+    def fresh(name, cls, **data):  # a form of plain fields: its pieces without building it
+        builders[name] = lambda: FreshForm(lambda: make(name, cls, **data), cls, name, version,
+                                           data)  # fmt: skip
 
     for name, cls in [
         ("approve", f.ActionForm),
@@ -95,12 +104,17 @@ def _forms(d, bound):
         ("extra", f.ExtraLineForm),
         ("extra_remove", f.ActionForm),
     ]:
-        add(name, cls)
+        fresh(name, cls)
 
     def assign():
         form = make("assign", f.AssignForm, responsible=str(d.rma.responsible_id or ""))
-        form.responsible.choices = responsible_choices(d.staff)
+        form.responsible.choices = _choices("responsible", generation,
+                                            lambda: responsible_choices(d.staff))  # fmt: skip
         return form
+
+    def assign_stand_in():  # its choices are the pickers' (the generation keys its pieces)
+        return FreshForm(assign, f.AssignForm, "assign", version,
+                         {"responsible": str(d.rma.responsible_id or "")})  # fmt: skip
 
     def receive():
         return make("receive", f.ReceiveForm, lines=[
@@ -127,14 +141,20 @@ def _forms(d, bound):
                 if (ln.inspection == "accepted" and lf.restockable > 0) or lf.quarantinable > 0
             ],
         )  # fmt: skip
-        form.location.choices = location_choices(d.locations, "sellable")
-        form.quarantine_location.choices = location_choices(d.locations, "quarantine", "Nowhere")
+        form.location.choices = _choices(
+            "sellable", generation, lambda: location_choices(d.locations, "sellable")
+        )
+        form.quarantine_location.choices = _choices(
+            "quarantine", generation, lambda: location_choices(d.locations, "quarantine", "Nowhere")
+        )
         return form
 
     def ship(shipment):
         form = make(f"ship{shipment.id}", f.ShipForm,
                     location=_default(d.locations, "sellable", d.default_location_id))  # fmt: skip
-        form.location.choices = location_choices(d.locations, "sellable")
+        form.location.choices = _choices(
+            "sellable", generation, lambda: location_choices(d.locations, "sellable")
+        )
         return form
 
     def refund():
@@ -147,24 +167,56 @@ def _forms(d, bound):
                    for p in d.payments],
         )  # fmt: skip
 
-    builders.update(assign=assign, receive=receive, inspect=inspect, restock=restock)
+    builders.update(assign=assign_stand_in, receive=receive, inspect=inspect, restock=restock)
     for shipment in d.to_ship:
         builders[f"ship{shipment.id}"] = lambda shipment=shipment: ship(shipment)
     for shipment in d.awaiting_payment:
-        add(f"pay{shipment.id}", f.ExchangePaymentForm)
+        fresh(f"pay{shipment.id}", f.ExchangePaymentForm)
     for shipment in d.shipments:
         if shipment.status == "shipped":
-            add(f"deliver{shipment.id}", f.ActionForm)
+            fresh(f"deliver{shipment.id}", f.ActionForm)
     if d.plan is not None:
         builders["refund"] = refund
     return LazyForms(builders, bound)
 
 
+class ReturnURLs:
+    """return_url(endpoint): url_for(endpoint, reference=<the return's>), made from the
+    return's own URL and the endpoint's fixed tail, which is worked out once per process (the
+    page links to a dozen of the return's URLs); url_for itself for any other endpoint."""
+
+    _tails = {}
+
+    def __init__(self, reference):
+        self.reference = reference
+        self.base = url_for("merchant.detail", reference=reference)
+
+    def __call__(self, endpoint):
+        tail = self._tails.get(endpoint)
+        if tail is None:
+            tail = self._tails[endpoint] = _tail(endpoint)
+        if tail is False:
+            return url_for(endpoint, reference=self.reference)
+        return self.base + tail
+
+
+def _tail(endpoint):
+    """What follows the return's own URL in the endpoint's (False: it is not that URL and a
+    fixed tail)."""
+    probe = "probe"
+    own, base = url_for(endpoint, reference=probe), url_for("merchant.detail", reference=probe)
+    tail = own[len(base) :]
+    return tail if own.startswith(base) and probe not in tail else False
+
+
 def page_context(rma, bound=None, refund_inputs=None):
-    d = return_detail(rma, refund_inputs, cache_generation())
+    generation = cache_generation()
+    d = return_detail(rma, refund_inputs, generation)
     context = {name: getattr(d, name) for name in SHOWN}
     context.update(
-        forms=_forms(d, bound or {}),
+        forms=_forms(d, bound or {}, generation),
+        fresh=FieldPieces("detail", generation),  # the fresh forms' fields, rendered once
+        return_url=ReturnURLs(rma.reference),
         is_manager=current_user.has_role("manager"),
         labels=states.LABELS,
         shopper_text=timeline.shopper_text,

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from portal.auth.roles import staff_required
 from portal.merchant import bp
-from portal.merchant.queue import csv_response, filter_form, filters_of
+from portal.merchant.queue import csv_response, filter_form, filters_of, form_data
 from portal.returns import calendars, exports
 from portal.returns.detail import active_staff
 from portal.returns.errors import DomainError
@@ -18,7 +18,8 @@ from portal.web import EmptyForm, actor, cache_generation, run_action
 @staff_required
 def export_queue():
     """Every return the queue shows with these filters and this tab, as CSV."""
-    filters = filters_of(filter_form(active_staff(cache_generation())))
+    generation = cache_generation()
+    filters = filters_of(form_data(filter_form(active_staff(generation), generation)))
     return csv_response(exports.queue_rows(filters), "returns.csv")
 
 

@@ -3,6 +3,9 @@
 Every POST form carries the CSRF token (FlaskForm) and the return's version, so an action taken
 on a page that someone else has changed since is refused instead of applied twice."""
 
+from babel import support
+from flask import current_app, request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Form
@@ -22,6 +25,7 @@ from wtforms.fields import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
@@ -95,10 +99,47 @@ class QueueFilterForm(FlaskForm):
 # --- actions on a return ---------------------------------------------------------------------
 
 
+class _Translations:
+    """flask_wtf's translations of WTForms' own messages (flask_wtf.i18n.Translations), with
+    each language's catalogue loaded once per process: flask_wtf loads it from disk again on
+    every request that builds a form."""
+
+    _loaded = {}
+
+    def _catalogue(self):
+        if not request or "babel" not in current_app.extensions:
+            return None
+        locale = get_locale()
+        found = self._loaded.get(str(locale))
+        if found is None:
+            found = support.Translations.load(messages_path(), [locale], domain="wtforms")
+            self._loaded[str(locale)] = found
+        return found
+
+    def gettext(self, string):
+        t = self._catalogue()
+        return string if t is None else t.ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        t = self._catalogue()
+        if t is None:
+            return singular if n == 1 else plural
+        return t.ungettext(singular, plural, n)
+
+
+_translations = _Translations()
+
+
 class ActionForm(EmptyForm):
     """A button on a return: the CSRF token and the version of the return the page showed."""
 
     version = HiddenField()
+
+    class Meta:
+        def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return _translations
 
 
 class RejectForm(ActionForm):

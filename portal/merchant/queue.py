@@ -18,8 +18,7 @@ from flask import (
 from flask_login import current_user
 
 from portal.auth.roles import staff_required
-from portal.merchant import bp
-from portal.merchant.forms import QueueFilterForm, choices, reason_choices
+from portal.merchant import bp, queue_page
 from portal.models import now
 from portal.pagination import page_number
 from portal.returns import bulk
@@ -29,21 +28,21 @@ from portal.returns.errors import DomainError
 from portal.web import actor, cache_generation, is_htmx, safe_local_url
 
 
-def filter_form(staff):
-    """The queue's filter form read from the query string and validated."""
-    form = QueueFilterForm(request.args)
-    form.reason.choices = choices([("", "Any reason")] + reason_choices(cache_generation()))
-    form.responsible.choices = choices(
-        [("", "Anyone"), ("me", "Me"), ("none", "Nobody")]
-        + [(u.id, u.name or u.email) for u in staff]
-    )
+def filter_form(staff, generation):
+    """The queue's filter form read from the query string and validated (the slow path: a
+    value the form refuses, or no picker generation to key the cached pieces on)."""
+    form = queue_page.new_form(request.args, staff, generation)
     form.validate()
     return form
 
 
-def filters_of(form):
-    """Queue filters from the validated form; invalid values are dropped (and shown)."""
-    data = {name: (None if field.errors else field.data) for name, field in form._fields.items()}
+def form_data(form):
+    """The validated form's data; invalid values are dropped (and shown)."""
+    return {name: (None if field.errors else field.data) for name, field in form._fields.items()}
+
+
+def filters_of(data):
+    """Queue filters from the filter form's data."""
     status = request.args.get("status", "open")
     return returns_queue.Filters(
         status=status if status in returns_queue.TAB_NAMES else "open",
@@ -62,25 +61,44 @@ def filters_of(form):
 @staff_required
 def queue():
     """Returns by status tab, filtered, searched, sorted and paginated. htmx swaps the results."""
-    staff = active_staff(cache_generation())
-    form = filter_form(staff)
-    filters = filters_of(form)
+    generation = cache_generation()
+    staff = active_staff(generation)
+    values = None
+    if generation is not None:
+        values = queue_page.valid_values(request.args, staff, generation)
+    if values is not None:  # the usual case: every filter value is one the form accepts
+        form = None
+        filters = filters_of(queue_page.data_of(values))
+    else:
+        form = filter_form(staff, generation)
+        filters = filters_of(form_data(form))
     counts = returns_queue.tab_counts(filters)
     page = returns_queue.page_of(
         filters, current_app.config["PER_PAGE"], total=counts.get(filters.status)
     )
     filters.page = page.number
+    base = url_for("merchant.queue")
     context = {
         "form": form,
         "filters": filters,
         "page": page,
+        "rows": queue_page.shown_rows(page.items, now()),
         "counts": counts,
         "tabs": returns_queue.TABS,
-        "sorts": returns_queue.SORTS,
         "staff": staff,
-        "now": now(),
+        "queue_href": lambda args: queue_page.queue_href(base, args),
+        "qlink": queue_page.queue_links(base),
     }
-    if not is_htmx():
+    htmx = is_htmx()
+    if htmx:
+        context["sort_oob"] = queue_page.sort_oob(form, filters.sort)
+    else:
+        context["fields"] = (
+            queue_page.rendered_fields(form)
+            if form is not None
+            else queue_page.fast_fields(values, staff, generation)
+        )
+    if not htmx:
         return render_template("merchant/queue.html", **context)
     response = make_response(render_template("merchant/_queue_results.html", **context))
     # The address bar gets the tidy, bookmarkable URL of these filters (defaults left out).

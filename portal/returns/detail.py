@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 
 from peewee import JOIN, fn
 
-from portal.db import prebuilt_together
+from portal.db import prebuilt_select, prebuilt_together
 from portal.models import (
     ExchangeOrder,
+    Order,
     Payment,
     Refund,
+    Return,
     ReturnEvent,
     ReturnLabel,
     ReturnLine,
@@ -31,7 +33,7 @@ from portal.returns import (
     timeline,
 )
 from portal.returns.errors import DomainError
-from portal.returns.facts import facts_for, lines_of, refund_batches, refunded_units
+from portal.returns.facts import facts_for, lines_query, refund_batches, refunded_units
 from portal.returns.settings import bps_to_percent
 from portal.returns.staff_orders import shopper_history_columns
 
@@ -138,13 +140,14 @@ class ReturnDetail:
         return bps_to_percent(self.rma.policy_restocking_fee_bps)
 
 
-def _page_queries(rma_id, order_id, email):
-    """What return_detail() reads beside the lines and events: (queries, scalars)."""
+def _page_queries(rma_id, order_id, email, policy=True):
+    """What return_detail() reads beside the lines and events: (queries, scalars); the
+    policy among them unless the caller has it from the pickers' cache."""
     label = ReturnLabel.select(fn.COUNT(ReturnLabel.id)).where(ReturnLabel.rma == rma_id)
     line_ids = ReturnLine.select(ReturnLine.id).where(ReturnLine.rma == rma_id)
     known_queries, captured = amounts.known_queries(rma_id, order_id)
     queries = [
-        ReturnPolicy.select().where(ReturnPolicy.id == 1),
+        *([ReturnPolicy.select().where(ReturnPolicy.id == 1)] if policy else []),
         Refund.select().where(Refund.rma == rma_id).order_by(Refund.id),
         extras.extra_lines_query(rma_id),
         ReturnPhoto.select().where(ReturnPhoto.line.in_(line_ids)).order_by(ReturnPhoto.id),
@@ -155,22 +158,43 @@ def _page_queries(rma_id, order_id, email):
     return queries, [*shopper_history_columns(rma_id, email), label, *captured]
 
 
+def _by_reference(reference):
+    return Return.select(Return, Order).join(Order).where(Return.reference == reference).limit(1)
+
+
+def return_by_reference(reference):
+    """The return (with its order) of a reference, or None; the SQL built once."""
+    found = prebuilt_select("return_by_reference", _by_reference, reference=reference)
+    return found[0] if found else None
+
+
+def _events_query(rma_id):
+    return (
+        ReturnEvent.select(ReturnEvent, User)
+        .join(User, JOIN.LEFT_OUTER)
+        .where(ReturnEvent.rma == rma_id)
+        .order_by(ReturnEvent.created_at, ReturnEvent.id)
+    )
+
+
 def return_detail(rma, refund_inputs=None, generation=None):
     """The page's content for `rma`. refund_inputs: what the manager entered in the refund form
     (refund_shipping, additional, overrides {line_id: (cents, note)}) to recalculate with;
     `generation`: the pickers' cache generation the page read (portal.returns.pickers)."""
-    lines = lines_of(rma.id)
-    events = list(
-        ReturnEvent.select(ReturnEvent, User)
-        .join(User, JOIN.LEFT_OUTER)
-        .where(ReturnEvent.rma == rma.id)
-        .order_by(ReturnEvent.created_at, ReturnEvent.id)
-    )
+    # The lines and the events: statements of a fixed shape, built once (portal.db).
+    lines = prebuilt_select("detail_lines", lines_query, rma_id=rma.id)
+    events = prebuilt_select("detail_events", _events_query, rma_id=rma.id)
     # Everything else the page reads, in one statement of a fixed shape (portal.db).
-    (policies, refunds, extra_lines, all_photos, payments, exchange_orders, *known_rows, count,
-     refunded, has_label, captured) = prebuilt_together(
-        "return_detail", _page_queries, rma_id=rma.id, order_id=rma.order_id, email=rma.email
+    # The store's policy from the pickers' cache on a GET (the generation read with the user).
+    cached = pickers.return_policy(generation) if generation is not None else None
+    read = prebuilt_together(
+        "return_detail" if cached is None else "return_detail_cached_policy",
+        lambda **values: _page_queries(**values, policy=cached is None),
+        rma_id=rma.id, order_id=rma.order_id, email=rma.email,
     )  # fmt: skip
+    policies = [cached] if cached is not None else read.pop(0)
+    (refunds, extra_lines, all_photos, payments, exchange_orders, *known_rows, count, refunded,
+     has_label, captured) = read  # fmt: skip
     policy = policies[0] if policies else ReturnPolicy.current()
     batches = refund_batches(rma.id, events=events)
     pending = [x for x in extra_lines if not x.refund_batch]

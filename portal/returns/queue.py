@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from peewee import JOIN, Expression, Table, Value, fn
 
-from portal.db import db, is_postgres
+from portal.db import db, is_postgres, prebuilt_select
 from portal.models import (
     Order,
     Refund,
@@ -122,43 +122,104 @@ def _search_ids(f, term):
     need them): a list of ids when there are few, as for a parcel's reference or a shopper's
     name, else the query itself."""
     if term not in f.found:
-        query = _matching(term)
-        ids = [rma_id for (rma_id,) in db.execute(query.limit(LISTED_UP_TO + 1))]
-        f.found[term] = ids if len(ids) <= LISTED_UP_TO else query
+        if not is_postgres() and len(term) >= 3:  # SQLite's full-text match: prebuilt
+            phrase = '"' + term.replace('"', '""') + '"'
+            ids = [rma_id for (rma_id,) in prebuilt_select(
+                "queue-search", lambda phrase: _matching_phrase(phrase), phrase=phrase)]  # fmt: skip
+        else:
+            ids = [rma_id for (rma_id,) in db.execute(_matching(term).limit(LISTED_UP_TO + 1))]
+        f.found[term] = ids if len(ids) <= LISTED_UP_TO else _matching(term)
     return f.found[term]
 
 
-def _filtered(query, f):
-    """Every filter but the status tab."""
-    if f.q and FULL_EMAIL.fullmatch(f.q.strip()):
+def _matching_phrase(phrase):
+    where = Expression(SEARCH.text, "MATCH", phrase)
+    return SEARCH.select(SEARCH.rowid).where(where).limit(LISTED_UP_TO + 1).tuples()
+
+
+def _filter_shape(f):
+    """(shape, values) of every filter but the status tab: the shape says which conditions
+    the statement has (and how many ids a list holds), the values fill in their parameters,
+    so a statement's SQL can be built once per shape (portal.db.prebuilt_select), unless a
+    search has too many matches for a list (see prebuildable())."""
+    shape, values = [], {}
+    q = f.q.strip() if f.q else ""
+    if q and FULL_EMAIL.fullmatch(q):
+        shape.append("email")
+        values["email"] = q.lower()
+    elif q:
+        found = _search_ids(f, q.lower())
+        if isinstance(found, list):
+            shape.append(("ids", len(found)))
+            values.update({f"id{n}": rma_id for n, rma_id in enumerate(found)})
+        else:  # too many matches for a list: their query is the subquery (never prebuilt)
+            shape.append("subquery")
+            values["subquery"] = found
+    else:
+        shape.append(None)
+    if f.reason:
+        ids = sorted(_reason_ids(f.reason))
+        shape.append(("reasons", len(ids)))
+        values.update({f"reason{n}": reason_id for n, reason_id in enumerate(ids)})
+    else:
+        shape.append(None)
+    if f.responsible == "me":
+        shape.append("user")
+        values["responsible"] = f.user_id
+    elif f.responsible == "none":
+        shape.append("none")
+    elif f.responsible.isdigit():
+        shape.append("user")
+        values["responsible"] = int(f.responsible)
+    else:
+        shape.append(None)
+    shape.append(bool(f.date_from))
+    if f.date_from:
+        values["from"] = datetime.datetime.combine(f.date_from, datetime.time())
+    shape.append(bool(f.date_to))
+    if f.date_to:
+        end = datetime.datetime.combine(f.date_to + datetime.timedelta(days=1), datetime.time())
+        values["to"] = end
+    return tuple(shape), values
+
+
+def prebuildable(shape):
+    """Whether statements of this filter shape may be prebuilt (no subquery of matches)."""
+    return shape[0] != "subquery"
+
+
+def _filtered(query, f, shape=None, values=None):
+    """Every filter but the status tab: of `f`, or of a shape and its values (stand-ins
+    while a prebuilt statement is built)."""
+    if shape is None:
+        shape, values = _filter_shape(f)
+    q, reasons, responsible, date_from, date_to = shape
+    if q == "email":
         # A whole address: the indexed equality finds that shopper's returns without a scan.
-        term = f.q.strip().lower()
+        term = values["email"]
         orders = Order.select(Order.id).where(Order.email == term)
         by_email = Return.select(Return.id).where(Return.email == term)
         # A union, not an OR: each half runs on its own index (PostgreSQL would scan for an OR).
         query = query.where(
             Return.id.in_(by_email | Return.select(Return.id).where(Return.order.in_(orders)))
         )
-    elif f.q:
-        query = query.where(Return.id.in_(_search_ids(f, f.q.strip().lower())))
-    if f.reason:
-        ids = _reason_ids(f.reason)
+    elif q == "subquery":
+        query = query.where(Return.id.in_(values["subquery"]))
+    elif q is not None:
+        query = query.where(Return.id.in_([values[f"id{n}"] for n in range(q[1])]))
+    if reasons is not None:
+        ids = [values[f"reason{n}"] for n in range(reasons[1])]
         query = query.where(
             Return.id.in_(ReturnLine.select(ReturnLine.rma).where(ReturnLine.reason.in_(ids)))
         )
-    if f.responsible == "me":
-        query = query.where(Return.responsible == f.user_id)
-    elif f.responsible == "none":
+    if responsible == "user":
+        query = query.where(Return.responsible == values["responsible"])
+    elif responsible == "none":
         query = query.where(Return.responsible.is_null())
-    elif f.responsible.isdigit():
-        query = query.where(Return.responsible == int(f.responsible))
-    if f.date_from:
-        query = query.where(
-            Return.created_at >= datetime.datetime.combine(f.date_from, datetime.time())
-        )
-    if f.date_to:
-        end = datetime.datetime.combine(f.date_to + datetime.timedelta(days=1), datetime.time())
-        query = query.where(Return.created_at < end)
+    if date_from:
+        query = query.where(Return.created_at >= values["from"])
+    if date_to:
+        query = query.where(Return.created_at < values["to"])
     return query
 
 
@@ -196,13 +257,35 @@ def _unfiltered(f):
 _FAILED, _CLAIMS = "+refund_failed", "+claims"
 
 
+def _rows(name, shape, values, build, prebuilt=True):
+    """The rows of `build(shape, values)`: its SQL built once per (name, shape) and database
+    (portal.db.prebuilt_select), or every time (a shape with a subquery of matches)."""
+    if prebuilt:
+        return prebuilt_select((name, shape), lambda **v: build(shape, v), **values)
+    return list(build(shape, values))
+
+
 def tab_counts(f):
     """{tab: count} under the current filters, in one query: the per-status counts (without
     filters read from return_status_count, kept by triggers, whatever the store's size; with
     them, the matching returns counted, a search through its own indexes) and, in the same
     UNION ALL, the returns whose refund failed and the open claims."""
-    base = _filtered(Return.select(), f)
-    if _unfiltered(f):
+    shape, values = _filter_shape(f)
+    shape_ = (shape, _unfiltered(f))
+    rows = dict(_rows("queue-counts", shape_, values, _counts_query, prebuildable(shape)))
+    extra = {name: rows.pop(name, 0) for name in (_FAILED, _CLAIMS)}
+    counts = {name: rows.get(name, 0) for name, _ in TABS}
+    counts["open"] = sum(rows.get(s, 0) for s in OPEN)
+    counts["all"] = sum(rows.values())
+    counts["refund_failed"] = extra[_FAILED]
+    counts["claims"] = extra[_CLAIMS]
+    return counts
+
+
+def _counts_query(shape, values):
+    filters, unfiltered = shape
+    base = _filtered(Return.select(), None, filters, values)
+    if unfiltered:
         by_status = ReturnStatusCount.select(ReturnStatusCount.status, ReturnStatusCount.count)
     else:
         by_status = base.select(Return.status, fn.COUNT(Return.id)).group_by(Return.status)
@@ -213,19 +296,27 @@ def tab_counts(f):
         + failed.select(Value(_FAILED), fn.COUNT(Return.id))
         + claims.select(Value(_CLAIMS), fn.COUNT(Return.id))
     )
-    rows = dict(query.tuples())
-    extra = {name: rows.pop(name, 0) for name in (_FAILED, _CLAIMS)}
-    counts = {name: rows.get(name, 0) for name, _ in TABS}
-    counts["open"] = sum(rows.get(s, 0) for s in OPEN)
-    counts["all"] = sum(rows.values())
-    counts["refund_failed"] = extra[_FAILED]
-    counts["claims"] = extra[_CLAIMS]
-    return counts
+    return query.tuples()
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
-    rma: object
+    """One queue row: the plain values the row shows (no model objects), read as tuples."""
+
+    id: int
+    reference: str
+    order_id: int
+    email: str
+    status: str
+    kind: str
+    resolution: str
+    currency: str
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    estimated_refund: int | None
+    responsible_id: int | None
+    order_number: str
+    responsible_name: str | None = None  # the responsible user's name, else their email
     lines: list = field(default_factory=list)  # (requested, received, reason label)
     refund_statuses: set = field(default_factory=set)
     refunds: int | None = None  # cents of the refunds prepared (not declined), once there are
@@ -235,10 +326,10 @@ class Row:
         """(cents, "actual") once refunds exist, else (the request's estimate, "estimated")."""
         if self.refunds is not None:
             return self.refunds, "actual"
-        return self.rma.estimated_refund, "estimated"
+        return self.estimated_refund, "estimated"
 
     def age_days(self, at):
-        return max((at - self.rma.created_at).days, 0)
+        return max((at - self.created_at).days, 0)
 
     @property
     def requested(self):
@@ -265,22 +356,28 @@ def _reversed(orderings):
     return [o.node.asc() if o.direction == "DESC" else o.node.desc() for o in orderings]
 
 
-def _page_ids(f, number, per_page, total):
-    """The ids of one page (a subquery) and the page's order. Only the columns the filters and
-    the sort need are read,
-    so skipping rows (OFFSET) steps through index entries, not joined rows. A page in the back
-    half is read from the other end of the list (every sort ends on a unique column), so the
-    last pages, where the oldest returns wait, cost what the first ones do."""
-    query = Return.select(Return.id)
-    query = query.join(Order) if f.sort == "order" else query
-    query = _by_status(_filtered(query, f), f.status)
-    orderings = SORTS[f.sort][1]()
+def _page_window(number, per_page, total):
+    """(backwards, limit, offset) of one page. A page in the back half is read from the other
+    end of the list (every sort ends on a unique column), so the last pages, where the oldest
+    returns wait, cost what the first ones do."""
     offset = (number - 1) * per_page
     from_end = total - offset - per_page
     if from_end >= offset or total <= per_page:
-        return query.order_by(*orderings).limit(per_page).offset(offset), orderings
-    query = query.order_by(*_reversed(orderings))
-    return query.limit(per_page + min(from_end, 0)).offset(max(from_end, 0)), orderings
+        return False, per_page, offset
+    return True, per_page + min(from_end, 0), max(from_end, 0)
+
+
+def _page_ids(shape, values):
+    """The ids of one page (a subquery) and the page's order. Only the columns the filters and
+    the sort need are read, so skipping rows (OFFSET) steps through index entries, not joined
+    rows."""
+    filters, status, sort, backwards = shape
+    query = Return.select(Return.id)
+    query = query.join(Order) if sort == "order" else query
+    query = _by_status(_filtered(query, None, filters, values), status)
+    orderings = SORTS[sort][1]()
+    query = query.order_by(*(_reversed(orderings) if backwards else orderings))
+    return query.limit(values["limit"]).offset(values["offset"]), orderings
 
 
 # The columns a queue row shows (templates/merchant/_queue_results.html) and sorts by: a page
@@ -290,51 +387,62 @@ SHOWN = (Return.id, Return.reference, Return.order, Return.email, Return.status,
          Return.estimated_refund, Return.responsible)  # fmt: skip
 
 
+def _page_query(shape, values):
+    ids, orderings = _page_ids(shape, values)
+    responsible = User.alias()
+    return (
+        Return.select(*SHOWN, Order.number, responsible.id, responsible.name, responsible.email)
+        .join(Order)
+        .switch(Return)
+        .join(responsible, JOIN.LEFT_OUTER, on=(Return.responsible == responsible.id))
+        .where(Return.id.in_(ids))  # the page's ids, in the same statement
+        .order_by(*orderings)
+        .tuples()
+    )
+
+
+def _lines_query(shape, values):
+    ids = [values[f"id{n}"] for n in range(shape[1])]
+    return (
+        ReturnLine.select(
+            ReturnLine.rma, ReturnLine.quantity, ReturnLine.received_quantity, ReturnReason.label
+        )
+        .join(ReturnReason)
+        .where(ReturnLine.rma.in_(ids))
+        .tuples()
+    )
+
+
+def _refunds_query(shape, values):
+    ids = [values[f"id{n}"] for n in range(shape[1])]
+    return (
+        Refund.select(Refund.rma, Refund.status, Refund.amount)
+        .where(Refund.rma.in_(ids) & (Refund.status != refund_states.CANCELLED))
+        .tuples()
+    )
+
+
 def page_of(f, per_page, total=None):
     """One page of rows (with order and responsible), their lines and refunds. `total` is the
-    tab's count from tab_counts() when the caller has it; otherwise it is counted here."""
+    tab's count from tab_counts() when the caller has it; otherwise it is counted here. Each
+    statement's SQL is built once per shape of the filters (portal.db.prebuilt_select)."""
     if total is None:
         total = _by_status(_filtered(Return.select(), f), f.status).count()
     pages = max(1, -(-total // per_page))
     number = min(f.page, pages)
-    ids, orderings = _page_ids(f, number, per_page, total)
-    responsible = User.alias()
-    query = (
-        Return.select(
-            *SHOWN, Order.id, Order.number, responsible.id, responsible.name, responsible.email
-        )  # fmt: skip
-        .join(Order)
-        .switch(Return)
-        .join(
-            responsible,
-            JOIN.LEFT_OUTER,
-            on=(Return.responsible == responsible.id),
-            attr="responsible_user",
-        )  # fmt: skip
-        .where(Return.id.in_(ids))  # the page's ids, in the same statement
-        .order_by(*orderings)
-    )
-    rows = [Row(rma) for rma in query]
-    ids = [row.rma.id for row in rows]
-    if ids:
-        by_id = {row.rma.id: row for row in rows}
-        for rma_id, qty, received, label in (
-            ReturnLine.select(
-                ReturnLine.rma,
-                ReturnLine.quantity,
-                ReturnLine.received_quantity,
-                ReturnReason.label,
-            )  # fmt: skip
-            .join(ReturnReason)
-            .where(ReturnLine.rma.in_(ids))
-            .tuples()
-        ):
+    filters, values = _filter_shape(f)
+    backwards, limit, offset = _page_window(number, per_page, total)
+    shape = (filters, f.status, f.sort, backwards)
+    values = {**values, "limit": limit, "offset": offset}
+    found = _rows("queue-page", shape, values, _page_query, prebuildable(filters))
+    rows = [Row(*row[:-3], (row[-2] or row[-1]) if row[-3] is not None else None) for row in found]
+    if rows:
+        by_id = {row.id: row for row in rows}
+        ids = {f"id{n}": row.id for n, row in enumerate(rows)}
+        shape = ("page", len(rows))
+        for rma_id, qty, received, label in _rows("queue-lines", shape, ids, _lines_query):
             by_id[rma_id].lines.append((qty, received, label))
-        for rma_id, status, amount in (
-            Refund.select(Refund.rma, Refund.status, Refund.amount)
-            .where(Refund.rma.in_(ids) & (Refund.status != refund_states.CANCELLED))
-            .tuples()
-        ):
+        for rma_id, status, amount in _rows("queue-refunds", shape, ids, _refunds_query):
             row = by_id[rma_id]
             row.refund_statuses.add(status)
             row.refunds = (row.refunds or 0) + amount

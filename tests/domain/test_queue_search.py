@@ -14,7 +14,7 @@ def found(term):
     filters = queue.Filters(status="all", q=term)
     counts = queue.tab_counts(filters)
     page = queue.page_of(filters, per_page=50, total=counts["all"])
-    refs = sorted(row.rma.reference for row in page.items)
+    refs = sorted(row.reference for row in page.items)
     assert counts["all"] == len(refs)
     return refs
 

@@ -69,6 +69,55 @@ def test_a_prebuilt_statement_gives_each_calls_own_rows(database):
     assert rows == [] and gift == 0
 
 
+def test_a_prebuilt_select_gives_what_the_query_gives(database):
+    """portal.db.prebuilt_select(): the rows of each call's values, as the query itself reads
+    them (models with their joins, or tuples), the SQL built once."""
+    from portal.db import prebuilt_select
+    from portal.models import Order, Return
+
+    def returns_of(email, status):
+        return (
+            Return.select(Return, Order)
+            .join(Order)
+            .where((Return.email == email) & (Return.status == status))
+            .order_by(Return.id)
+        )
+
+    def counted(order_id):
+        return Payment.select(Payment.method, Payment.amount).where(Payment.order == order_id)
+
+    first, second = factories.store(), factories.store()
+    made = {
+        store.order.email: factories.create_return(store.order, reason=store.changed_mind)
+        for store in (first, second)
+    }
+    for email in (first.order.email, second.order.email, first.order.email, "nobody@x.org"):
+        expected = list(returns_of(email, "requested"))
+        with count_queries() as counted_queries:
+            rows = prebuilt_select("test-returns", returns_of, email=email, status="requested")
+        assert counted_queries.count == 1
+        assert [r.__data__ for r in rows] == [r.__data__ for r in expected]
+        assert [r.order.__data__ for r in rows] == [r.order.__data__ for r in expected]
+        assert [r.id for r in rows] == ([made[email].id] if email in made else [])
+    again = prebuilt_select("test-returns", returns_of, email=first.order.email, status="requested")
+    once_more = prebuilt_select("test-returns", returns_of, email=first.order.email,
+                                status="requested")  # fmt: skip
+    assert again[0] is not once_more[0] and again[0].order is not once_more[0].order  # own rows
+    assert prebuilt_select("test-none", returns_of, email=first.order.email, status="x") == []
+    tuples = prebuilt_select("test-tuples", lambda order_id: counted(order_id).tuples(),
+                             order_id=first.order.id)  # fmt: skip
+    assert tuples == list(counted(first.order.id).tuples())
+
+
+def test_a_prebuilt_select_refuses_a_value_that_is_not_a_parameter(database):
+    from portal.db import prebuilt_select
+    from portal.models import Return
+
+    with pytest.raises(ValueError, match="term"):
+        prebuilt_select("test-like", lambda term: Return.select().where(
+            Return.email.contains(term)), term="ada")  # fmt: skip
+
+
 def test_prebuilt_rows_equal_peewees_own(database):
     """portal.db.prebuilt_rows: the same instances Peewee makes (fields, their Python values,
     extra aliased columns), each call with its own values, one statement each."""

@@ -1,0 +1,106 @@
+"""portal.merchant.pieces.FieldPieces: a fresh form's field (built without submitted data)
+renders once per name, data, arguments, language and generation, exactly as the macro does;
+a submitted field (with its errors) always goes through the macro."""
+
+from flask import get_template_attribute
+from werkzeug.datastructures import MultiDict
+
+from portal.merchant import forms as f
+from portal.merchant.pieces import FieldPieces, is_fresh
+
+
+def _macro(name):
+    return get_template_attribute("merchant/_macros.html", name)
+
+
+def test_fresh_fields_are_rendered_once_and_as_the_macro_does(app):
+    with app.test_request_context("/"):
+        pieces = FieldPieces("test", generation=1)
+        for responsible in ("", "2", "3", "2"):
+            form = f.AssignForm(formdata=None, prefix="assign", responsible=responsible)
+            form.responsible.choices = f.choices([("", "Nobody"), (2, "Ann & Co"), (3, "Bo")])
+            assert is_fresh(form.responsible)
+            html = pieces.field(form.responsible)
+            assert html == _macro("field")(form.responsible)
+            assert f'selected value="{responsible}"' in html
+        again = f.AssignForm(formdata=None, prefix="assign", responsible="2")
+        again.responsible.choices = f.choices([("", "Nobody"), (2, "Ann & Co"), (3, "Bo")])
+        assert pieces.field(again.responsible) is pieces.field(form.responsible)  # cached
+        note = f.HoldForm(formdata=None, prefix="hold")
+        assert pieces.field(note.note, rows=3) == _macro("field")(note.note, rows=3)
+        assert pieces.cell(note.note, "Why") == _macro("cell")(note.note, "Why")
+        assert pieces.field(note.note, label="Other") == _macro("field")(note.note, "Other")
+
+
+def test_a_submitted_field_shows_its_own_value_and_errors(app):
+    with app.test_request_context("/", method="POST"):
+        pieces = FieldPieces("test", generation=1)
+        fresh = f.NoteForm(formdata=None, prefix="note")
+        pieces.field(fresh.text, rows=2)
+        posted = f.NoteForm(
+            formdata=MultiDict({"note-text": ""}), prefix="note", meta={"csrf": False}
+        )
+        posted.validate()
+        assert not is_fresh(posted.text)
+        html = pieces.field(posted.text, rows=2)
+        assert html == _macro("field")(posted.text, rows=2)
+        assert "Write the note first." in html and 'aria-invalid="true"' in html
+
+
+def test_without_a_generation_nothing_is_cached(app):
+    with app.test_request_context("/"):
+        pieces = FieldPieces("test", generation=None)
+        form = f.HoldForm(formdata=None, prefix="hold")
+        first, second = pieces.field(form.note), pieces.field(form.note)
+        assert first == second and first is not second
+
+
+def test_action_forms_messages_in_the_pages_language_as_flask_wtf_gives_them(app):
+    """ActionForm's WTForms messages come from a catalogue loaded once per process: the same
+    words flask_wtf's own per-request loading gives, in each language."""
+    from flask_wtf.i18n import translations as flask_wtf_translations
+
+    for language, expected in (("en", "Not a valid choice."), ("de", None)):
+        headers = {"Cookie": f"lang={language}"}
+        with app.test_request_context("/", headers=headers):
+            form = f.HoldForm(formdata=None, prefix="hold")
+            ours = form.meta.get_translations(form)
+            for message in ("Not a valid choice.", "This field is required."):
+                assert ours.gettext(message) == flask_wtf_translations.gettext(message)
+            words = ours.ngettext("Field must be at least %(min)d character long.",
+                                  "Field must be at least %(min)d characters long.", 2)  # fmt: skip
+            assert words == flask_wtf_translations.ngettext(
+                "Field must be at least %(min)d character long.",
+                "Field must be at least %(min)d characters long.",
+                2,
+            )
+            if expected:
+                assert ours.gettext("Not a valid choice.") == expected
+            else:
+                assert ours.gettext("Not a valid choice.") != "Not a valid choice."
+
+
+def test_a_fresh_form_stand_in_renders_as_the_built_form(app):
+    """FreshForm: the prefix, version and fields' pieces of an action form without building
+    it; the same HTML as the built form's, and the built form for anything else."""
+    from portal.merchant.pieces import FreshForm
+
+    built = []
+
+    def build():
+        built.append(1)
+        return f.HoldForm(formdata=None, prefix="hold", version=7)
+
+    with app.test_request_context("/"):
+        pieces = FieldPieces("test-fresh", generation=1)
+        expected = _macro("field")(build().note, rows=2)
+        built.clear()
+        stand_in = FreshForm(build, f.HoldForm, "hold", 7, {})
+        assert stand_in._prefix == "hold-" and stand_in.version.name == "hold-version"
+        assert stand_in.version.data == 7
+        assert pieces.field(stand_in.note, rows=2) == expected and built == [1]  # made once
+        again = FreshForm(build, f.HoldForm, "hold", 8, {})
+        assert pieces.field(again.note, rows=2) == expected and built == [1]  # from the cache
+        assert again.note.name == "hold-note" and built == [1, 1]  # the built field's
+        hidden = get_template_attribute("merchant/_macros.html", "hidden")
+        assert hidden(stand_in) == hidden(build())  # version 7 both
