@@ -1,7 +1,5 @@
 """Order history, and order pages with what can be returned (and if not, why)."""
 
-from dataclasses import dataclass
-
 from flask import current_app, render_template, request
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
@@ -16,6 +14,7 @@ from portal.pagination import page_number
 from portal.returns import catalogue, eligibility, shopper_words
 from portal.returns.order_history import order_history
 from portal.returns.pickers import return_policy
+from portal.stencils import Stencil
 from portal.web import cache_generation
 
 SEARCH_MAX = 100
@@ -33,26 +32,9 @@ def orders():
                            cards=_cards(page.items))  # fmt: skip
 
 
-@dataclass(frozen=True)
-class _Card:
-    """What the order list shows of one order (portal.returns.order_history.ListedOrder's
-    values), its links, words, dates and sentences made once per page instead of through a
-    template call each (and flat: a `set` in a template's loop makes each call in it copy
-    the template's context)."""
-
-    number: str
-    status: str
-    shown: list
-    more: bool
-    returnable: int
-    href: str
-    status_word: str
-    title: str  # "Order #…"
-    placed: str  # "Placed … · n items"
-    can_return: str  # "n items can be returned until …." ('' when nothing can)
-    return_href: str  # '' when nothing can be returned
-    bought_with: str  # "bought with …" (the return button's words for screen readers)
-    thumbs: Markup  # the first lines' pictures and titles, comma-separated
+# One order of the list (its values in this order; its shape: whether anything can be returned).
+CARD = Stencil("customer/_order_card.html", ("number", "href", "title", "status", "status_word",
+               "placed", "thumbs", "can_return", "return_href", "bought_with"))  # fmt: skip
 
 
 THUMB = '<img src="{}" alt="" width="40" height="40" loading="lazy" class="thumb"> '
@@ -67,6 +49,8 @@ def _thumbs(shown, more):
 
 
 def _cards(orders):
+    """Each order's card (customer/_order_card.html): its links, words, dates and sentences
+    made once per page, the card filled as a stencil."""
     detail, request = PathFor("customer.order_detail"), PathFor("customer.request_return")
     words = {status: order_status(status) for status in {order.status for order in orders}}
     say = Sentences()
@@ -96,11 +80,11 @@ def _cards(orders):
         placed = say.ngettext("Placed %(day)s · %(count)s item", "Placed %(day)s · %(count)s items",
                               order.line_count, day=day(order.placed_at),
                               count=order.line_count)  # fmt: skip
-        cards.append(_Card(number, order.status, order.shown, order.more, count, detail(number),
-                           words[order.status], say.gettext("Order #%(number)s", number=number),
-                           placed, can_return, return_href, bought_with,
-                           _thumbs(order.shown, order.more)))  # fmt: skip
-    return cards
+        title = say.gettext("Order #%(number)s", number=number)
+        cards.append(((number, detail(number), title, order.status, words[order.status], placed,
+                       _thumbs(order.shown, order.more), can_return, return_href, bought_with),
+                      {"returnable": bool(count)}))  # fmt: skip
+    return CARD.rows(cards)
 
 
 @bp.route("/orders/<number>")
