@@ -6,13 +6,14 @@ only fills in each row's values, with the same result: the translation is truste
 values are escaped (Jinja's newstyle gettext: `Markup(translated) % values`). Its calls are
 named gettext and ngettext, so pybabel extracts their messages as it does the templates'."""
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from portal.i18n import template_gettext, template_ngettext
+from portal.stencils import html_text
 
 
 def _filled(text, values):
-    return Markup(text % {key: escape(value) for key, value in values.items()})
+    return Markup(text % {key: html_text(value) for key, value in values.items()})
 
 
 class Sentences:
