@@ -7,8 +7,8 @@ from functools import reduce, wraps
 from flask import abort, current_app, session
 from flask_login import current_user
 
-from portal.db import prebuilt_models
 from portal.models import Order, Return
+from portal.prebuilt import prebuilt_models
 
 GUEST_KEY = "guest_order"
 

@@ -28,10 +28,11 @@ from functools import cache
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from portal.db import db, locked, prebuilt_rows
+from portal.db import db, locked
 from portal.models import AccountToken, RememberToken, User, now
 from portal.models.accounts import DEFAULT_HASH_METHOD
 from portal.outbox.messages import enqueue
+from portal.prebuilt import prebuilt_rows
 from portal.returns import audit, pickers
 from portal.returns.errors import DomainError
 

@@ -92,7 +92,7 @@ def line_refunded(order_line_ids, exclude_rma_id=None, rows=None):
 @dataclass
 class Known:
     """What refund_for_return() reads about the order, read beforehand (with other queries
-    of a page, portal.db.rows_together): see known_queries()."""
+    of a page, portal.prebuilt.rows_together): see known_queries()."""
 
     line_refunded: dict
     shipping_refunded: bool

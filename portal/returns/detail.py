@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 from peewee import JOIN, fn
 
-from portal.db import prebuilt_select, prebuilt_together
 from portal.models import (
     ExchangeOrder,
     Order,
@@ -21,6 +20,7 @@ from portal.models import (
     ReturnPolicy,
     User,
 )
+from portal.prebuilt import prebuilt_select, prebuilt_together
 from portal.returns import (
     amounts,
     exchange_states,

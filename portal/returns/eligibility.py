@@ -10,8 +10,8 @@ import zoneinfo
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from portal.db import prebuilt_together_rows
 from portal.models import OrderLine, ReturnPolicy, now
+from portal.prebuilt import prebuilt_together_rows
 from portal.returns.marks import N_
 from portal.returns.quantities import taken_by_line, taken_query
 
@@ -244,7 +244,7 @@ def for_order(order, policy=None, at=None, past_window=False, claim=False):
 def for_order_together(order, name, extra=None, at=None, past_window=False, claim=False,
                        policy=None):  # fmt: skip
     """for_order(), the store's policy and the rows of the queries `extra(order_id)` gives, all
-    in one statement, its SQL built once per `name` (portal.db.prebuilt_together_rows): (policy,
+    in one statement, its SQL built once per `name` (portal.prebuilt.prebuilt_together_rows): (policy,
     eligibilities, [rows of each query]). `extra` must give the same shape for any order.
     `policy`: the policy already at hand (portal.returns.pickers.return_policy), else it is
     read in the statement."""

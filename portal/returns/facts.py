@@ -28,7 +28,7 @@ def lines_of(rma_id):
 
 
 def lines_query(rma_id):
-    """The query of lines_of() (for a prebuilt statement: portal.db.prebuilt_models)."""
+    """The query of lines_of() (for a prebuilt statement: portal.prebuilt.prebuilt_models)."""
     return (
         ReturnLine.select(ReturnLine, OrderLine, ReturnReason, Replacement, Variant, Product)
         .join(OrderLine)

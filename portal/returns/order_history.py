@@ -1,16 +1,16 @@
 """The shopper's order history: one page of their orders, newest first, with what the list
 shows of each (number, status, date, the first lines' titles and pictures) and how many units
 can still be returned and until when. Everything comes from one statement of a fixed shape,
-its SQL built once per process (portal.db.prebuilt_tuples), as plain values: the list reads a
+its SQL built once per process (portal.prebuilt.prebuilt_tuples), as plain values: the list reads a
 few columns of some sixty lines, and model objects cost far more than the rows."""
 
 from dataclasses import dataclass
 
 from peewee import JOIN, fn
 
-from portal.db import prebuilt_tuples
 from portal.models import Order, OrderLine, Product, Variant, now
 from portal.pagination import Page
+from portal.prebuilt import prebuilt_tuples
 from portal.returns.eligibility import order_summary, store_date, terms_of
 from portal.returns.quantities import taken_query
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from peewee import JOIN, Expression, Table, Value, fn
 
-from portal.db import db, is_postgres, prebuilt_select
+from portal.db import db, is_postgres
 from portal.models import (
     Order,
     Refund,
@@ -19,6 +19,7 @@ from portal.models import (
     User,
 )
 from portal.pagination import Page
+from portal.prebuilt import prebuilt_select
 from portal.returns import refund_states, states
 
 OPEN = (*states.ACTIVE, states.ON_HOLD)
@@ -140,7 +141,7 @@ def _matching_phrase(phrase):
 def _filter_shape(f):
     """(shape, values) of every filter but the status tab: the shape says which conditions
     the statement has (and how many ids a list holds), the values fill in their parameters,
-    so a statement's SQL can be built once per shape (portal.db.prebuilt_select), unless a
+    so a statement's SQL can be built once per shape (portal.prebuilt.prebuilt_select), unless a
     search has too many matches for a list (see prebuildable())."""
     shape, values = [], {}
     q = f.q.strip() if f.q else ""
@@ -259,7 +260,7 @@ _FAILED, _CLAIMS = "+refund_failed", "+claims"
 
 def _rows(name, shape, values, build, prebuilt=True):
     """The rows of `build(shape, values)`: its SQL built once per (name, shape) and database
-    (portal.db.prebuilt_select), or every time (a shape with a subquery of matches)."""
+    (portal.prebuilt.prebuilt_select), or every time (a shape with a subquery of matches)."""
     if prebuilt:
         return prebuilt_select((name, shape), lambda **v: build(shape, v), **values)
     return list(build(shape, values))
@@ -425,7 +426,7 @@ def _refunds_query(shape, values):
 def page_of(f, per_page, total=None):
     """One page of rows (with order and responsible), their lines and refunds. `total` is the
     tab's count from tab_counts() when the caller has it; otherwise it is counted here. Each
-    statement's SQL is built once per shape of the filters (portal.db.prebuilt_select)."""
+    statement's SQL is built once per shape of the filters (portal.prebuilt.prebuilt_select)."""
     if total is None:
         total = _by_status(_filtered(Return.select(), f), f.status).count()
     pages = max(1, -(-total // per_page))

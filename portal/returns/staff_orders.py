@@ -83,7 +83,7 @@ class StaffOrder:
 
 def order_for_staff(number, *queries):
     """One order as staff see it (and the rows of `queries`, read in the same statement as
-    the rest, portal.db.rows_together), or None."""
+    the rest, portal.prebuilt.rows_together), or None."""
     customer = User.alias()
     order = (
         Order.select(Order, customer)

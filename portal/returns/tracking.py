@@ -5,7 +5,6 @@ what it returns."""
 
 from dataclasses import dataclass
 
-from portal.db import prebuilt_models, prebuilt_together_rows
 from portal.models import (
     ExchangeOrder,
     OrderLine,
@@ -16,6 +15,7 @@ from portal.models import (
     ReturnPhoto,
     ReturnPolicy,
 )
+from portal.prebuilt import prebuilt_models, prebuilt_together_rows
 from portal.returns import (
     exchange_states,
     exchanges,
@@ -285,7 +285,7 @@ def _page_queries_without_policy(rma_id, order_id):
 
 def tracking_page(rma, policy=None):
     """Everything the shopper's page of `rma` shows (the caller checked they may see it): its
-    lines, then everything else in one statement (portal.db.rows_together). `policy`: the
+    lines, then everything else in one statement (portal.prebuilt.rows_together). `policy`: the
     store's policy already at hand (portal.returns.pickers.return_policy), else it is read in
     that statement."""
     lines = prebuilt_models("tracking:lines", lines_query, rma_id=rma.id)

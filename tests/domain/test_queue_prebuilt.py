@@ -1,4 +1,4 @@
-"""The queue's statements are built once per shape of the filters (portal.db.prebuilt_select):
+"""The queue's statements are built once per shape of the filters (portal.prebuilt.prebuilt_select):
 for any filters, the SQL and parameters a later call sends are exactly what Peewee builds for
 its own values (so the plans are the ones the queue always had), and the rows are the same."""
 

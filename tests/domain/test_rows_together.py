@@ -1,4 +1,4 @@
-"""portal.db.rows_together(): several small SELECTs in one statement, each query's rows back as
+"""portal.prebuilt.rows_together(): several small SELECTs in one statement, each query's rows back as
 model instances with their Python values and in the query's order, on SQLite and PostgreSQL."""
 
 import datetime
@@ -6,8 +6,8 @@ import datetime
 import pytest
 from peewee import fn
 
-from portal.db import rows_together
 from portal.models import Payment, ReturnExtraLine, ReturnReason
+from portal.prebuilt import rows_together
 from tests import factories
 from tests.querycount import count_queries
 
@@ -53,7 +53,7 @@ def test_several_queries_one_statement_same_rows(database):
 
 
 def test_a_prebuilt_statement_gives_each_calls_own_rows(database):
-    from portal.db import prebuilt_together
+    from portal.prebuilt import prebuilt_together
 
     def build(order_id, method):
         return [
@@ -70,10 +70,10 @@ def test_a_prebuilt_statement_gives_each_calls_own_rows(database):
 
 
 def test_a_prebuilt_select_gives_what_the_query_gives(database):
-    """portal.db.prebuilt_select(): the rows of each call's values, as the query itself reads
+    """portal.prebuilt.prebuilt_select(): the rows of each call's values, as the query itself reads
     them (models with their joins, or tuples), the SQL built once."""
-    from portal.db import prebuilt_select
     from portal.models import Order, Return
+    from portal.prebuilt import prebuilt_select
 
     def returns_of(email, status):
         return (
@@ -110,8 +110,8 @@ def test_a_prebuilt_select_gives_what_the_query_gives(database):
 
 
 def test_a_prebuilt_select_refuses_a_value_that_is_not_a_parameter(database):
-    from portal.db import prebuilt_select
     from portal.models import Return
+    from portal.prebuilt import prebuilt_select
 
     with pytest.raises(ValueError, match="term"):
         prebuilt_select("test-like", lambda term: Return.select().where(
@@ -119,10 +119,10 @@ def test_a_prebuilt_select_refuses_a_value_that_is_not_a_parameter(database):
 
 
 def test_prebuilt_rows_equal_peewees_own(database):
-    """portal.db.prebuilt_rows: the same instances Peewee makes (fields, their Python values,
+    """portal.prebuilt.prebuilt_rows: the same instances Peewee makes (fields, their Python values,
     extra aliased columns), each call with its own values, one statement each."""
-    from portal.db import prebuilt_rows
     from portal.models import User
+    from portal.prebuilt import prebuilt_rows
 
     def build(email, role):
         return (
@@ -151,11 +151,11 @@ def test_prebuilt_rows_equal_peewees_own(database):
 
 
 def test_prebuilt_tuples_equal_peewees_tuples(database):
-    """portal.db.prebuilt_tuples: each query's rows as the tuples Peewee's .tuples() gives (times,
+    """portal.prebuilt.prebuilt_tuples: each query's rows as the tuples Peewee's .tuples() gives (times,
     booleans, JSON text, foreign keys and aggregates as Python values), in its ORDER BY, the
     scalars after them, one statement per call with each call's own values."""
-    from portal.db import prebuilt_tuples
     from portal.models import OrderLine
+    from portal.prebuilt import prebuilt_tuples
 
     def build(order_id, sku_like):
         return [
@@ -201,9 +201,9 @@ def test_prebuilt_tuples_equal_peewees_tuples(database):
 
 
 def test_prebuilt_models_equal_peewees_own_rows_with_joins(database):
-    """portal.db.prebuilt_models: the rows iterating the query gives (joined models attached,
+    """portal.prebuilt.prebuilt_models: the rows iterating the query gives (joined models attached,
     a LEFT JOIN's missing row as None), each call with its own values, one statement each."""
-    from portal.db import prebuilt_models
+    from portal.prebuilt import prebuilt_models
     from portal.returns.facts import lines_query
 
     first, second = factories.store(quantity=2), factories.store()
@@ -224,10 +224,10 @@ def test_prebuilt_models_equal_peewees_own_rows_with_joins(database):
 
 
 def test_prebuilt_together_rows_equal_prebuilt_togethers(database):
-    """portal.db.prebuilt_together_rows: the same instances as prebuilt_together's (fields,
+    """portal.prebuilt.prebuilt_together_rows: the same instances as prebuilt_together's (fields,
     Python values, aliased columns, order), made directly, nothing dirty."""
-    from portal.db import prebuilt_together, prebuilt_together_rows
     from portal.models import OrderLine, Return
+    from portal.prebuilt import prebuilt_together, prebuilt_together_rows
 
     def build(order_id):
         return [
