@@ -26,7 +26,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
-def child(url, requests):
+def child(url, requests, only=()):
     """Under valgrind: for each segment, say `ready <label>`, wait for `go`, run the requests,
     say `done <bytes>`."""
     from bench import baseline_app, datagen, floor_app, pages
@@ -54,6 +54,8 @@ def child(url, requests):
         return len(response.data)
 
     for target in targets:
+        if only and target.name not in only:
+            continue
         client = clients[target.who]
         size = segment(f"{target.name} page", client, target.path)
         segment(f"{target.name} floor", client, f"/_bench/floor?bytes={size}")
@@ -82,13 +84,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("url", help="database URL of a generated bench store")
     parser.add_argument("--requests", type=int, default=30, help="requests counted per segment")
+    parser.add_argument("--pages", nargs="*", default=[], help="only these bench pages (names)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        return child(args.url, args.requests)
+        return child(args.url, args.requests, set(args.pages))
     out_dir = tempfile.mkdtemp(prefix="bench-callgrind-")
     cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_dir}/cg.out",
-           sys.executable, __file__, args.url, "--requests", str(args.requests), "--child"]  # fmt: skip
+           sys.executable, __file__, args.url, "--requests", str(args.requests), "--child",
+           "--pages", *args.pages]  # fmt: skip
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                             stderr=subprocess.DEVNULL)  # fmt: skip
     counts, sizes, seen = {}, {}, set()

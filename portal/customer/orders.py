@@ -33,8 +33,8 @@ def orders():
 
 
 # One order of the list (its values in this order; its shape: whether anything can be returned).
-CARD = Stencil("customer/_order_card.html", ("number", "href", "title", "status", "status_word",
-               "placed", "thumbs", "can_return", "return_href", "bought_with"))  # fmt: skip
+CARD = Stencil("customer/_order_card.html", ("number", "href", "status", "status_word", "placed",
+               "thumbs", "can_return", "return_href"))  # fmt: skip
 
 
 THUMB = '<img src="{}" alt="" width="40" height="40" loading="lazy" class="thumb"> '
@@ -65,10 +65,9 @@ def _cards(orders):
     for order in orders:
         number, count = order.number, order.returnable
         if not count:
-            can_return = return_href = bought_with = ""
+            can_return = return_href = ""
         else:
             return_href = request(number)
-            bought_with = say.gettext("bought with %(number)s", number=number)
             if order.until:
                 can_return = say.ngettext("%(count)s item can be returned until %(day)s.",
                                           "%(count)s items can be returned until %(day)s.",
@@ -80,9 +79,8 @@ def _cards(orders):
         placed = say.ngettext("Placed %(day)s · %(count)s item", "Placed %(day)s · %(count)s items",
                               order.line_count, day=day(order.placed_at),
                               count=order.line_count)  # fmt: skip
-        title = say.gettext("Order #%(number)s", number=number)
-        cards.append(((number, detail(number), title, order.status, words[order.status], placed,
-                       _thumbs(order.shown, order.more), can_return, return_href, bought_with),
+        cards.append(((number, detail(number), order.status, words[order.status], placed,
+                       _thumbs(order.shown, order.more), can_return, return_href),
                       {"returnable": bool(count)}))  # fmt: skip
     return CARD.rows(cards)
 
