@@ -3,10 +3,14 @@ renders once per name, data, arguments, language and generation, exactly as the 
 a submitted field (with its errors) always goes through the macro."""
 
 from flask import get_template_attribute
+from flask_wtf import FlaskForm as Form
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from portal.merchant import forms as f
-from portal.merchant.pieces import FieldPieces, is_fresh
+from portal.merchant.pieces import FORM_END, FieldPieces, FreshForm, form_open, is_fresh
 
 
 def _macro(name):
@@ -104,3 +108,66 @@ def test_a_fresh_form_stand_in_renders_as_the_built_form(app):
         assert again.note.name == "hold-note" and built == [1, 1]  # the built field's
         hidden = get_template_attribute("merchant/_macros.html", "hidden")
         assert hidden(stand_in) == hidden(build())  # version 7 both
+
+
+def _action_form(url, form, cls, body):
+    """The action_form macro around `body`, as `{% call %}` renders it."""
+    return _macro("action_form")(url, form, cls, caller=lambda: body)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    url=st.text(min_size=0, max_size=20),
+    cls=st.text(max_size=10),
+    version=st.one_of(st.none(), st.integers(-5, 10**6)),
+    prefix=st.sampled_from(["hold", "note", "a&b", 'x"y']),
+)
+def test_form_open_writes_what_action_form_does(app, url, cls, version, prefix):
+    """form_open(...) + body + FORM_END == {% call action_form(...) %}body{% endcall %}, for
+    forms with a version field (real or FreshForm) and without one."""
+    body = Markup("\n  <button>Go &amp; see</button>\n  ")
+    with app.test_request_context("/"):
+        forms = [
+            f.HoldForm(formdata=None, prefix=prefix, version=version),
+            FreshForm(
+                lambda: f.ActionForm(formdata=None, prefix=prefix, version=version),
+                f.ActionForm,
+                prefix,
+                version,
+                {},
+            ),  # fmt: skip
+            Form(prefix=prefix),  # no version field: `form.version is defined` is false
+        ]
+        for form in forms:
+            ours = form_open(url, form, cls) + body + FORM_END
+            assert ours == _action_form(url, form, cls, body)
+        trusted = Markup("/a?b=1&amp;c")  # a URL already escaped is not escaped twice
+        assert form_open(trusted, forms[0]) + body + FORM_END == _action_form(
+            trusted, forms[0], "", body
+        )
+
+
+def test_shown_parts_pick_what_the_filters_did():
+    from types import SimpleNamespace as NS
+
+    from portal.merchant.detail import shown_parts
+
+    lines = [
+        NS(swap=None, damaged_quantity=0),
+        NS(swap="s", damaged_quantity=2),
+        NS(swap=None, damaged_quantity=0),
+    ]
+    rows = [(line, None) for line in lines]
+    events = [
+        NS(kind="carrier_in_transit"),
+        NS(kind="note"),
+        NS(kind="carrier_delivered"),
+        NS(kind="note"),
+    ]
+    parts = shown_parts(rows, events)
+    assert parts["swaps"] == [rows[1]] and parts["any_damaged"] is True
+    assert parts["parcel_event"] is events[2]
+    parts = shown_parts(rows[:1], events[1:2])
+    assert parts == {"swaps": [], "any_damaged": False, "parcel_event": None}
