@@ -6,7 +6,7 @@ every request. The slow path (a submitted form, with its errors) renders as befo
 from flask import current_app, get_template_attribute
 from flask_babel import get_locale
 from jinja2 import Undefined
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from portal.db import db
 from portal.sessions import csrf_token
@@ -123,11 +123,6 @@ class FreshField:
         return str(self.real())
 
 
-_FORM_OPEN = Markup(
-    '<form method="post" action="{0}" hx-post="{0}" class="{1}" novalidate>\n'
-    '  <input type="hidden" name="{2}csrf_token" value="{3}">\n'
-)
-_VERSION = Markup('<input type="hidden" name="{0}" value="{1}">')
 FORM_END = Markup("\n</form>")
 
 
@@ -136,8 +131,13 @@ def form_open(url, form, cls=""):
     `hidden` fields included), for `{{ form_open(url, form, cls) }}body{{ form_end }}` in
     place of `{% call action_form(url, form, cls) %}body{% endcall %}`: the same HTML without
     two macro calls and a caller per form."""
-    version = current_app.jinja_env.getattr(form, "version")  # `form.version is defined`
-    html = _FORM_OPEN.format(url, cls, form._prefix, csrf_token())
-    if not isinstance(version, Undefined):
-        html += _VERSION.format(version.name, "" if version.data is None else version.data)
-    return html + Markup("\n  ")
+    url, version = escape(url), current_app.jinja_env.getattr(form, "version")
+    html = (
+        f'<form method="post" action="{url}" hx-post="{url}" class="{escape(cls)}" novalidate>\n'
+        f'  <input type="hidden" name="{escape(form._prefix)}csrf_token"'
+        f' value="{escape(csrf_token())}">\n'
+    )
+    if not isinstance(version, Undefined):  # `form.version is defined`
+        data = "" if version.data is None else version.data
+        html += f'<input type="hidden" name="{escape(version.name)}" value="{escape(data)}">'
+    return Markup(html + "\n  ")

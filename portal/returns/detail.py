@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from peewee import JOIN, fn
 
-from portal.db import prebuilt_select, prebuilt_together
+from portal.db import prebuilt_models, prebuilt_together
 from portal.models import (
     ExchangeOrder,
     Order,
@@ -163,8 +163,9 @@ def _by_reference(reference):
 
 
 def return_by_reference(reference):
-    """The return (with its order) of a reference, or None; the SQL built once."""
-    found = prebuilt_select("return_by_reference", _by_reference, reference=reference)
+    """The return (with its order) of a reference, or None; the SQL built once, the rows
+    made as Peewee makes them without its per-column work (portal.db.prebuilt_models)."""
+    found = prebuilt_models("detail:by_reference", _by_reference, reference=reference)
     return found[0] if found else None
 
 
@@ -181,9 +182,10 @@ def return_detail(rma, refund_inputs=None, generation=None):
     """The page's content for `rma`. refund_inputs: what the manager entered in the refund form
     (refund_shipping, additional, overrides {line_id: (cents, note)}) to recalculate with;
     `generation`: the pickers' cache generation the page read (portal.returns.pickers)."""
-    # The lines and the events: statements of a fixed shape, built once (portal.db).
-    lines = prebuilt_select("detail_lines", lines_query, rma_id=rma.id)
-    events = prebuilt_select("detail_events", _events_query, rma_id=rma.id)
+    # The lines and the events: statements of a fixed shape, built once, their joined rows
+    # made by portal.db.prebuilt_models.
+    lines = prebuilt_models("detail:lines", lines_query, rma_id=rma.id)
+    events = prebuilt_models("detail:events", _events_query, rma_id=rma.id)
     # Everything else the page reads, in one statement of a fixed shape (portal.db).
     # The store's policy from the pickers' cache on a GET (the generation read with the user).
     cached = pickers.return_policy(generation) if generation is not None else None
