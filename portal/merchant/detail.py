@@ -122,11 +122,13 @@ def _forms(d, bound, generation=None):
             for ln, _ in d.rows if ln.quantity > ln.received_quantity
         ])  # fmt: skip
 
-    def inspect():
-        return make("inspect", f.InspectForm, lines=[
+    def inspect():  # its lines' fields from cached pieces too (FreshEntry)
+        data = {"lines": [
             {"line_id": ln.id, "decision": "accepted"}
             for ln, _ in d.rows if ln.received_quantity and ln.inspection == "pending"
-        ])  # fmt: skip
+        ]}  # fmt: skip
+        return FreshForm(lambda: make("inspect", f.InspectForm, **data), f.InspectForm,
+                         "inspect", version, data, lists=("lines",))  # fmt: skip
 
     def restock():
         form = make(

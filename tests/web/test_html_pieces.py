@@ -171,3 +171,55 @@ def test_shown_parts_pick_what_the_filters_did():
     assert parts["parcel_event"] is events[2]
     parts = shown_parts(rows[:1], events[1:2])
     assert parts == {"swaps": [], "any_damaged": False, "parcel_event": None}
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    lines=st.lists(
+        st.fixed_dictionaries(
+            {"line_id": st.integers(1, 10**6)},
+            optional={"decision": st.sampled_from(["accepted", "rejected", ""])},
+        ),
+        max_size=4,
+    ),
+    version=st.integers(0, 50),
+)
+def test_a_fresh_forms_list_entries_render_as_the_built_forms(app, lines, version):
+    """FreshForm(..., lists=("lines",)): iterating `form.lines` gives one stand-in per entry
+    whose fields (their data, `row.line_id()`, the cached `cell` pieces) equal the built
+    form's, on a first render and from the cache."""
+    data = {"lines": lines}
+
+    def build():
+        return f.InspectForm(formdata=None, prefix="inspect", version=version, **data)
+
+    with app.test_request_context("/"):
+        real = build()
+        for _ in range(2):  # the second time from the cache
+            pieces = FieldPieces("test-entries", generation=1)
+            fresh = FreshForm(build, f.InspectForm, "inspect", version, data, lists=("lines",))
+            rows = fresh.lines
+            assert len(rows) == len(real.lines.entries)
+            for row, real_row in zip(rows, real.lines, strict=True):
+                assert row.line_id.data == real_row.line_id.data
+                assert row.line_id() == real_row.line_id()
+                assert row.decision.data == real_row.decision.data
+                for name in ("decision", "note"):
+                    label = f"{name}: a & b"
+                    assert pieces.cell(row[name], label) == _macro("cell")(real_row[name], label)
+                assert row.errors == real_row.errors == {}  # not a field: the built entry's
+            assert form_open("/x", fresh) == form_open("/x", real)
+
+
+def test_only_a_list_of_sub_forms_gets_entry_stand_ins(app):
+    from portal.merchant.pieces import FreshField, _entries
+
+    assert _entries(f.InspectForm, "lines", [{"line_id": 1}])[0] is f.InspectLineForm
+    assert _entries(f.InspectForm, "version", []) is None  # not a FieldList
+    assert _entries(f.InspectForm, "lines", [{"line_id": 1}] * 201) is None  # over max_entries
+    with app.test_request_context("/"):
+        fresh = FreshForm(lambda: f.HoldForm(formdata=None, prefix="hold"), f.HoldForm, "hold",
+                          1, {}, lists=("note",))  # fmt: skip
+        assert isinstance(fresh.note, FreshField)  # not a list: a plain field's stand-in
