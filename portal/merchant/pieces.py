@@ -119,6 +119,8 @@ class FreshField:
         return self._fresh_form.real()[self._name]
 
     def __getattr__(self, name):
+        if name.startswith("jinja_"):  # Jinja asks a callable for jinja_pass_arg: no field has
+            raise AttributeError(name)
         return getattr(self.real(), name)
 
     def __call__(self, *args, **kwargs):

@@ -223,3 +223,29 @@ def test_only_a_list_of_sub_forms_gets_entry_stand_ins(app):
         fresh = FreshForm(lambda: f.HoldForm(formdata=None, prefix="hold"), f.HoldForm, "hold",
                           1, {}, lists=("note",))  # fmt: skip
         assert isinstance(fresh.note, FreshField)  # not a list: a plain field's stand-in
+
+
+def test_a_fresh_lists_hidden_fields_render_in_a_template_without_the_form(app):
+    """`{{ row.line_id() }}` in a template (Jinja asks the callable for jinja_pass_arg) and
+    its cached cells need no built form once the pieces are cached."""
+    data = {"lines": [{"line_id": 7, "decision": "accepted"}, {"line_id": 9}]}
+    template = app.jinja_env.from_string(
+        "{% for row in form.lines %}{{ row.line_id() }}{{ row.line_id.data }}"
+        "{{ pieces.cell(row.decision, 'Decision') }}{% endfor %}"
+    )
+
+    def build():
+        return f.InspectForm(formdata=None, prefix="inspect", version=1, **data)
+
+    with app.test_request_context("/"):
+        pieces = FieldPieces("test-template", generation=1)
+        first = FreshForm(build, f.InspectForm, "inspect", 1, data, lists=("lines",))
+        html = template.render(form=first, pieces=pieces)
+        again = FreshForm(build, f.InspectForm, "inspect", 1, data, lists=("lines",))
+        assert template.render(form=again, pieces=pieces) == html
+        assert again._form is None  # all from the cache
+        real = build()
+        assert html == "".join(
+            f"{row.line_id()}{row.line_id.data}{_macro('cell')(row.decision, 'Decision')}"
+            for row in real.lines
+        )
