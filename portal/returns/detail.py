@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from peewee import JOIN, fn
 
-from portal.db import prebuilt_models, prebuilt_together
+from portal.db import prebuilt_models, prebuilt_together_rows
 from portal.models import (
     ExchangeOrder,
     Order,
@@ -189,8 +189,8 @@ def return_detail(rma, refund_inputs=None, generation=None):
     # Everything else the page reads, in one statement of a fixed shape (portal.db).
     # The store's policy from the pickers' cache on a GET (the generation read with the user).
     cached = pickers.return_policy(generation) if generation is not None else None
-    read = prebuilt_together(
-        "return_detail" if cached is None else "return_detail_cached_policy",
+    read = prebuilt_together_rows(  # the instances made without Peewee's per-row work
+        "detail:together" if cached is None else "detail:together_cached_policy",
         lambda **values: _page_queries(**values, policy=cached is None),
         rma_id=rma.id, order_id=rma.order_id, email=rma.email,
     )  # fmt: skip
