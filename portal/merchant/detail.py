@@ -9,7 +9,7 @@ from flask_login import current_user
 from portal.auth.roles import staff_required
 from portal.merchant import bp
 from portal.merchant import forms as f
-from portal.merchant.pieces import FORM_END, FieldPieces, FreshForm, cached, form_open
+from portal.merchant.pieces import FORM_END, FieldPieces, FormOpener, FreshForm, cached
 from portal.returns import states, timeline
 from portal.returns.detail import return_by_reference, return_detail
 from portal.web import cache_generation, is_htmx
@@ -222,7 +222,7 @@ def page_context(rma, bound=None, refund_inputs=None):
         is_manager=current_user.has_role("manager"),
         labels=states.LABELS,
         shopper_text=timeline.shopper_text,
-        form_open=form_open,  # `{{ form_open(url, form) }}…{{ form_end }}`: action_form's HTML
+        form_open=FormOpener(),  # `{{ form_open(url, form) }}…{{ form_end }}`: action_form's HTML
         form_end=FORM_END,
         **shown_parts(d.rows, d.events),
     )

@@ -141,16 +141,28 @@ def form_open(url, form, cls=""):
     `hidden` fields included), for `{{ form_open(url, form, cls) }}body{{ form_end }}` in
     place of `{% call action_form(url, form, cls) %}body{% endcall %}`: the same HTML without
     two macro calls and a caller per form."""
-    url, version = escape(url), current_app.jinja_env.getattr(form, "version")
-    html = (
-        f'<form method="post" action="{url}" hx-post="{url}" class="{escape(cls)}" novalidate>\n'
-        f'  <input type="hidden" name="{escape(form._prefix)}csrf_token"'
-        f' value="{escape(csrf_token())}">\n'
-    )
-    if not isinstance(version, Undefined):  # `form.version is defined`
-        data = "" if version.data is None else version.data
-        html += f'<input type="hidden" name="{escape(version.name)}" value="{escape(data)}">'
-    return Markup(html + "\n  ")
+    return FormOpener()(url, form, cls)
+
+
+class FormOpener:
+    """form_open() for one render: the request's CSRF token taken once, when a form first
+    needs it (as the macro's csrf_token() would make it)."""
+
+    def __init__(self):
+        self._token, self._getattr = None, current_app.jinja_env.getattr
+
+    def __call__(self, url, form, cls=""):
+        if self._token is None:
+            self._token = escape(csrf_token())
+        url, version = escape(url), self._getattr(form, "version")
+        html = (
+            f'<form method="post" action="{url}" hx-post="{url}" class="{escape(cls)}" novalidate>\n'
+            f'  <input type="hidden" name="{escape(form._prefix)}csrf_token" value="{self._token}">\n'
+        )
+        if not isinstance(version, Undefined):  # `form.version is defined`
+            data = "" if version.data is None else version.data
+            html += f'<input type="hidden" name="{escape(version.name)}" value="{escape(data)}">'
+        return Markup(html + "\n  ")
 
 
 def _entries(cls, name, entries):

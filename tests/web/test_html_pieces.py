@@ -10,7 +10,14 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from portal.merchant import forms as f
-from portal.merchant.pieces import FORM_END, FieldPieces, FreshForm, form_open, is_fresh
+from portal.merchant.pieces import (
+    FORM_END,
+    FieldPieces,
+    FormOpener,
+    FreshForm,
+    form_open,
+    is_fresh,
+)
 
 
 def _macro(name):
@@ -140,9 +147,11 @@ def test_form_open_writes_what_action_form_does(app, url, cls, version, prefix):
             ),  # fmt: skip
             Form(prefix=prefix),  # no version field: `form.version is defined` is false
         ]
+        opener = FormOpener()  # one per render: the token taken once
         for form in forms:
             ours = form_open(url, form, cls) + body + FORM_END
             assert ours == _action_form(url, form, cls, body)
+            assert opener(url, form, cls) == form_open(url, form, cls)
         trusted = Markup("/a?b=1&amp;c")  # a URL already escaped is not escaped twice
         assert form_open(trusted, forms[0]) + body + FORM_END == _action_form(
             trusted, forms[0], "", body
