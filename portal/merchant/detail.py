@@ -9,7 +9,7 @@ from flask_login import current_user
 from portal.auth.roles import staff_required
 from portal.merchant import bp
 from portal.merchant import forms as f
-from portal.merchant.pieces import FieldPieces, FreshForm, cached
+from portal.merchant.pieces import FORM_END, FieldPieces, FormOpener, FreshForm, cached
 from portal.returns import states, timeline
 from portal.returns.detail import return_by_reference, return_detail
 from portal.web import cache_generation, is_htmx
@@ -122,11 +122,13 @@ def _forms(d, bound, generation=None):
             for ln, _ in d.rows if ln.quantity > ln.received_quantity
         ])  # fmt: skip
 
-    def inspect():
-        return make("inspect", f.InspectForm, lines=[
+    def inspect():  # its lines' fields from cached pieces too (FreshEntry)
+        data = {"lines": [
             {"line_id": ln.id, "decision": "accepted"}
             for ln, _ in d.rows if ln.received_quantity and ln.inspection == "pending"
-        ])  # fmt: skip
+        ]}  # fmt: skip
+        return FreshForm(lambda: make("inspect", f.InspectForm, **data), f.InspectForm,
+                         "inspect", version, data, lists=("lines",))  # fmt: skip
 
     def restock():
         form = make(
@@ -220,8 +222,26 @@ def page_context(rma, bound=None, refund_inputs=None):
         is_manager=current_user.has_role("manager"),
         labels=states.LABELS,
         shopper_text=timeline.shopper_text,
+        form_open=FormOpener(),  # `{{ form_open(url, form) }}…{{ form_end }}`: action_form's HTML
+        form_end=FORM_END,
+        **shown_parts(d.rows, d.events),
     )
     return context
+
+
+PARCEL_KINDS = ("carrier_in_transit", "carrier_delivered")
+
+
+def shown_parts(rows, events):
+    """What the templates would otherwise filter out of the rows and the timeline on every
+    render (Jinja's selectattr): the rows with a replacement, whether any line has damaged
+    units, and the carrier's last word on the parcel (None: none yet)."""
+    parcel = [event for event in events if event.kind in PARCEL_KINDS]
+    return {
+        "swaps": [row for row in rows if row[0].swap],
+        "any_damaged": any(line.damaged_quantity for line, _ in rows),
+        "parcel_event": parcel[-1] if parcel else None,
+    }
 
 
 def render_page(rma, status=200, bound=None, refund_inputs=None, **messages):

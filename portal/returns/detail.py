@@ -20,7 +20,10 @@ from portal.models import (
     ReturnPolicy,
     User,
 )
-from portal.prebuilt import prebuilt_select, prebuilt_together
+from portal.prebuilt import (
+    prebuilt_models,
+    prebuilt_together_rows,
+)
 from portal.returns import (
     amounts,
     exchange_states,
@@ -163,8 +166,9 @@ def _by_reference(reference):
 
 
 def return_by_reference(reference):
-    """The return (with its order) of a reference, or None; the SQL built once."""
-    found = prebuilt_select("return_by_reference", _by_reference, reference=reference)
+    """The return (with its order) of a reference, or None; the SQL built once, the rows
+    made as Peewee makes them without its per-column work (portal.prebuilt.prebuilt_models)."""
+    found = prebuilt_models("detail:by_reference", _by_reference, reference=reference)
     return found[0] if found else None
 
 
@@ -181,14 +185,15 @@ def return_detail(rma, refund_inputs=None, generation=None):
     """The page's content for `rma`. refund_inputs: what the manager entered in the refund form
     (refund_shipping, additional, overrides {line_id: (cents, note)}) to recalculate with;
     `generation`: the pickers' cache generation the page read (portal.returns.pickers)."""
-    # The lines and the events: statements of a fixed shape, built once (portal.db).
-    lines = prebuilt_select("detail_lines", lines_query, rma_id=rma.id)
-    events = prebuilt_select("detail_events", _events_query, rma_id=rma.id)
+    # The lines and the events: statements of a fixed shape, built once, their joined rows
+    # made by portal.prebuilt.prebuilt_models.
+    lines = prebuilt_models("detail:lines", lines_query, rma_id=rma.id)
+    events = prebuilt_models("detail:events", _events_query, rma_id=rma.id)
     # Everything else the page reads, in one statement of a fixed shape (portal.db).
     # The store's policy from the pickers' cache on a GET (the generation read with the user).
     cached = pickers.return_policy(generation) if generation is not None else None
-    read = prebuilt_together(
-        "return_detail" if cached is None else "return_detail_cached_policy",
+    read = prebuilt_together_rows(  # the instances made without Peewee's per-row work
+        "detail:together" if cached is None else "detail:together_cached_policy",
         lambda **values: _page_queries(**values, policy=cached is None),
         rma_id=rma.id, order_id=rma.order_id, email=rma.email,
     )  # fmt: skip

@@ -3,10 +3,21 @@ renders once per name, data, arguments, language and generation, exactly as the 
 a submitted field (with its errors) always goes through the macro."""
 
 from flask import get_template_attribute
+from flask_wtf import FlaskForm as Form
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from portal.merchant import forms as f
-from portal.merchant.pieces import FieldPieces, is_fresh
+from portal.merchant.pieces import (
+    FORM_END,
+    FieldPieces,
+    FormOpener,
+    FreshForm,
+    form_open,
+    is_fresh,
+)
 
 
 def _macro(name):
@@ -104,3 +115,146 @@ def test_a_fresh_form_stand_in_renders_as_the_built_form(app):
         assert again.note.name == "hold-note" and built == [1, 1]  # the built field's
         hidden = get_template_attribute("merchant/_macros.html", "hidden")
         assert hidden(stand_in) == hidden(build())  # version 7 both
+
+
+def _action_form(url, form, cls, body):
+    """The action_form macro around `body`, as `{% call %}` renders it."""
+    return _macro("action_form")(url, form, cls, caller=lambda: body)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    url=st.text(min_size=0, max_size=20),
+    cls=st.text(max_size=10),
+    version=st.one_of(st.none(), st.integers(-5, 10**6)),
+    prefix=st.sampled_from(["hold", "note", "a&b", 'x"y']),
+)
+def test_form_open_writes_what_action_form_does(app, url, cls, version, prefix):
+    """form_open(...) + body + FORM_END == {% call action_form(...) %}body{% endcall %}, for
+    forms with a version field (real or FreshForm) and without one."""
+    body = Markup("\n  <button>Go &amp; see</button>\n  ")
+    with app.test_request_context("/"):
+        forms = [
+            f.HoldForm(formdata=None, prefix=prefix, version=version),
+            FreshForm(
+                lambda: f.ActionForm(formdata=None, prefix=prefix, version=version),
+                f.ActionForm,
+                prefix,
+                version,
+                {},
+            ),  # fmt: skip
+            Form(prefix=prefix),  # no version field: `form.version is defined` is false
+        ]
+        opener = FormOpener()  # one per render: the token taken once
+        for form in forms:
+            ours = form_open(url, form, cls) + body + FORM_END
+            assert ours == _action_form(url, form, cls, body)
+            assert opener(url, form, cls) == form_open(url, form, cls)
+        trusted = Markup("/a?b=1&amp;c")  # a URL already escaped is not escaped twice
+        assert form_open(trusted, forms[0]) + body + FORM_END == _action_form(
+            trusted, forms[0], "", body
+        )
+
+
+def test_shown_parts_pick_what_the_filters_did():
+    from types import SimpleNamespace as NS
+
+    from portal.merchant.detail import shown_parts
+
+    lines = [
+        NS(swap=None, damaged_quantity=0),
+        NS(swap="s", damaged_quantity=2),
+        NS(swap=None, damaged_quantity=0),
+    ]
+    rows = [(line, None) for line in lines]
+    events = [
+        NS(kind="carrier_in_transit"),
+        NS(kind="note"),
+        NS(kind="carrier_delivered"),
+        NS(kind="note"),
+    ]
+    parts = shown_parts(rows, events)
+    assert parts["swaps"] == [rows[1]] and parts["any_damaged"] is True
+    assert parts["parcel_event"] is events[2]
+    parts = shown_parts(rows[:1], events[1:2])
+    assert parts == {"swaps": [], "any_damaged": False, "parcel_event": None}
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    lines=st.lists(
+        st.fixed_dictionaries(
+            {"line_id": st.integers(1, 10**6)},
+            optional={"decision": st.sampled_from(["accepted", "rejected", ""])},
+        ),
+        max_size=4,
+    ),
+    version=st.integers(0, 50),
+)
+def test_a_fresh_forms_list_entries_render_as_the_built_forms(app, lines, version):
+    """FreshForm(..., lists=("lines",)): iterating `form.lines` gives one stand-in per entry
+    whose fields (their data, `row.line_id()`, the cached `cell` pieces) equal the built
+    form's, on a first render and from the cache."""
+    data = {"lines": lines}
+
+    def build():
+        return f.InspectForm(formdata=None, prefix="inspect", version=version, **data)
+
+    with app.test_request_context("/"):
+        real = build()
+        for _ in range(2):  # the second time from the cache
+            pieces = FieldPieces("test-entries", generation=1)
+            fresh = FreshForm(build, f.InspectForm, "inspect", version, data, lists=("lines",))
+            rows = fresh.lines
+            assert len(rows) == len(real.lines.entries)
+            for row, real_row in zip(rows, real.lines, strict=True):
+                assert row.line_id.data == real_row.line_id.data
+                assert row.line_id() == real_row.line_id()
+                assert row.decision.data == real_row.decision.data
+                for name in ("decision", "note"):
+                    label = f"{name}: a & b"
+                    assert pieces.cell(row[name], label) == _macro("cell")(real_row[name], label)
+                assert row.errors == real_row.errors == {}  # not a field: the built entry's
+            assert form_open("/x", fresh) == form_open("/x", real)
+
+
+def test_only_a_list_of_sub_forms_gets_entry_stand_ins(app):
+    from portal.merchant.pieces import FreshField, _entries
+
+    assert _entries(f.InspectForm, "lines", [{"line_id": 1}])[0] is f.InspectLineForm
+    assert _entries(f.InspectForm, "version", []) is None  # not a FieldList
+    assert _entries(f.InspectForm, "lines", [{"line_id": 1}] * 201) is None  # over max_entries
+    with app.test_request_context("/"):
+        fresh = FreshForm(lambda: f.HoldForm(formdata=None, prefix="hold"), f.HoldForm, "hold",
+                          1, {}, lists=("note",))  # fmt: skip
+        assert isinstance(fresh.note, FreshField)  # not a list: a plain field's stand-in
+
+
+def test_a_fresh_lists_hidden_fields_render_in_a_template_without_the_form(app):
+    """`{{ row.line_id() }}` in a template (Jinja asks the callable for jinja_pass_arg) and
+    its cached cells need no built form once the pieces are cached."""
+    data = {"lines": [{"line_id": 7, "decision": "accepted"}, {"line_id": 9}]}
+    template = app.jinja_env.from_string(
+        "{% for row in form.lines %}{{ row.line_id() }}{{ row.line_id.data }}"
+        "{{ pieces.cell(row.decision, 'Decision') }}{% endfor %}"
+    )
+
+    def build():
+        return f.InspectForm(formdata=None, prefix="inspect", version=1, **data)
+
+    with app.test_request_context("/"):
+        pieces = FieldPieces("test-template", generation=1)
+        first = FreshForm(build, f.InspectForm, "inspect", 1, data, lists=("lines",))
+        html = template.render(form=first, pieces=pieces)
+        again = FreshForm(build, f.InspectForm, "inspect", 1, data, lists=("lines",))
+        assert template.render(form=again, pieces=pieces) == html
+        assert again._form is None  # all from the cache
+        real = build()
+        assert html == "".join(
+            f"{row.line_id()}{row.line_id.data}{_macro('cell')(row.decision, 'Decision')}"
+            for row in real.lines
+        )
