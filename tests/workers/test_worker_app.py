@@ -80,3 +80,34 @@ def test_a_worker_sets_it_when_it_starts(ctx):
     db.connect()
     expected = -ctx.config["WORKER_SQLITE_CACHE_KB"]
     assert db.execute_sql("PRAGMA cache_size").fetchone()[0] == expected
+
+
+def test_a_claim_that_finds_the_database_locked_is_published_again(ctx, redis_url):
+    """SQLite's write lock held past the busy timeout (a loaded machine): the delivery does
+    not fail the task (which would leave the message to the sweeper alone); it publishes the
+    message again, unchanged, for a moment later."""
+    import sqlite3
+
+    import redis
+
+    from portal.models import OutboxMessage
+    from portal.outbox import delivery
+    from portal.outbox.messages import enqueue
+
+    with db.atomic():
+        message = enqueue("email", {"to": "a@example.com", "template": "x"}, "busy-test")
+    broker = redis.Redis.from_url(redis_url)
+    broker.delete("io")  # the publish after commit
+    db.execute_sql("PRAGMA busy_timeout = 50")
+    holder = sqlite3.connect(ctx.config["DATABASE_URL"].removeprefix("sqlite:///"))
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        assert delivery.deliver(message.id, ctx.config) == "busy"
+    finally:
+        holder.rollback()
+        holder.close()
+    again = OutboxMessage.get_by_id(message.id)
+    assert (again.status, again.attempts) == ("pending", 0)
+    queued = [json.loads(m)["headers"] for m in broker.lrange("io", 0, -1)]
+    tasks = [(h["task"], h["argsrepr"], h["eta"] is not None) for h in queued]
+    assert tasks == [("tasks.outbox.deliver", f"[{message.id}]", True)]
