@@ -11,7 +11,8 @@ one delivery task published per message to the outbox's queue; `--workers` Celer
 workers (`-P threads -c --threads -Q io`, as scripts/run.py starts the outbox's worker) carry
 them out with GATEWAY_RATE_LIMIT at `--rate` per second (shared in Redis), then send each
 shopper's email (to files). Prints refunds/s until every refund succeeded, until every email
-was sent, the most calls the gateway saw in one second, duplicates, and each worker's peak RSS.
+was sent, the most calls the gateway saw in one calendar second and in any sliding 1-second
+window, duplicates, each worker's RSS once started (idle) and its peak, and the load average.
 """
 
 import argparse
@@ -77,9 +78,28 @@ class FakeGateway:
         per_second = collections.Counter(int(t) for t in self.arrivals)
         return max(per_second.values()) if per_second else 0
 
+    def max_per_window(self, seconds=1.0):
+        """The most arrivals in any sliding window of `seconds` (not only calendar seconds)."""
+        return max_in_window(self.arrivals, seconds)
+
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+def max_in_window(times, seconds=1.0):
+    """The most of `times` inside any half-open window [t, t + seconds)."""
+    times, most, first = sorted(times), 0, 0
+    for last, at in enumerate(times):
+        while at - times[first] >= seconds:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
+def _cpu(started_workers):
+    """CPU seconds the workers' processes have used so far."""
+    return sum(services.cpu_seconds(pid) or 0 for w in started_workers for pid in w.pids())
 
 
 def _to_stripe(refund_ids):
@@ -118,6 +138,9 @@ def run(database_url, count, latency, rate, worker_count, threads, timeout):
             worker = services.CeleryWorker(env, concurrency=threads, log=log, pool="threads",
                                            queues="io", name=f"io{n}-")  # fmt: skip
             started_workers.append(worker.start(client))
+        idle = [max(w.peak_rss() or [0]) for w in started_workers]
+        cpu_before = _cpu(started_workers)
+        load_at_start = os.getloadavg()[0]
         started = time.perf_counter()
         for message_id in message_ids:
             client.send_task(workers.DELIVER, args=[message_id], queue="io", ignore_result=True)
@@ -135,6 +158,7 @@ def run(database_url, count, latency, rate, worker_count, threads, timeout):
                 break
             time.sleep(0.1)
         memory = [max(w.peak_rss() or [0]) for w in started_workers]
+        cpu = _cpu(started_workers) - cpu_before
     finally:
         for worker in started_workers:
             worker.stop()
@@ -150,8 +174,12 @@ def run(database_url, count, latency, rate, worker_count, threads, timeout):
         "threads_per_worker": threads, "seconds": round(seconds, 2),
         "refunds_per_s": round(succeeded / seconds, 1) if seconds else 0.0,
         "with_emails_per_s": round(sent / (emailed_at - started), 1) if emailed_at else None,
+        "worker_cpu_ms_per_refund": round(cpu * 1000 / max(succeeded, 1), 2),  # and its email
         "gateway_calls": len(gateway.arrivals), "gateway_max_per_s": gateway.max_per_second(),
-        "keys_paid_twice": duplicates, "worker_peak_rss_mb": memory,
+        "gateway_max_any_1s_window": gateway.max_per_window(1.0),
+        "keys_paid_twice": duplicates, "worker_idle_rss_mb": idle,
+        "worker_peak_rss_mb": memory, "load_at_start": round(load_at_start, 1),
+        "load_at_end": round(os.getloadavg()[0], 1),
     }  # fmt: skip
 
 

@@ -242,7 +242,7 @@ class Gunicorn:
 
 
 class CeleryWorker:
-    """`celery -A wsgi:celery_app worker --pool=prefork -c 2`, the portal's own worker (or
+    """`celery -A worker:celery_app worker --pool=prefork -c 2`, the portal's own worker (or
     `pool="threads"`, `queues="io"`: the outbox's worker, as scripts/run.py starts it)."""
 
     def __init__(self, env, concurrency=2, log=None, pool="prefork", queues=None, name="bench"):
@@ -250,7 +250,7 @@ class CeleryWorker:
         self.pool, self.queues, self.name = pool, queues, name
 
     def start(self, celery_app, timeout=60):
-        cmd = [str(VENV_BIN / "celery"), "-A", "wsgi:celery_app", "worker", f"--pool={self.pool}",
+        cmd = [str(VENV_BIN / "celery"), "-A", "worker:celery_app", "worker", f"--pool={self.pool}",
                "-c", str(self.concurrency), "--loglevel=WARNING", "--without-gossip",
                "--without-mingle", "--without-heartbeat",
                "-n", f"{self.name}{os.getpid()}@%h"]  # fmt: skip

@@ -1,13 +1,23 @@
 """Celery bound to the Flask app (Flask's "Background Tasks with Celery" pattern)."""
 
-from celery import Celery, Task
+from celery import Celery, Task, signals
 from kombu import Queue
 
-from portal.db import ensure_connection, release
+from portal.db import ensure_connection, release, set_sqlite_cache
 
 TASK_MODULES = ["tasks.maintenance", "tasks.outbox", "tasks.housekeeping"]
 DEFAULT_QUEUE = "celery"
 IO_QUEUE = "io"
+
+
+@signals.worker_init.connect
+def _smaller_sqlite_caches(sender=None, **kwargs):
+    """In a worker (before its pool starts): each of its SQLite connections, one per thread of
+    a threads pool, gets a small page cache (WORKER_SQLITE_CACHE_KB), so memory per worker
+    stays bounded whatever the number of threads (issue 17)."""
+    conf = getattr(getattr(sender, "app", None), "conf", None)
+    if conf is not None:
+        set_sqlite_cache(conf.get("portal_worker_sqlite_cache_kb"))
 
 
 def celery_init_app(app):
@@ -68,6 +78,7 @@ def celery_init_app(app):
         },
     )
     celery.conf.update(app.config.get("CELERY", {}))
+    celery.conf.portal_worker_sqlite_cache_kb = app.config["WORKER_SQLITE_CACHE_KB"]
     celery.set_default()
     app.extensions["celery"] = celery
     return celery

@@ -158,6 +158,12 @@ def load(instance_path):
         # Calls per second per payment provider account, shared by every worker (Redis); below
         # Stripe's default of 25 per second per endpoint. 0: no limit.
         "GATEWAY_RATE_LIMIT": _float("GATEWAY_RATE_LIMIT", 20),
+        # Seconds a call may arrive after its slot (slots (1 + J) / rate apart, so no sliding
+        # second holds more than the rate; the effective cap is rate / (1 + J)).
+        "GATEWAY_RATE_JITTER": _float("GATEWAY_RATE_JITTER", 0.1),
+        # KiB of SQLite page cache per connection in a Celery worker (one per thread);
+        # 0: SQLite's default (2,000 KiB).
+        "WORKER_SQLITE_CACHE_KB": _int("WORKER_SQLITE_CACHE_KB", 256),
         "STRIPE_TIMEOUT": _float("STRIPE_TIMEOUT", 30),
         # Return labels (issue 14): the carrier that makes them (builtin: offline, the
         # default; http: an EasyPost/Shippo-style label API at CARRIER_API_BASE), the page

@@ -148,6 +148,19 @@ def connect(url, pool_size=0):
     return PortalPostgres(name, **params)
 
 
+def set_sqlite_cache(kib):
+    """Give each SQLite connection opened from now on a page cache of `kib` KiB (PRAGMA
+    cache_size = -kib; SQLite's default is 2,000). A page cache is per connection, and a
+    threads-pool worker keeps a connection per thread: 32 threads at the default could hold
+    64 MB of cache, most of it stale anyway (in WAL mode a connection drops its cache whenever
+    another one has written). Nothing for PostgreSQL."""
+    database = db.obj
+    if database is None or not isinstance(database, SqliteDatabase) or not kib:
+        return
+    database._pragmas = [(k, v) for k, v in database._pragmas if k != "cache_size"]
+    database._pragmas.append(("cache_size", -int(kib)))
+
+
 def initialize(url, pool_size=0):
     """Point the proxy at the database named by `url` (a new app in tests replaces it)."""
     previous = db.obj

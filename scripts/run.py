@@ -237,7 +237,7 @@ def main():
         if stopping.is_set():
             return 0
 
-        celery = [str(BIN / "celery"), "-A", "wsgi:celery_app"]
+        celery = [str(BIN / "celery"), "-A", "worker:celery_app"]  # the app without its web side
         web = [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}",
                "--workers", env.get("WEB_WORKERS", "2"), "--access-logfile", "-",
                "--graceful-timeout", "20", "--no-control-socket", "wsgi:app"]  # fmt: skip

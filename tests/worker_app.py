@@ -10,7 +10,7 @@ import os
 from portal import create_app
 
 config = {"TESTING": True, "RATELIMIT_STORAGE_URI": "memory://", "SECRET_KEY": "test-secret"}
-flask_app = create_app(config)
+flask_app = create_app(config, web=False)  # as worker.py
 celery_app = flask_app.extensions["celery"]
 # BRPOP returns every 0.1 s instead of every 1 s, so a worker stops quickly on SIGTERM.
 celery_app.conf.broker_transport_options = {**celery_app.conf.broker_transport_options,

@@ -19,7 +19,7 @@ import datetime
 import logging
 import random
 
-from peewee import JOIN
+from peewee import JOIN, OperationalError
 
 from portal.db import db, renewing
 from portal.models import OutboxMessage, Return, now
@@ -93,9 +93,24 @@ def claim(message_id, config):
     )
 
 
+BUSY_DELAY = 1.0  # seconds before a message whose claim found the database busy is tried again
+
+
 def deliver(message_id, config):
-    """Run one message's handler. Returns its outcome as a word, for logs and tests."""
-    message = claim(message_id, config)
+    """Run one message's handler. Returns its outcome as a word, for logs and tests.
+
+    A claim that cannot even be made (SQLite's write lock held past its busy timeout by a
+    loaded machine, PostgreSQL unreachable) changes nothing: the task is published again
+    after a short, jittered delay instead of ending with an error, which would leave the
+    message to the sweeper (and to nothing at all where no beat runs, as in the bench)."""
+    try:
+        message = claim(message_id, config)
+    except OperationalError as exc:
+        delay = BUSY_DELAY / 2 + random.uniform(0, BUSY_DELAY)
+        log.warning("outbox %s not claimed, the database is busy (%s): again in %.1fs",
+                    message_id, exc, delay)  # fmt: skip
+        publish(message_id, countdown=delay)
+        return "busy"
     if message is None:
         return "skipped"
     entry = HANDLERS.get(message.kind)

@@ -19,14 +19,24 @@ def _ledger(config):
     return LedgerGateway()
 
 
+_stripe_gateways = {}
+
+
 def _stripe(config):
+    """One StripeGateway per process and settings, shared by the worker's threads: building a
+    StripeClient per refund cost CPU, and its HTTP client keeps a session per thread, so each
+    thread's connection to Stripe stays open between refunds (keep-alive) instead of a new
+    TCP (and TLS) connection per call."""
     from portal.payments.stripe_gateway import StripeGateway
 
-    return StripeGateway(
-        config.get("STRIPE_API_KEY", ""),
-        api_base=config.get("STRIPE_API_BASE") or None,
-        timeout=float(config.get("STRIPE_TIMEOUT") or 30),
-    )
+    settings = (config.get("STRIPE_API_KEY", ""), config.get("STRIPE_API_BASE") or None,
+                float(config.get("STRIPE_TIMEOUT") or 30))  # fmt: skip
+    gateway = _stripe_gateways.get(settings)
+    if gateway is None:
+        api_key, api_base, timeout = settings
+        gateway = StripeGateway(api_key, api_base=api_base, timeout=timeout)
+        _stripe_gateways[settings] = gateway
+    return gateway
 
 
 FACTORIES = {"ledger": _ledger, "stripe": _stripe}
@@ -48,7 +58,8 @@ UNLIMITED = {"ledger"}
 
 def gateway_for(payment, config):
     """The gateway that refunds `payment` (None: store credit). A provider's gateway is held to
-    GATEWAY_RATE_LIMIT calls per second per account (portal.payments.rate_limit)."""
+    GATEWAY_RATE_LIMIT calls per second per account, arriving at most GATEWAY_RATE_JITTER
+    after their slot (portal.payments.rate_limit)."""
     name = gateway_name(payment, config)
     factory = FACTORIES.get(name)
     if factory is None:
@@ -57,10 +68,12 @@ def gateway_for(payment, config):
     rate = float(config.get("GATEWAY_RATE_LIMIT") or 0)
     if rate <= 0 or name in UNLIMITED:
         return gateway
-    from portal.payments.rate_limit import RateLimited, account_key
+    from portal.payments.rate_limit import JITTER, RateLimited, account_key
 
     key = account_key(name, config.get(f"{name.upper()}_API_KEY", ""))
-    return RateLimited(gateway, key, rate, config.get("REDIS_URL"))
+    jitter = config.get("GATEWAY_RATE_JITTER")
+    jitter = JITTER if jitter is None else float(jitter)
+    return RateLimited(gateway, key, rate, config.get("REDIS_URL"), jitter=jitter)
 
 
 __all__ = [
