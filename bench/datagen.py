@@ -231,12 +231,14 @@ class Store:
     def __init__(self, orders, returns, seed, today):
         from werkzeug.security import generate_password_hash
 
+        from portal.models.accounts import DEFAULT_HASH_METHOD
+
         self.rng = random.Random(seed)
         self.orders = orders
         self.returns = returns
         self.today = today.replace(microsecond=0)
         self.start = self.today - datetime.timedelta(days=SPAN_DAYS)
-        self.password_hash = generate_password_hash(BENCH_PASSWORD, method="scrypt")
+        self.password_hash = generate_password_hash(BENCH_PASSWORD, method=DEFAULT_HASH_METHOD)
         self.staff_ids = []
         self.first_shopper_id = 1 + sum(n for _, n in STAFF) + 1  # after staff and the manager
         self.line_counts = _line_counts(self.rng, orders)

@@ -124,7 +124,8 @@ def load(instance_path):
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         "PER_PAGE": int(os.environ.get("PER_PAGE", "20")),
-        "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
+        # portal.models.accounts.DEFAULT_HASH_METHOD (OWASP scrypt N=2^14, r=8, p=5: 16 MiB)
+        "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt:16384:8:5"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Secure cookies unless debugging on plain http (make run sets FLASK_DEBUG=1).

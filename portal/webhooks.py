@@ -16,7 +16,6 @@ applied (a replay), about a refund we don't know (logged), or not an event we ac
 import json
 import logging
 
-import stripe
 from flask import Blueprint, current_app, jsonify, request
 
 from portal.carriers.signing import BadSignature, verify
@@ -77,6 +76,8 @@ def stripe_event():
     if not secret:
         log.warning("stripe event refused: STRIPE_WEBHOOK_SECRET is not set")
         return _answer(400, "Refused: no STRIPE_WEBHOOK_SECRET is set. Nothing changed.")
+    import stripe  # ~20 MB: loaded by the first event, not by every web process
+
     try:
         event = stripe.Webhook.construct_event(
             body.decode("utf-8"), request.headers.get("Stripe-Signature", ""), secret,

@@ -3,27 +3,14 @@ barcode and a QR code (both encode the reference: the receiving page reads eithe
 address, the sender, and the lines in the parcel (as many as fit; the rest are counted)."""
 
 import io
-from dataclasses import dataclass, field
 
 from reportlab.graphics import renderPDF, renderSVG
 from reportlab.graphics.barcode import code128, qr
 from reportlab.graphics.shapes import Drawing
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import inch, mm
 from reportlab.pdfgen import canvas
 
-LABEL_SIZES = {"a4": A4, "4x6": (4 * inch, 6 * inch)}
-
-
-@dataclass(frozen=True)
-class LabelData:
-    reference: str
-    carrier: str
-    tracking_number: str
-    sender: list  # address lines
-    recipient: list  # address lines (the store's return address)
-    lines: list = field(default_factory=list)  # [(sku, title, quantity)]
-    method: str = ""  # the shipping method's name
+from portal.documents.data import LABEL_SIZES, LabelData  # noqa: F401 (their home before)
 
 
 def _qr_drawing(value, size):

@@ -3,7 +3,6 @@ title, the reference as a Code 128 barcode, facts, and sections of tables or tex
 onto further pages with their header repeated, so a return of any size prints whole."""
 
 import io
-from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 from reportlab.graphics.barcode import code128
@@ -14,27 +13,9 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
+from portal.documents.data import Section, Sheet  # noqa: F401 (their home before)
+
 STYLES = getSampleStyleSheet()
-
-
-@dataclass(frozen=True)
-class Section:
-    heading: str
-    header: tuple = ()  # column titles of a table (empty: `rows` are paragraphs)
-    rows: list = field(default_factory=list)  # tuples of cells, or strings for paragraphs
-    numeric: tuple = ()  # indexes of right-aligned columns
-    total: tuple = ()  # a last, bold row
-
-
-@dataclass(frozen=True)
-class Sheet:
-    title: str
-    reference: str
-    facts: list  # [(label, value)]
-    sections: list  # [Section]
-    footer: str = ""
-    none_text: str = "None."  # an empty section (in the document's language)
-    page_text: str = "page"
 
 
 class _Barcode(Flowable):

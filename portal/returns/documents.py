@@ -6,8 +6,7 @@ only; the views decide who may fetch which."""
 
 from dataclasses import dataclass, field
 
-from portal.documents import Sheet
-from portal.documents.sheets import Section
+from portal.documents import Section, Sheet
 from portal.models import Order, Refund, ReturnEvent, ReturnPolicy, User
 from portal.returns import refund_states, states, timeline
 from portal.returns.errors import NotFound

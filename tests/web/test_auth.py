@@ -247,11 +247,17 @@ def test_passwords_are_hashed_with_scrypt_outside_the_test_suite(tmp_path, monke
 
     monkeypatch.delenv("PASSWORD_HASH_METHOD", raising=False)
     method = config.load(str(tmp_path))["PASSWORD_HASH_METHOD"]
-    assert method == "scrypt"
+    from portal.models.accounts import DEFAULT_HASH_METHOD
+
+    assert method == DEFAULT_HASH_METHOD == "scrypt:16384:8:5"  # OWASP's N=2^14, r=8, p=5
     user = User(email="x@example.com")
     user.set_password("correct horse battery", method)
-    assert user.password_hash.startswith("scrypt:")
+    assert user.password_hash.startswith("scrypt:16384:8:5$")
     assert user.check_password("correct horse battery") and not user.check_password("nope")
+    old = User(email="y@example.com")
+    old.set_password("correct horse battery", "scrypt")  # werkzeug's default, made before
+    assert old.password_hash.startswith("scrypt:32768:8:1$")
+    assert old.check_password("correct horse battery") and not old.check_password("nope")
 
 
 @pytest.mark.parametrize("proxies", [0, 1])
