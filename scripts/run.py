@@ -10,7 +10,8 @@
 
 Settings come from the environment (and .env): PORT (5000), REDIS_URL, DATABASE_URL, FLASK_DEBUG
 (1 unless set, so the session cookie works on plain http), WEB_WORKERS (2), WORKER_CONCURRENCY (2),
-IO_WORKER_THREADS (32),
+IO_WORKER_THREADS (32 on PostgreSQL, 24 on SQLite: each SQLite connection keeps its own copy of
+the schema and of its prepared statements, ~1 MB a thread),
 PUBLIC_URL (the address links in emails use; default http://127.0.0.1:PORT).
 """
 
@@ -245,7 +246,8 @@ def main():
                   "--concurrency", env.get("WORKER_CONCURRENCY", "2"), "--queues", "celery",
                   "--hostname", f"portal@{socket.gethostname()}"]  # fmt: skip
         # The outbox (refunds at the gateway, emails): I/O-bound, many calls in flight at once.
-        threads = env.get("IO_WORKER_THREADS", "32")
+        sqlite = env.get("DATABASE_URL", "sqlite").startswith("sqlite")
+        threads = env.get("IO_WORKER_THREADS", "24" if sqlite else "32")  # see the docstring
         io_worker = [*celery, "worker", "--loglevel=INFO", "--pool=threads",
                      "--concurrency", threads, "--queues", "io",
                      "--hostname", f"portal-io@{socket.gethostname()}"]  # fmt: skip
