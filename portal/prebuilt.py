@@ -340,6 +340,9 @@ def _joined_plan(wrapper):
         plain = (
             field is not None and not isinstance(field, ForeignKeyField) and field.name == column
         )
+        typed = model._meta.columns.get(column) or field
+        if typed is not None and _plain(typed):
+            converter = None  # the driver gives ints and strings already (Peewee's would copy)
         columns.append((idx, key, converter, column if plain else None, column))
     return columns
 
