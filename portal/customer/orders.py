@@ -33,8 +33,13 @@ def orders():
 
 
 # One order of the list (its values in this order; its shape: whether anything can be returned).
-CARD = Stencil("customer/_order_card.html", ("number", "href", "status", "status_word", "placed",
-               "thumbs", "can_return", "return_href"))  # fmt: skip
+CARD = Stencil("customer/_order_card.html", ("number", "href", "status", "status_word",
+               "placed_day", "line_count", "thumbs", "returnable_count", "until_day",
+               "return_href"))  # fmt: skip
+PLACED = ("Placed %(day)s · %(count)s item", "Placed %(day)s · %(count)s items")
+CAN_RETURN = ("%(count)s item can be returned.", "%(count)s items can be returned.")
+CAN_RETURN_UNTIL = ("%(count)s item can be returned until %(day)s.",
+                    "%(count)s items can be returned until %(day)s.")  # fmt: skip
 
 
 THUMB = '<img src="{}" alt="" width="40" height="40" loading="lazy" class="thumb"> '
@@ -63,25 +68,18 @@ def _cards(orders):
 
     cards = []
     for order in orders:
-        number, count = order.number, order.returnable
-        if not count:
-            can_return = return_href = ""
-        else:
+        number, count, lines = order.number, order.returnable, order.line_count
+        shape = {"returnable": bool(count), "until": bool(count and order.until), "count_n": 0,
+                 "lines_n": say.same_form(*PLACED, lines)}  # fmt: skip
+        return_href = until = ""
+        if count:
             return_href = request(number)
-            if order.until:
-                can_return = say.ngettext("%(count)s item can be returned until %(day)s.",
-                                          "%(count)s items can be returned until %(day)s.",
-                                          count, count=count, day=day(order.until))  # fmt: skip
-            else:
-                can_return = say.ngettext("%(count)s item can be returned.",
-                                          "%(count)s items can be returned.", count,
-                                          count=count)  # fmt: skip
-        placed = say.ngettext("Placed %(day)s · %(count)s item", "Placed %(day)s · %(count)s items",
-                              order.line_count, day=day(order.placed_at),
-                              count=order.line_count)  # fmt: skip
-        cards.append(((number, detail(number), order.status, words[order.status], placed,
-                       _thumbs(order.shown, order.more), can_return, return_href),
-                      {"returnable": bool(count)}))  # fmt: skip
+            shape["count_n"] = say.same_form(*(CAN_RETURN_UNTIL if order.until else CAN_RETURN),
+                                             count)  # fmt: skip
+            until = day(order.until) if order.until else ""
+        cards.append(((number, detail(number), order.status, words[order.status],
+                       day(order.placed_at), lines, _thumbs(order.shown, order.more), count,
+                       until, return_href), shape))  # fmt: skip
     return CARD.rows(cards)
 
 

@@ -21,7 +21,7 @@ class PathFor:
         self.before, self.after = before, after
 
     def __call__(self, value):
-        value = str(value)
-        if _AS_IS.fullmatch(value):
+        value = value if type(value) is str else str(value)
+        if (value.isascii() and value.isalnum()) or _AS_IS.fullmatch(value):
             return self.before + value + self.after
         return url_for(self.endpoint, **{self.key: value})

@@ -20,7 +20,7 @@ class Sentences:
     """One page's translated messages (in this request's language)."""
 
     def __init__(self):
-        self._texts = {}
+        self._texts, self._forms = {}, {}
 
     def gettext(self, message, **values):
         text = self._texts.get(message)
@@ -35,3 +35,13 @@ class Sentences:
             text = self._texts[key] = template_ngettext(singular, plural, n)
         values.setdefault("num", n)
         return _filled(text, values)
+
+    def same_form(self, singular, plural, n):
+        """The first count this page asked about that takes the same translation as `n` (the
+        same plural form): a stencil (portal/stencils.py) rendered for it says the sentence
+        as `n` would, its count filled in."""
+        key = (singular, plural, n)
+        text = self._texts.get(key)
+        if text is None:
+            text = self._texts[key] = template_ngettext(singular, plural, n)
+        return self._forms.setdefault((singular, plural, text), n)

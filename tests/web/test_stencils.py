@@ -14,6 +14,9 @@ from portal.stencils import html_text
 
 TEXT = st.text(alphabet=st.sampled_from("ab <>&\"'é#/:.0\x01"), max_size=10)
 VALUE = st.one_of(TEXT, TEXT.map(Markup), st.integers(-5, 10**6), st.none())
+SHAPE = st.fixed_dictionaries({"returnable": st.booleans(), "until": st.booleans(),
+                                "lines_n": st.sampled_from([1, 2, 7]),
+                                "count_n": st.sampled_from([0, 1, 3])})  # fmt: skip
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 
@@ -25,14 +28,13 @@ def test_html_text_is_markupsafes_escape(value):
 
 
 @SETTINGS
-@given(rows=st.lists(st.tuples(st.lists(VALUE, min_size=8, max_size=8), st.booleans()),
+@given(rows=st.lists(st.tuples(st.lists(VALUE, min_size=10, max_size=10), SHAPE),
                      min_size=1, max_size=4),
        lang=st.sampled_from(["en", "de"]))  # fmt: skip
 def test_an_order_card_is_its_templates_rendering(app, rows, lang):
     with app.test_request_context("/", headers={"Accept-Language": lang}):
-        filled = CARD.rows([(values, {"returnable": returnable}) for values, returnable in rows])
-        for html, (values, returnable) in zip(filled, rows, strict=True):
-            row = SimpleNamespace(**dict(zip(CARD.fields, values, strict=True)),
-                                  returnable=returnable)  # fmt: skip
+        filled = CARD.rows(rows)
+        for html, (values, shape) in zip(filled, rows, strict=True):
+            row = SimpleNamespace(**dict(zip(CARD.fields, values, strict=True)), **shape)
             assert html == render_template(CARD.template, row=row)
             assert isinstance(html, Markup)
