@@ -29,17 +29,9 @@ if str(ROOT) not in sys.path:
 def child(url, requests, only=()):
     """Under valgrind: for each segment, say `ready <label>`, wait for `go`, run the requests,
     say `done <bytes>`."""
-    from bench import baseline_app, datagen, floor_app, pages
-    from bench.profile_page import make_client, signed_in_client
-    from portal.db import ensure_connection, release
+    from bench.profile_page import bench_clients
 
-    app = floor_app.install(make_client(url))
-    bare = baseline_app.app.test_client()
-    with app.app_context():
-        ensure_connection()
-        targets = pages.targets(datagen.BENCH_SHOPPER)
-        release()
-    clients = {who: signed_in_client(app, who) for who in ("manager", "shopper")}
+    targets, clients, bare = bench_clients(url)
 
     def segment(label, client, path):
         for _ in range(3):  # warm: templates compiled, statements prebuilt, caches filled

@@ -149,22 +149,28 @@ def _normalised(body):
     return CSRF.sub(lambda m: (m.group(1) or m.group(2)) + b'-"', body)
 
 
+def bench_clients(url):
+    """The bench pages of the store at `url`, a signed-in client for each who (the portal app
+    with the floor page installed) and the bare baseline's client."""
+    from bench import baseline_app, floor_app, pages
+    from portal.db import ensure_connection, release
+
+    app = floor_app.install(make_client(url))
+    with app.app_context():
+        ensure_connection()
+        targets = pages.targets(datagen.BENCH_SHOPPER)
+        release()
+    clients = {who: signed_in_client(app, who) for who in ("manager", "shopper")}
+    return targets, clients, baseline_app.app.test_client()
+
+
 def summary(url, repeat, save=None, compare=None):
     """Every page the bench loads: CPU per request beside the bare Flask render of the same size
     (bench/baseline_app.py) and the portal's floor page (bench/floor_app.py, installed into the
     same app) of the same size, as ratios; queries and SQL time per request. With `save`, each
     page's HTML is written there; with `compare`, checked byte for byte against such a folder
     (CSRF tokens aside)."""
-    from bench import baseline_app, floor_app, pages
-    from portal.db import ensure_connection, release
-
-    app = floor_app.install(make_client(url))
-    bare = baseline_app.app.test_client()
-    with app.app_context():
-        ensure_connection()
-        targets = pages.targets(datagen.BENCH_SHOPPER)
-        release()
-    clients = {who: signed_in_client(app, who) for who in ("manager", "shopper")}
+    targets, clients, bare = bench_clients(url)
     print(f"{'page':17} {'bytes':>7} {'bare ms':>7} {'floor ms':>8} {'page ms':>7} "
           f"{'floor/bare':>10} {'page/floor':>10} {'queries':>7} {'SQL ms':>6}  same")  # fmt: skip
     different = []
