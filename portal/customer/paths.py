@@ -3,7 +3,7 @@ call, and a list page links each of its rows once or twice."""
 
 import re
 
-from flask import url_for
+from flask import request, url_for
 
 # Characters url_for leaves as they are in a path segment (unreserved ones, RFC 3986).
 _AS_IS = re.compile(r"[A-Za-z0-9_.~-]+")
@@ -25,3 +25,55 @@ class PathFor:
         if (value.isascii() and value.isalnum()) or _AS_IS.fullmatch(value):
             return self.before + value + self.after
         return url_for(self.endpoint, **{self.key: value})
+
+
+def path_for(endpoint, **values):
+    """url_for(endpoint, **values) for a page's own links (a template global): the path's
+    pieces around each value worked out once per process, endpoint, keys and application root;
+    a value url_for would quote (or a key it would put in the query string) goes through
+    url_for itself."""
+    key = (endpoint, tuple((name, type(value) is int) for name, value in values.items()),
+           request.script_root)  # fmt: skip
+    pieces = _PATHS.get(key)
+    if pieces is None:
+        pieces = _PATHS[key] = _pieces(endpoint, key[1])
+    if not pieces:
+        return url_for(endpoint, **values)
+    out = [pieces[0]]
+    for name, after in pieces[1]:
+        value = values[name]
+        if type(value) is int:
+            if value < 0:
+                return url_for(endpoint, **values)
+            value = str(value)
+        elif not (type(value) is str and ((value.isascii() and value.isalnum())
+                                          or _AS_IS.fullmatch(value))):  # fmt: skip
+            return url_for(endpoint, **values)
+        out.append(value)
+        out.append(after)
+    return "".join(out)
+
+
+def _pieces(endpoint, keys):
+    """(the path before the first value, [(key, the path after its value)]) of `endpoint`'s
+    path for values of these keys (ints or strings), or False (url_for each time: a value
+    lands in the query string, twice, or the route takes no such value)."""
+    marks = {name: (_INT_MARK + n if is_int else f"{_SENTINEL}{n}X")
+             for n, (name, is_int) in enumerate(keys)}  # fmt: skip
+    try:
+        built = url_for(endpoint, **marks)
+    except Exception:  # a string where the route wants an int: url_for says so each time
+        return False
+    found = re.split(f"{_SENTINEL}(\\d+)X|{_INT_MARK // 1000}(\\d{{3}})", built)
+    if "?" in built or len(found) != 3 * len(keys) + 1:
+        return False
+    names = [name for name, _ in keys]
+    pieces = []
+    for n in range(len(keys)):
+        text_n, int_n, after = found[1 + 3 * n : 4 + 3 * n]
+        pieces.append((names[int(text_n if text_n is not None else int_n)], after))
+    return found[0], pieces
+
+
+_PATHS = {}
+_INT_MARK = 7_770_431_000  # an int no real id is (its last three digits: the value's place)

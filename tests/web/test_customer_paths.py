@@ -24,3 +24,24 @@ def test_path_for_other_keys(app):
         path = PathFor("customer.return_detail", key="reference")
         assert path("R-2026-0001") == url_for("customer.return_detail", reference="R-2026-0001")
         assert path("a b/ü") == url_for("customer.return_detail", reference="a b/ü")
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(reference=values, photo=st.integers(0, 10**9))
+def test_path_for_with_any_values_equals_url_for(app, reference, photo):
+    from portal.customer.paths import path_for
+
+    for root in ("", "/shop"):
+        with app.test_request_context("/returns", environ_base={"SCRIPT_NAME": root}):
+            assert path_for("customer.returns") == url_for("customer.returns")
+            for endpoint in ("customer.confirm_cancel", "customer.credit_note"):
+                assert path_for(endpoint, reference=reference) == url_for(
+                    endpoint, reference=reference
+                )
+            assert path_for("customer.return_photo", reference=reference, photo_id=photo) == (
+                url_for("customer.return_photo", reference=reference, photo_id=photo)
+            )
+            # a key url_for puts in the query string
+            assert path_for("customer.returns", page=photo) == url_for(
+                "customer.returns", page=photo
+            )
