@@ -7,7 +7,7 @@ from markupsafe import Markup, escape
 from portal.customer import bp
 from portal.customer.access import guest_number, order_or_404, viewer_required
 from portal.customer.paths import PathFor
-from portal.customer.sentences import Sentences
+from portal.customer.plurals import PluralForms
 from portal.i18n import date_formatter, order_status
 from portal.models import ExchangeOrder, Payment, Refund, Return
 from portal.pagination import page_number
@@ -58,7 +58,7 @@ def _cards(orders):
     made once per page, the card filled as a stencil."""
     detail, request = PathFor("customer.order_detail"), PathFor("customer.request_return")
     words = {status: order_status(status) for status in {order.status for order in orders}}
-    say = Sentences()
+    say = PluralForms()
     days, date = {}, date_formatter()
 
     def day(value):

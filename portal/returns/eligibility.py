@@ -332,23 +332,3 @@ def order_summary(lines, terms, today):
             if day and (until is None or day > until):
                 until = day
     return OrderSummary(units, until)
-
-
-def for_orders(orders, policy=None, at=None):
-    """{order_id: OrderSummary} for a page of orders whose `lines` are loaded (prefetched), with
-    what returns already hold read in one query for them all (a store that never saved its
-    policy has the defaults: a list page writes nothing). The order history reads the same in
-    one statement (portal.returns.order_history)."""
-    policy = policy or ReturnPolicy.get_or_none(ReturnPolicy.id == 1) or ReturnPolicy()
-    terms = terms_of(policy)
-    today = store_date(at or now(), terms.timezone)
-    lines = [line for order in orders for line in order.lines]
-    taken = taken_by_line([line.id for line in lines])
-    result = {}
-    for order in orders:
-        bundles = {line.bundle_id for line in order.lines if line.bundle_id}
-        facts = [(f.ordered, f.taken, f.final_sale, f.invoiced, f.delivered_at, f.bundle)
-                 for f in (facts_of(line, order, taken.get(line.id, 0), line.id in bundles)
-                           for line in order.lines)]  # fmt: skip
-        result[order.id] = order_summary(facts, terms, today)
-    return result
