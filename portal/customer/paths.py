@@ -11,20 +11,20 @@ _SENTINEL = "PATHFORSENTINEL"
 
 
 class PathFor:
-    """url_for(endpoint, **{key: value}) for any value, built once per page: the path around
-    the value is worked out on the first call (in a request or app context); a value with
-    characters url_for would quote goes through url_for itself."""
+    """url_for(endpoint, **{key: value}) for any value, for a page's many rows: the path around
+    the value is worked out once per process (path_for's pieces, in a request); a value
+    with characters url_for would quote goes through url_for itself."""
 
     def __init__(self, endpoint, key="number"):
         self.endpoint, self.key = endpoint, key
-        before, _, after = url_for(endpoint, **{key: _SENTINEL}).rpartition(_SENTINEL)
-        self.before, self.after = before, after
+        pieces = _kept_pieces(endpoint, ((key, False),))
+        self.before, self.after = (pieces[0], pieces[1][0][1]) if pieces else (None, None)
 
     def __call__(self, value):
         value = value if type(value) is str else str(value)
-        if (value.isascii() and value.isalnum()) or _AS_IS.fullmatch(value):
-            return self.before + value + self.after
-        return url_for(self.endpoint, **{self.key: value})
+        if self.before is None or not _as_is(value):
+            return url_for(self.endpoint, **{self.key: value})
+        return self.before + value + self.after
 
 
 def path_for(endpoint, **values):
@@ -32,11 +32,8 @@ def path_for(endpoint, **values):
     pieces around each value worked out once per process, endpoint, keys and application root;
     a value url_for would quote (or a key it would put in the query string) goes through
     url_for itself."""
-    key = (endpoint, tuple((name, type(value) is int) for name, value in values.items()),
-           request.script_root)  # fmt: skip
-    pieces = _PATHS.get(key)
-    if pieces is None:
-        pieces = _PATHS[key] = _pieces(endpoint, key[1])
+    pieces = _kept_pieces(endpoint, tuple((name, type(value) is int)
+                                          for name, value in values.items()))  # fmt: skip
     if not pieces:
         return url_for(endpoint, **values)
     out = [pieces[0]]
@@ -46,12 +43,25 @@ def path_for(endpoint, **values):
             if value < 0:
                 return url_for(endpoint, **values)
             value = str(value)
-        elif not (type(value) is str and ((value.isascii() and value.isalnum())
-                                          or _AS_IS.fullmatch(value))):  # fmt: skip
+        elif not (type(value) is str and _as_is(value)):
             return url_for(endpoint, **values)
         out.append(value)
         out.append(after)
     return "".join(out)
+
+
+def _as_is(text):
+    """Whether url_for puts `text` in a path as it is."""
+    return (text.isascii() and text.isalnum()) or _AS_IS.fullmatch(text) is not None
+
+
+def _kept_pieces(endpoint, keys):
+    """_pieces(endpoint, keys), kept per process and application root."""
+    key = (endpoint, keys, request.script_root)
+    pieces = _PATHS.get(key)
+    if pieces is None:
+        pieces = _PATHS[key] = _pieces(endpoint, keys)
+    return pieces
 
 
 def _pieces(endpoint, keys):
