@@ -128,10 +128,19 @@ _LANGS = {}  # babel Locale -> "en", "de"
 _CATALOGUES = {}  # babel Locale -> its Translations (flask-babel's, loaded once per process)
 
 
-def _selected_locale():
-    """The locale flask-babel chose for this context, or None before its first lookup."""
+def _chosen(name):
+    """What flask-babel chose for this context ("babel_locale", "babel_tzinfo"), or None
+    before its first lookup."""
     state = g.get("_flask_babel") if g else None
-    return getattr(state, "babel_locale", None)
+    return getattr(state, name, None)
+
+
+def _selected_locale():
+    return _chosen("babel_locale")
+
+
+def _store_zone():
+    return _chosen("babel_tzinfo") or get_timezone()  # chosen once per context
 
 
 def _page_translations():
@@ -161,8 +170,7 @@ DATE_PARTS = {
 
 def _store_time(value):
     """A stored (UTC) time in the store's zone, as flask-babel's format_datetime rebases it."""
-    state = g.get("_flask_babel") if g else None
-    zone = getattr(state, "babel_tzinfo", None) or get_timezone()  # chosen once per context
+    zone = _store_zone()
     return zone.normalize(_aware(value).astimezone(zone))
 
 
@@ -193,8 +201,7 @@ def date_formatter():
     parts = DATE_PARTS.get(lang)
     if parts is None:
         return date
-    state = g.get("_flask_babel") if g else None
-    zone = getattr(state, "babel_tzinfo", None) or get_timezone()
+    zone = _store_zone()
     utc = str(zone) in ("UTC", "Etc/UTC")
 
     def formatted(value):
