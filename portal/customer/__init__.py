@@ -5,13 +5,13 @@ return is a 404."""
 
 from flask import Blueprint
 
-from portal.customer.paths import path_for
 from portal.customer.words import page_gettext
 from portal.models import ReturnPolicy
+from portal.paths import path_for
 
 bp = Blueprint("customer", __name__)
 bp.add_app_template_global(page_gettext)  # the customer pages' `_` (portal/customer/words.py)
-bp.add_app_template_global(path_for)  # url_for for a page's own links (portal/customer/paths.py)
+bp.add_app_template_global(path_for)  # url_for for a page's own links (portal/paths.py)
 
 
 @bp.app_template_global()

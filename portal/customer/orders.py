@@ -6,11 +6,11 @@ from markupsafe import Markup, escape
 
 from portal.customer import bp
 from portal.customer.access import guest_number, order_or_404, viewer_required
-from portal.customer.paths import PathFor
 from portal.customer.plurals import PluralForms
 from portal.i18n import date_formatter, order_status
 from portal.models import ExchangeOrder, Payment, Refund, Return
 from portal.pagination import page_number
+from portal.paths import PathFor
 from portal.returns import catalogue, eligibility, shopper_words
 from portal.returns.order_history import order_history
 from portal.returns.pickers import return_policy

@@ -10,6 +10,7 @@ from portal.auth.roles import staff_required
 from portal.merchant import bp
 from portal.merchant import forms as f
 from portal.merchant.pieces import FORM_END, FieldPieces, FormOpener, FreshForm, cached
+from portal.paths import path_for
 from portal.returns import states, timeline
 from portal.returns.detail import return_by_reference, return_detail
 from portal.web import cache_generation, is_htmx
@@ -183,32 +184,14 @@ def _forms(d, bound, generation=None):
 
 
 class ReturnURLs:
-    """return_url(endpoint): url_for(endpoint, reference=<the return's>), made from the
-    return's own URL and the endpoint's fixed tail, which is worked out once per process (the
-    page links to a dozen of the return's URLs); url_for itself for any other endpoint."""
-
-    _tails = {}
+    """return_url(endpoint): url_for(endpoint, reference=<the return's>) by path_for (the
+    page links to a dozen of the return's URLs)."""
 
     def __init__(self, reference):
         self.reference = reference
-        self.base = url_for("merchant.detail", reference=reference)
 
     def __call__(self, endpoint):
-        tail = self._tails.get(endpoint)
-        if tail is None:
-            tail = self._tails[endpoint] = _tail(endpoint)
-        if tail is False:
-            return url_for(endpoint, reference=self.reference)
-        return self.base + tail
-
-
-def _tail(endpoint):
-    """What follows the return's own URL in the endpoint's (False: it is not that URL and a
-    fixed tail)."""
-    probe = "probe"
-    own, base = url_for(endpoint, reference=probe), url_for("merchant.detail", reference=probe)
-    tail = own[len(base) :]
-    return tail if own.startswith(base) and probe not in tail else False
+        return path_for(endpoint, reference=self.reference)
 
 
 def page_context(rma, bound=None, refund_inputs=None):

@@ -8,15 +8,16 @@ same; tests/web/test_queue_page.py checks the fast paths against the slow ones."
 import datetime
 import functools
 from typing import NamedTuple
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote_plus
 
-from flask import get_template_attribute, url_for
+from flask import get_template_attribute
 from flask_babel import get_locale
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from portal.merchant.forms import QueueFilterForm, choices, reason_choices
 from portal.merchant.pieces import cached
+from portal.paths import PathFor
 from portal.returns import queue as returns_queue
 
 PARTS = "merchant/_queue_parts.html"
@@ -30,7 +31,6 @@ STAND_IN = "\x00value\x00"  # where a text field's value goes in its rendered pi
 
 # Path segments and query strings exactly as werkzeug's routing quotes them
 # (werkzeug.routing.converters.BaseConverter.to_url, werkzeug.urls._urlencode).
-SEGMENT_SAFE = "!$&'()*+,/:;=@"
 QUERY_SAFE = "!$'()*,/:;?@"
 
 
@@ -181,16 +181,6 @@ def queue_links(base):
     return qlink
 
 
-def segment_prefix(endpoint, **values):
-    """url_for(endpoint, ...) up to its last path segment (the value that changes per row)."""
-    url = url_for(endpoint, **values)
-    return url[: url.rindex("/") + 1]
-
-
-def segment(value):
-    return quote(str(value), safe=SEGMENT_SAFE)
-
-
 class ShownRow(NamedTuple):
     id: int
     reference: str
@@ -212,8 +202,7 @@ class ShownRow(NamedTuple):
 
 def shown_rows(rows, at):
     """The queue's rows as the template prints them."""
-    detail = segment_prefix("merchant.detail", reference="x")
-    order = segment_prefix("merchant.order", number="x")
+    detail, order = PathFor("merchant.detail", key="reference"), PathFor("merchant.order")
     status_cell = get_template_attribute(PARTS, "status_cell")
     cells = {}
     shown = []
@@ -230,8 +219,8 @@ def shown_rows(rows, at):
             received += got
         shown.append(
             ShownRow(
-                row.id, row.reference, detail + segment(row.reference), row.order_number,
-                order + segment(row.order_number), row.email, cell, row.created_at,
+                row.id, row.reference, detail(row.reference), row.order_number,
+                order(row.order_number), row.email, cell, row.created_at,
                 row.age_days(at), received, requested, amount, kind == "estimated",
                 row.currency, ", ".join(row.reasons), row.responsible_name,
             )

@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from portal.merchant import queue_page
 from portal.merchant.queue import filters_of, form_data
+from portal.paths import PathFor
 from portal.returns import pickers
 from portal.returns.queue import SORTS
 from tests import factories
@@ -139,11 +140,11 @@ def test_links_are_url_fors(app):
     def check(args, reference, number):
         base = url_for("merchant.queue")
         assert queue_page.queue_href(base, args) == url_for("merchant.queue", **args)
-        detail = queue_page.segment_prefix("merchant.detail", reference="x")
-        link = detail + queue_page.segment(reference)
+        detail = PathFor("merchant.detail", key="reference")
+        link = detail(reference)
         assert link == url_for("merchant.detail", reference=reference)
-        order = queue_page.segment_prefix("merchant.order", number="x")
-        assert order + queue_page.segment(number) == url_for("merchant.order", number=number)
+        order = PathFor("merchant.order")
+        assert order(number) == url_for("merchant.order", number=number)
 
     with app.test_request_context("/"):
         check()

@@ -1,5 +1,8 @@
-"""A page's links to many orders (or returns) without url_for per row: url_for costs ~10 µs a
-call, and a list page links each of its rows once or twice."""
+"""A page's links without url_for per link: url_for costs ~5-10 µs a call, and a list page
+links each of its rows once or twice, a return's page a dozen of its URLs. The path around
+each value is worked out once per process, endpoint, keys and application root; a value that
+url_for would quote (or put in the query string) goes through url_for itself. Shopper and
+staff pages use it alike."""
 
 import re
 

@@ -1,11 +1,11 @@
-"""portal.customer.paths.PathFor: the same path as url_for for any value, in a request and
+"""portal.paths: PathFor and path_for give the same path as url_for for any value, in a request and
 under an application root (SCRIPT_NAME)."""
 
 from flask import url_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal.customer.paths import PathFor
+from portal.paths import PathFor
 
 values = st.text(min_size=1, max_size=30) | st.from_regex(r"[A-Z0-9-]{1,12}", fullmatch=True)
 
@@ -29,7 +29,7 @@ def test_path_for_other_keys(app):
 @settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(reference=values, photo=st.integers(0, 10**9))
 def test_path_for_with_any_values_equals_url_for(app, reference, photo):
-    from portal.customer.paths import path_for
+    from portal.paths import path_for
 
     for root in ("", "/shop"):
         with app.test_request_context("/returns", environ_base={"SCRIPT_NAME": root}):
