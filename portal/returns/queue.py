@@ -6,10 +6,11 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from peewee import JOIN, Expression, Table, Value, fn
+from peewee import JOIN, Expression, Table, Tuple, Value, fn
 
 from portal.db import db, is_postgres
 from portal.models import (
+    CacheGeneration,
     Order,
     Refund,
     Return,
@@ -20,7 +21,7 @@ from portal.models import (
 )
 from portal.pagination import Page
 from portal.prebuilt import prebuilt_select
-from portal.returns import refund_states, states
+from portal.returns import queue_anchors, refund_states, states
 
 OPEN = (*states.ACTIVE, states.ON_HOLD)
 TABS = (
@@ -66,6 +67,9 @@ class Filters:
     page: int = 1
     user_id: int | None = None  # who "me" is
     found: dict = field(default_factory=dict, repr=False, compare=False)  # search matches
+    # The returns' write counter, read with the tab counts (SQLite; migration 0019): the
+    # deep pages' anchors are kept under it (portal/returns/queue_anchors.py).
+    writes: int | None = field(default=None, repr=False, compare=False)
 
     def args(self, **changes):
         """Query-string arguments for a link that keeps these filters (defaults left out)."""
@@ -254,8 +258,10 @@ def _unfiltered(f):
     return not (f.q or f.reason or f.responsible or f.date_from or f.date_to)
 
 
-# The two counts that are not per status, beside the per-status rows of tab_counts()'s query.
-_FAILED, _CLAIMS = "+refund_failed", "+claims"
+# The two counts that are not per status, beside the per-status rows of tab_counts()'s query,
+# and the returns' write counter (SQLite) read with them.
+_FAILED, _CLAIMS, _WRITES = "+refund_failed", "+claims", "+writes"
+RETURN_WRITES = 2  # the cache_generation row of migration 0019
 
 
 def _rows(name, shape, values, build, prebuilt=True):
@@ -274,6 +280,7 @@ def tab_counts(f):
     shape, values = _filter_shape(f)
     shape_ = (shape, _unfiltered(f))
     rows = dict(_rows("queue-counts", shape_, values, _counts_query, prebuildable(shape)))
+    f.writes = rows.pop(_WRITES, None)
     extra = {name: rows.pop(name, 0) for name in (_FAILED, _CLAIMS)}
     counts = {name: rows.get(name, 0) for name, _ in TABS}
     counts["open"] = sum(rows.get(s, 0) for s in OPEN)
@@ -297,6 +304,9 @@ def _counts_query(shape, values):
         + failed.select(Value(_FAILED), fn.COUNT(Return.id))
         + claims.select(Value(_CLAIMS), fn.COUNT(Return.id))
     )
+    if not is_postgres():
+        writes = CacheGeneration.id == RETURN_WRITES
+        query = query + CacheGeneration.select(Value(_WRITES), CacheGeneration.n).where(writes)
     return query.tuples()
 
 
@@ -368,17 +378,74 @@ def _page_window(number, per_page, total):
     return True, per_page + min(from_end, 0), max(from_end, 0)
 
 
-def _page_ids(shape, values):
-    """The ids of one page (a subquery) and the page's order. Only the columns the filters and
-    the sort need are read, so skipping rows (OFFSET) steps through index entries, not joined
-    rows."""
-    filters, status, sort, backwards = shape
-    query = Return.select(Return.id)
+def _ordered(query, filters, status, sort, backwards, values, anchored=False):
+    """`query` narrowed to the filters and the tab, in the list's order (read from the other
+    end when `backwards`), from its anchor on when `anchored` (values a0, a1, ...: the sort key
+    of the anchor's row, which the list's order compares as one row value); and the order."""
     query = query.join(Order) if sort == "order" else query
     query = _by_status(_filtered(query, None, filters, values), status)
     orderings = SORTS[sort][1]()
-    query = query.order_by(*(_reversed(orderings) if backwards else orderings))
+    ordered = _reversed(orderings) if backwards else orderings
+    if anchored:
+        key = Tuple(*(o.node for o in ordered))
+        anchor = Tuple(*(values[f"a{n}"] for n in range(len(ordered))))
+        op = ">=" if ordered[0].direction == "ASC" else "<="
+        query = query.where(Expression(key, op, anchor))
+    return query.order_by(*ordered), orderings
+
+
+def _page_ids(shape, values):
+    """The ids of one page (a subquery) and the page's order. Only the columns the filters and
+    the sort need are read, so skipping rows (OFFSET) steps through index entries, not joined
+    rows; a deep page starts from its anchor (portal/returns/queue_anchors.py)."""
+    filters, status, sort, backwards, anchored = shape
+    query, orderings = _ordered(
+        Return.select(Return.id), filters, status, sort, backwards, values, anchored
+    )
     return query.limit(values["limit"]).offset(values["offset"]), orderings
+
+
+def _anchor_query(shape, values):
+    """The sort key of the row `offset` rows into the list (from an anchor when `anchored`)."""
+    filters, status, sort, backwards, anchored = shape
+    columns = [o.node for o in SORTS[sort][1]()]
+    query, _ = _ordered(Return.select(*columns), filters, status, sort, backwards, values, anchored)
+    return query.limit(1).offset(values["offset"]).tuples()
+
+
+def _anchorable(filters, status, sort):
+    """Whether a list's anchors stay exact under the returns' write counter: its rows and
+    their order depend on the return table alone (no search, no reason, no refund status, no
+    order number) and its sort runs one way (a row value compares it)."""
+    q, reasons, _, _, _ = filters
+    orderings = SORTS[sort][1]()
+    return (
+        q is None
+        and reasons is None
+        and status != "refund_failed"
+        and all(o.node.model is Return for o in orderings)
+        and len({o.direction for o in orderings}) == 1
+    )
+
+
+def _anchored(filters, values, status, sort, backwards, writes, offset):
+    """(anchor values {a0: ..., a1: ...} or {}, offset from the anchor) of one page."""
+    if writes is None or not _anchorable(filters, status, sort):
+        return {}, offset
+    list_key = (filters, tuple(sorted(values.items())), status, sort, backwards)
+
+    def read(start, skip):
+        shape = (filters, status, sort, backwards, start is not None)
+        given = {**values, **_anchor_values(start), "offset": skip}
+        found = _rows("queue-anchor", shape, given, _anchor_query)
+        return found[0] if found else None
+
+    anchor, offset = queue_anchors.start_of(list_key, writes, offset, read)
+    return _anchor_values(anchor), offset
+
+
+def _anchor_values(anchor):
+    return {f"a{n}": value for n, value in enumerate(anchor)} if anchor is not None else {}
 
 
 # The columns a queue row shows (templates/merchant/_queue_results.html) and sorts by: a page
@@ -433,8 +500,11 @@ def page_of(f, per_page, total=None):
     number = min(f.page, pages)
     filters, values = _filter_shape(f)
     backwards, limit, offset = _page_window(number, per_page, total)
-    shape = (filters, f.status, f.sort, backwards)
-    values = {**values, "limit": limit, "offset": offset}
+    anchor, offset = {}, offset
+    if prebuildable(filters):
+        anchor, offset = _anchored(filters, values, f.status, f.sort, backwards, f.writes, offset)
+    shape = (filters, f.status, f.sort, backwards, bool(anchor))
+    values = {**values, **anchor, "limit": limit, "offset": offset}
     found = _rows("queue-page", shape, values, _page_query, prebuildable(filters))
     rows = [Row(*row[:-3], (row[-2] or row[-1]) if row[-3] is not None else None) for row in found]
     if rows:

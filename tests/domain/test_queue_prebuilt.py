@@ -74,7 +74,7 @@ def test_prebuilt_statements_are_peewees_own_for_any_filters(returns):
         assert prebuilt == own
         backwards, limit, offset = queue._page_window(page.number, 2, counts[f.status])
         values = {**values, "limit": limit, "offset": offset}
-        page_shape = (shape, f.status, f.sort, backwards)
+        page_shape = (shape, f.status, f.sort, backwards, False)
         prebuilt, own = _sent("queue-page", page_shape, values, queue._page_query)
         assert prebuilt == own
         rows = list(queue._page_query(page_shape, values))
