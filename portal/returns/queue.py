@@ -104,17 +104,18 @@ def _reason_ids(reason_id):
     return found
 
 
-SEARCH = Table("return_search", ("rowid", "text"))
+SUFFIX = Table("return_suffix", ("suffix", "rma_id"))
+AFTER_ALL = "\U0010ffff"  # sorts after any character: term <= suffix < term + AFTER_ALL
 LISTED_UP_TO = 1000  # matches looked up once and passed as a list; more stay a subquery
 
 
 def _matching(term):
     """A query for the ids of the returns whose reference, order number or either email
-    contains `term`, on the search indexes of migration 0005: SQLite's trigram full-text table
-    (terms of three characters or more), PostgreSQL's trigram indexes, a table at a time."""
+    contains `term`: on SQLite (terms of three characters or more), the returns with a suffix
+    that starts with it (migration 0020), one range of an index whatever the store's size; on
+    PostgreSQL, its trigram indexes (migration 0005), a table at a time."""
     if not is_postgres() and len(term) >= 3:
-        phrase = '"' + term.replace('"', '""') + '"'
-        return SEARCH.select(SEARCH.rowid).where(Expression(SEARCH.text, "MATCH", phrase))
+        return _suffix_matches(term, term + AFTER_ALL)
     orders = Order.select(Order.id).where(Order.number.contains(term) | Order.email.contains(term))
     by_return = Return.select(Return.id).where(
         Return.reference.contains(term) | Return.email.contains(term)
@@ -122,24 +123,26 @@ def _matching(term):
     return by_return | Return.select(Return.id).where(Return.order.in_(orders))
 
 
+def _suffix_matches(term, end):
+    return SUFFIX.select(SUFFIX.rma_id).where((SUFFIX.suffix >= term) & (SUFFIX.suffix < end))
+
+
 def _search_ids(f, term):
     """The matches of a search, looked up once per Filters (the tab counts and the page each
     need them): a list of ids when there are few, as for a parcel's reference or a shopper's
     name, else the query itself."""
     if term not in f.found:
-        if not is_postgres() and len(term) >= 3:  # SQLite's full-text match: prebuilt
-            phrase = '"' + term.replace('"', '""') + '"'
+        if not is_postgres() and len(term) >= 3:  # SQLite's suffixes: prebuilt
             ids = [rma_id for (rma_id,) in prebuilt_select(
-                "queue-search", lambda phrase: _matching_phrase(phrase), phrase=phrase)]  # fmt: skip
+                "queue-search", _first_suffix_matches, term=term, end=term + AFTER_ALL)]  # fmt: skip
         else:
             ids = [rma_id for (rma_id,) in db.execute(_matching(term).limit(LISTED_UP_TO + 1))]
         f.found[term] = ids if len(ids) <= LISTED_UP_TO else _matching(term)
     return f.found[term]
 
 
-def _matching_phrase(phrase):
-    where = Expression(SEARCH.text, "MATCH", phrase)
-    return SEARCH.select(SEARCH.rowid).where(where).limit(LISTED_UP_TO + 1).tuples()
+def _first_suffix_matches(term, end):
+    return _suffix_matches(term, end).distinct().limit(LISTED_UP_TO + 1).tuples()
 
 
 def _filter_shape(f):

@@ -1,6 +1,6 @@
 """The queue's search for part of a reference, an order number or an email goes through the
-search indexes of migration 0005 (SQLite: a trigram full-text table kept by triggers;
-PostgreSQL: trigram indexes) and finds exactly what a substring match would, on both."""
+search indexes (SQLite: the suffixes of migration 0020, kept by triggers; PostgreSQL: the
+trigram indexes of migration 0005) and finds exactly what a substring match would, on both."""
 
 import pytest
 
