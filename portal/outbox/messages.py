@@ -10,6 +10,7 @@ from celery import current_app as current_celery
 
 from portal.db import db
 from portal.models import OutboxMessage, now
+from portal.prebuilt import prebuilt_create, prebuilt_rows
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +26,19 @@ STATUSES = (PENDING, SENT, FAILED, SUPERSEDED)
 def enqueue(kind, payload, dedupe_key, rma=None):
     """Write an outbox row (inside the caller's transaction); publish it after commit.
 
-    A second enqueue with the same dedupe key is a no-op and returns the existing row."""
-    existing = OutboxMessage.get_or_none(OutboxMessage.dedupe_key == dedupe_key)
-    if existing is not None:
-        return existing
-    message = OutboxMessage.create(kind=kind, payload=payload, dedupe_key=dedupe_key, rma=rma,
-                                   status=PENDING)  # fmt: skip
+    A second enqueue with the same dedupe key is a no-op and returns the existing row.
+    (Both statements built once per process: every refund, email and webhook comes here.)"""
+    existing = prebuilt_rows("outbox-by-dedupe-key", _by_dedupe_key, key=dedupe_key)
+    if existing:
+        return existing[0]
+    message = prebuilt_create(OutboxMessage, kind=kind, payload=payload, dedupe_key=dedupe_key,
+                              rma=rma, status=PENDING)  # fmt: skip
     db.after_commit(partial(publish, message.id))
     return message
+
+
+def _by_dedupe_key(key):
+    return OutboxMessage.select().where(OutboxMessage.dedupe_key == key).limit(1)
 
 
 # (email address, language) of the person whose request this is, set by the web layer: an email
