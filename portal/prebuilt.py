@@ -91,7 +91,10 @@ def prebuilt_rows(name, build, **values):
 
     sql, params, query = _prebuilt(name, node, values, strict=True)
     model = query.model
-    items = [(_name(item), item if isinstance(item, Field) else None) for item in query._returning]
+    items = query.__dict__.get("_portal_items")
+    if items is None:  # what each column is, worked out once per statement
+        items = query._portal_items = [(_name(item), item if isinstance(item, Field) else None)
+                                       for item in query._returning]  # fmt: skip
     rows = []
     for values_ in db.execute_sql(sql, params).fetchall():
         row = model.__new__(model)
