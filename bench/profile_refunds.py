@@ -7,7 +7,9 @@ run them (the Celery task called in-process: the app context, the kept-open conn
 
 The gateway is bench/refund_gateway.py's fake of Stripe with no latency, in this process; the
 bench's own Redis takes the published tasks (nobody consumes them: the emails are delivered
-here, after the refunds). Prints CPU ms (this thread) and statements per refund and per email;
+here, after the refunds, unless the refund's task delivered them itself, as delivery.deliver
+does with a refund's email). Prints CPU ms (this thread) and statements per refund (with its
+email when delivered with it) and per email left for a task of its own;
 `--profile FILE` also writes a cProfile of the tasks (this thread's CPU time) and prints its
 top functions; `--sql` prints the statements of one more refund and its email.
 """

@@ -25,7 +25,7 @@ from portal.db import db, renewing
 from portal.models import OutboxMessage, Return, now
 from portal.outbox.errors import GiveUp, RetryLater
 from portal.outbox.handlers import HANDLERS
-from portal.outbox.messages import FAILED, PENDING, SENT, publish
+from portal.outbox.messages import FAILED, PENDING, SENT, holding, publish
 from portal.prebuilt import prebuilt_models, prebuilt_set, prebuilt_update
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,35 @@ def claim(message_id, config):
 BUSY_DELAY = 1.0  # seconds before a message whose claim found the database busy is tried again
 
 
+# Messages a handler's change writes that the same worker delivers right after the handler's
+# own message is done, instead of publishing them to Celery: a refund's email to the shopper (a
+# task through the broker cost about as much of the worker's time as the email itself).
+INLINE_KINDS = ("email",)
+
+
 def deliver(message_id, config):
+    """Run one message's handler (deliver_one), then deliver the emails its change wrote (held
+    from Celery while it ran: INLINE_KINDS), each claimed like any other message; one that
+    cannot even be tried here is published instead. Returns the outcome of `message_id`."""
+    with holding(INLINE_KINDS) as held:
+        try:
+            outcome = deliver_one(message_id, config)
+        except BaseException:
+            for held_id in held:
+                publish(held_id)
+            raise
+    for n, held_id in enumerate(held):
+        try:
+            deliver(held_id, config)
+        except Exception:  # the database went away: the rest go through Celery
+            log.exception("outbox %s: not delivered here; publishing it", held_id)
+            for left in held[n:]:
+                publish(left)
+            break
+    return outcome
+
+
+def deliver_one(message_id, config):
     """Run one message's handler. Returns its outcome as a word, for logs and tests.
 
     A claim that cannot even be made (SQLite's write lock held past its busy timeout by a

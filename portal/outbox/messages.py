@@ -4,6 +4,7 @@ beat sweeper (tasks.outbox.sweep) publishes it later."""
 
 import contextvars
 import logging
+from contextlib import contextmanager
 from functools import partial
 
 from celery import current_app as current_celery
@@ -33,8 +34,35 @@ def enqueue(kind, payload, dedupe_key, rma=None):
         return existing[0]
     message = prebuilt_create(OutboxMessage, kind=kind, payload=payload, dedupe_key=dedupe_key,
                               rma=rma, status=PENDING)  # fmt: skip
-    db.after_commit(partial(publish, message.id))
+    db.after_commit(partial(_committed, message.id, kind))
     return message
+
+
+# The messages committed while a worker carries out an outbox message (delivery.deliver holds
+# them, see holding()): those of the kinds it holds are left to it, to deliver itself once its
+# own message is done, instead of going through Celery.
+_held = contextvars.ContextVar("outbox_held", default=None)
+
+
+@contextmanager
+def holding(kinds):
+    """While the block runs, the messages of `kinds` committed in this thread are not published
+    but collected in the list this yields (their rows are written and pending like any other:
+    whoever holds them must deliver or publish each)."""
+    held = []
+    token = _held.set((frozenset(kinds), held))
+    try:
+        yield held
+    finally:
+        _held.reset(token)
+
+
+def _committed(message_id, kind):
+    holder = _held.get()
+    if holder is not None and kind in holder[0]:
+        holder[1].append(message_id)
+        return True
+    return publish(message_id)
 
 
 def _by_dedupe_key(key):
