@@ -49,3 +49,27 @@ def test_the_policy_builds_the_same_bytes_as_the_default(name, local, subject, t
     ours = _build(mail.POLICY, *args)
     assert ours == _build(None, *args)
     assert ours == _build(mail.POLICY, *args)  # and again, from the classes made once
+
+
+def test_emails_sharing_parsed_headers_keep_their_own_bytes():
+    """Two emails built with the policy share their From and MIME headers' parsed objects;
+    flattening one (which sets its boundary) changes nothing in the other."""
+
+    def message(to, subject):
+        msg = EmailMessage(policy=mail.POLICY)
+        msg["From"] = "Returns Team <returns@example.com>"
+        msg["To"] = to
+        msg["Subject"] = subject
+        msg.set_content("Grüße,\nhello " * 30)
+        msg.add_alternative("<p>hello</p>", subtype="html")
+        return msg
+
+    first = message("a@example.com", "Ihre Rückerstattung für RMA-2026-00001")
+    random.seed(3)
+    before = bytes(first)
+    second = message("b@example.com", "Your refund for RMA-2026-00002")
+    random.seed(4)
+    bytes(second)
+    random.seed(3)
+    assert bytes(first) == before
+    assert first["From"] is second["From"]  # the same parsed header
