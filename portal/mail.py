@@ -22,7 +22,7 @@ class MailError(Exception):
 
 class _HeaderClasses(HeaderRegistry):
     """The standard header registry, each header name's class made once (the stdlib's makes a
-    new class, type(), on every lookup, about 15 per email) and the last few hundred headers
+    new class, type(), on every lookup, about 15 per email) and the last 128 headers
     it parsed kept (most of an email's headers are the same in every email: From,
     MIME-Version, the parts' Content-Type and Content-Transfer-Encoding). Parsing and
     folding are the stdlib's, and a parsed header is a value nothing changes (a message that
@@ -32,7 +32,7 @@ class _HeaderClasses(HeaderRegistry):
     def __init__(self):
         super().__init__()
         self._made = {}
-        self._parsed = functools.lru_cache(maxsize=512)(self._parse)
+        self._parsed = functools.lru_cache(maxsize=128)(self._parse)
 
     def __getitem__(self, name):
         made = self._made.get(name.lower())
