@@ -30,6 +30,7 @@ from flask_login import current_user
 
 from portal.models import ReturnPolicy, User
 from portal.outbox import messages
+from portal.prebuilt import prebuilt_rows
 from portal.returns import shopper_words
 from portal.returns.accounts import LANGUAGES
 from portal.returns.marks import N_, LongDate, Lowered, Money, Phrase, message_of
@@ -100,10 +101,14 @@ def forget_timezone():
     _timezone()["at"] = 0.0
 
 
+def _locale_of_address(email):
+    return User.select(User.locale).where(User.email == email).limit(1)
+
+
 def email_locale(to, payload_locale=None):
     """The language of an email to `to`: its account's, else the payload's, else English."""
-    user = User.select(User.locale).where(User.email == User.normalize_email(to)).first()
-    for locale in (user.locale if user else None, payload_locale):
+    found = prebuilt_rows("email-locale", _locale_of_address, email=User.normalize_email(to))
+    for locale in (found[0].locale if found else None, payload_locale):
         if locale in LANGUAGES:
             return locale
     return LANGUAGES[0]

@@ -12,14 +12,16 @@ Peewee's per-row machinery, each tested equal to what Peewee gives
   rows; prebuilt_tuples the same as plain tuples;
 - prebuilt_rows: one SELECT's rows as instances of its model;
 - prebuilt_models: one SELECT with joins, its rows as Peewee would give them;
-- prebuilt_select: one SELECT as iterating it gives (models, dicts, tuples).
+- prebuilt_select: one SELECT as iterating it gives (models, dicts, tuples);
+- prebuilt_write / prebuilt_update / prebuilt_create: an UPDATE or INSERT (the refund path's
+  fixed-shape writes), as Peewee's execute() and Model.create() run them.
 
 No Flask here (portal.db has the connection)."""
 
 import copy
 import json
 
-from peewee import BooleanField, DateTimeField, Field, Select, TextField, fn
+from peewee import BooleanField, DateTimeField, Field, Select, TextField, Value, fn
 
 from portal.db import db, is_postgres
 
@@ -87,9 +89,12 @@ def prebuilt_rows(name, build, **values):
         query = build(**stand_ins)
         return query, query
 
-    sql, params, query = _prebuilt(name, node, values)
+    sql, params, query = _prebuilt(name, node, values, strict=True)
     model = query.model
-    items = [(_name(item), item if isinstance(item, Field) else None) for item in query._returning]
+    items = query.__dict__.get("_portal_items")
+    if items is None:  # what each column is, worked out once per statement
+        items = query._portal_items = [(_name(item), item if isinstance(item, Field) else None)
+                                       for item in query._returning]  # fmt: skip
     rows = []
     for values_ in db.execute_sql(sql, params).fetchall():
         row = model.__new__(model)
@@ -105,10 +110,11 @@ def prebuilt_rows(name, build, **values):
     return rows
 
 
-def _prebuilt(name, node, values):
+def _prebuilt(name, node, values, strict=False):
     """(sql, params, what) for `node(**stand_ins)` -> (a Peewee node, what): the node's SQL
     built once per process and database under `name`, with this call's `values` put in
-    their parameters' places."""
+    their parameters' places. `strict`: every value must land as a parameter of its own
+    (ValueError otherwise, on the first call)."""
     cache = db.obj.__dict__.setdefault("_prebuilt", {})
     entry = cache.get(name)
     if entry is None:
@@ -117,6 +123,9 @@ def _prebuilt(name, node, values):
         sql, params = db.obj.get_sql_context().sql(built).query()
         names = {value: key for key, value in stand_ins.items()}
         slots = [(True, names[p]) if _hashable(p) and p in names else (False, p) for p in params]
+        missing = set(values) - {key for is_value, key in slots if is_value}
+        if strict and missing:
+            raise ValueError(f"{name}: not a parameter of its own: {', '.join(sorted(missing))}")
         entry = cache[name] = (sql, slots, what)
     sql, slots, what = entry
     return sql, [values[v] if is_value else v for is_value, v in slots], what
@@ -304,7 +313,7 @@ def prebuilt_models(name, build, **values):
         query = build(**stand_ins)
         return query, query
 
-    sql, params, query = _prebuilt(name, node, values)
+    sql, params, query = _prebuilt(name, node, values, strict=True)
     wrapper = query._get_cursor_wrapper(db.execute_sql(sql, params))
     # Peewee works out how columns map onto the joined models on each wrapper's first row,
     # from the cursor's description: the same for every run of the same SQL, so done once.
@@ -458,3 +467,76 @@ def prebuilt_together_rows(name, build, **values):
     set directly, nothing dirty), several times faster for rows of many columns. `name` must
     not be one another prebuilt helper uses."""
     return _together_as(name, build, values, _instance_plan, _instances_of)
+
+
+def prebuilt_write(name, build, **values):
+    """Run the UPDATE, INSERT or DELETE `build(**values)` gives, its SQL built once per process
+    and database like prebuilt_together's; returns the driver's cursor (its RETURNING rows, if
+    the statement has some). Every value must land as a parameter of its own (ValueError on
+    the first call otherwise); `build` must give the same SQL whatever the values. A value
+    that Peewee would convert (a JSON field, a boolean) goes in converted, as a
+    `Value(..., unpack=False)` without converter: see prebuilt_create."""
+
+    def node(**stand_ins):
+        query = build(**stand_ins)
+        return query, None
+
+    sql, params, _what = _prebuilt(name, node, values, strict=True)
+    return db.execute_sql(sql, params)
+
+
+def prebuilt_update(name, build, **values):
+    """prebuilt_write() of an UPDATE: the rows it changed, as Peewee's `.execute()` gives."""
+    return db.obj.rows_affected(prebuilt_write(name, build, **values))
+
+
+def prebuilt_create(model, **fields):
+    """`model.create(**fields)`: the same instance (its defaults filled in, its new id set,
+    nothing dirty) and the same INSERT, its SQL built once per process and database for each
+    set of columns. For a model with an auto-incrementing id only."""
+    instance = model(**fields)
+    instance._populate_unsaved_relations(instance.__data__)
+    pk = model._meta.primary_key
+    data = {k: v for k, v in instance.__data__.items() if k != pk.name}
+    columns = tuple(data)
+    fields_ = model._meta.fields
+    values = {f"v{n}": fields_[key].db_value(value) for n, (key, value) in enumerate(data.items())}
+
+    def build(**stand_ins):
+        query = model.insert(
+            {fields_[key]: Value(stand_ins[f"v{n}"], unpack=False) for n, key in enumerate(columns)}
+        )
+        return query.returning(pk) if db.obj.returning_clause else query
+
+    cursor = prebuilt_write(("create", model.__name__, columns), build, **values)
+    if db.obj.returning_clause:
+        row = cursor.fetchone()
+        new_id = row[0] if row else None
+    else:
+        new_id = cursor.lastrowid
+    instance._pk = new_id
+    instance._dirty.clear()
+    return instance
+
+
+def prebuilt_set(model, changes, **where):
+    """`model.update(**changes).where(field == value for each of where).execute()` (plain
+    values only, no expressions): the rows changed, the same UPDATE, its SQL built once per
+    process and database for each set of columns. Values go through their fields' db_value
+    as Peewee's would."""
+    fields = model._meta.fields
+    columns, keys = tuple(changes), tuple(where)
+    values = {f"s{n}": fields[k].db_value(v) for n, (k, v) in enumerate(changes.items())}
+    values.update({f"w{n}": fields[k].db_value(v) for n, (k, v) in enumerate(where.items())})
+
+    def build(**stand_ins):
+        query = model.update(
+            {fields[k]: Value(stand_ins[f"s{n}"], unpack=False) for n, k in enumerate(columns)}
+        )
+        condition = None
+        for n, key in enumerate(keys):
+            term = fields[key] == Value(stand_ins[f"w{n}"], unpack=False)
+            condition = term if condition is None else condition & term
+        return query.where(condition) if condition is not None else query
+
+    return prebuilt_update(("set", model.__name__, columns, keys), build, **values)

@@ -25,7 +25,8 @@ from portal.db import db, renewing
 from portal.models import OutboxMessage, Return, now
 from portal.outbox.errors import GiveUp, RetryLater
 from portal.outbox.handlers import HANDLERS
-from portal.outbox.messages import FAILED, PENDING, SENT, publish
+from portal.outbox.messages import FAILED, PENDING, SENT, holding, publish
+from portal.prebuilt import prebuilt_models, prebuilt_set, prebuilt_update
 
 log = logging.getLogger(__name__)
 
@@ -68,35 +69,75 @@ def _renew(message, config):
     return bool(renewed)
 
 
-def claim(message_id, config):
-    """Take the message for this worker, or None if it is done, failed or claimed elsewhere."""
-    current = now()
-    lease = datetime.timedelta(seconds=_lease(config))
-    with db.atomic():
-        claimed = (
-            OutboxMessage.update(available_at=current + lease, attempts=OutboxMessage.attempts + 1)
-            .where(
-                (OutboxMessage.id == message_id)
-                & (OutboxMessage.status == PENDING)
-                & (OutboxMessage.available_at <= current)
-            )
-            .execute()
-        )
-    if not claimed:
-        return None
+def _claiming(message_id, until, current):
+    return OutboxMessage.update(available_at=until, attempts=OutboxMessage.attempts + 1).where(
+        (OutboxMessage.id == message_id)
+        & (OutboxMessage.status == PENDING)
+        & (OutboxMessage.available_at <= current)
+    )
+
+
+def _claimed(message_id):
     return (
         OutboxMessage.select(OutboxMessage, Return.reference.alias("rma_reference"))
         .join(Return, JOIN.LEFT_OUTER, on=(OutboxMessage.rma == Return.id))
         .where(OutboxMessage.id == message_id)
+        .limit(1)
         .objects()
-        .get()
     )
+
+
+def claim(message_id, config):
+    """Take the message for this worker, or None if it is done, failed or claimed elsewhere.
+
+    The claim is one compare-and-set UPDATE, committed on its own (a single statement
+    outside a transaction is one: no BEGIN and COMMIT around it); both statements are built
+    once per process (every message comes here)."""
+    current = now()
+    lease = datetime.timedelta(seconds=_lease(config))
+    claimed = prebuilt_update("outbox-claim", _claiming, message_id=message_id,
+                              until=OutboxMessage.available_at.db_value(current + lease),
+                              current=OutboxMessage.available_at.db_value(current))  # fmt: skip
+    if not claimed:
+        return None
+    found = prebuilt_models("outbox-claimed", _claimed, message_id=message_id)
+    if not found:
+        raise OutboxMessage.DoesNotExist(f"outbox {message_id} is gone")
+    return found[0]
 
 
 BUSY_DELAY = 1.0  # seconds before a message whose claim found the database busy is tried again
 
 
+# Messages a handler's change writes that the same worker delivers right after the handler's
+# own message is done, instead of publishing them to Celery: a refund's email to the shopper (a
+# task through the broker cost about as much of the worker's time as the email itself).
+INLINE_KINDS = ("email",)
+
+
 def deliver(message_id, config):
+    """Run one message's handler (deliver_one), then deliver the emails its change wrote (held
+    from Celery while it ran: INLINE_KINDS), each claimed like any other message; one that
+    cannot even be tried here is published instead. Returns the outcome of `message_id`."""
+    with holding(INLINE_KINDS) as held:
+        try:
+            outcome = deliver_one(message_id, config)
+        except BaseException:
+            for held_id in held:
+                publish(held_id)
+            raise
+    for n, held_id in enumerate(held):
+        try:
+            deliver(held_id, config)
+        except Exception:  # the database went away: the rest go through Celery
+            log.exception("outbox %s: not delivered here; publishing it", held_id)
+            for left in held[n:]:
+                publish(left)
+            break
+    return outcome
+
+
+def deliver_one(message_id, config):
     """Run one message's handler. Returns its outcome as a word, for logs and tests.
 
     A claim that cannot even be made (SQLite's write lock held past its busy timeout by a
@@ -172,7 +213,7 @@ def _mark(message, status, error=""):
     values = {"status": status, "last_error": error}
     if status == SENT:
         values["sent_at"] = now()
-    OutboxMessage.update(**values).where(OutboxMessage.id == message.id).execute()
+    prebuilt_set(OutboxMessage, values, id=message.id)
 
 
 def sweep(config, limit=500):

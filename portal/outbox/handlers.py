@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from flask_babel import force_locale
 
 from portal import carriers, i18n, mail
-from portal.models import Refund, Return, ReturnLabel
+from portal.models import Order, Refund, Return, ReturnLabel
 from portal.outbox import webhooks
 from portal.outbox.errors import GiveUp, RetryLater
+from portal.prebuilt import prebuilt_models
 from portal.returns import account_security, refund_execution, shipping
 from portal.returns.errors import NotFound, RefundBusy, RefundDeferred, RefundRefused
 
@@ -29,7 +30,8 @@ def send_email(message, config):
     payload = message.payload
     context = dict(payload.get("context") or {})
     if payload.get("rma_id"):
-        context["rma"] = Return.get_or_none(Return.id == payload["rma_id"])
+        found = prebuilt_models("email-return", _return_and_order, rma_id=payload["rma_id"])
+        context["rma"] = found[0] if found else None
     attachments = []
     if context.get("label") and payload.get("rma_id"):  # the return label, as it was stored
         label = ReturnLabel.get_or_none(ReturnLabel.rma == payload["rma_id"])
@@ -38,6 +40,12 @@ def send_email(message, config):
             attachments.append((name, bytes(label.pdf), "application", "pdf"))
     _send(message, payload["to"], payload["template"], context, attachments,
           payload.get("locale") or _return_locale(context.get("rma"), payload["to"]))  # fmt: skip
+
+
+def _return_and_order(rma_id):
+    """The email's return with its order (`rma.order`: nearly every email names the order),
+    in one statement built once per process."""
+    return Return.select(Return, Order).join(Order).where(Return.id == rma_id).limit(1)
 
 
 def _return_locale(rma, to):

@@ -4,12 +4,14 @@ beat sweeper (tasks.outbox.sweep) publishes it later."""
 
 import contextvars
 import logging
+from contextlib import contextmanager
 from functools import partial
 
 from celery import current_app as current_celery
 
 from portal.db import db
 from portal.models import OutboxMessage, now
+from portal.prebuilt import prebuilt_create, prebuilt_rows
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +27,46 @@ STATUSES = (PENDING, SENT, FAILED, SUPERSEDED)
 def enqueue(kind, payload, dedupe_key, rma=None):
     """Write an outbox row (inside the caller's transaction); publish it after commit.
 
-    A second enqueue with the same dedupe key is a no-op and returns the existing row."""
-    existing = OutboxMessage.get_or_none(OutboxMessage.dedupe_key == dedupe_key)
-    if existing is not None:
-        return existing
-    message = OutboxMessage.create(kind=kind, payload=payload, dedupe_key=dedupe_key, rma=rma,
-                                   status=PENDING)  # fmt: skip
-    db.after_commit(partial(publish, message.id))
+    A second enqueue with the same dedupe key is a no-op and returns the existing row.
+    (Both statements built once per process: every refund, email and webhook comes here.)"""
+    existing = prebuilt_rows("outbox-by-dedupe-key", _by_dedupe_key, key=dedupe_key)
+    if existing:
+        return existing[0]
+    message = prebuilt_create(OutboxMessage, kind=kind, payload=payload, dedupe_key=dedupe_key,
+                              rma=rma, status=PENDING)  # fmt: skip
+    db.after_commit(partial(_committed, message.id, kind))
     return message
+
+
+# The messages committed while a worker carries out an outbox message (delivery.deliver holds
+# them, see holding()): those of the kinds it holds are left to it, to deliver itself once its
+# own message is done, instead of going through Celery.
+_held = contextvars.ContextVar("outbox_held", default=None)
+
+
+@contextmanager
+def holding(kinds):
+    """While the block runs, the messages of `kinds` committed in this thread are not published
+    but collected in the list this yields (their rows are written and pending like any other:
+    whoever holds them must deliver or publish each)."""
+    held = []
+    token = _held.set((frozenset(kinds), held))
+    try:
+        yield held
+    finally:
+        _held.reset(token)
+
+
+def _committed(message_id, kind):
+    holder = _held.get()
+    if holder is not None and kind in holder[0]:
+        holder[1].append(message_id)
+        return True
+    return publish(message_id)
+
+
+def _by_dedupe_key(key):
+    return OutboxMessage.select().where(OutboxMessage.dedupe_key == key).limit(1)
 
 
 # (email address, language) of the person whose request this is, set by the web layer: an email

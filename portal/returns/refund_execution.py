@@ -20,12 +20,11 @@ same key (retry_refund()). Every status change goes through refund_states.move()
 import logging
 import uuid
 
-from peewee import fn
-
 from portal import payments
 from portal.db import db, locked
-from portal.models import Refund, Return, ReturnPolicy, StoreCredit, User, now
+from portal.models import Payment, Refund, Return, ReturnPolicy, StoreCredit, User, now
 from portal.outbox.messages import enqueue, enqueue_email, supersede_failed
+from portal.prebuilt import prebuilt_rows
 from portal.returns import refund_lease, refund_states, return_invoices
 from portal.returns.errors import (
     InvalidTransition,
@@ -45,13 +44,57 @@ IDEMPOTENCY_WINDOW = 86400.0  # Stripe keeps an idempotency key this long
 
 
 def about(refund, rma=None):
-    """How log lines name a refund: its id and its return's reference."""
-    rma = rma or Return.select(Return.reference).where(Return.id == refund.rma_id).first()
-    return f"refund {refund.id} (return {rma.reference if rma else refund.rma_id})"
+    """How log lines name a refund: its id and its return's reference (read with the refund by
+    start(), else here)."""
+    reference = rma.reference if rma is not None else getattr(refund, "rma_reference", None)
+    if reference is None:
+        rma = Return.select(Return.reference).where(Return.id == refund.rma_id).first()
+        reference = rma.reference if rma else refund.rma_id
+    return f"refund {refund.id} (return {reference})"
 
 
-def _lock(refund_id):
-    return locked(Refund.select().where(Refund.id == refund_id)).first()
+def _locked_refund(refund_id):
+    return locked(Refund.select().where(Refund.id == refund_id).limit(1))
+
+
+def _locked_refund_and_reference(refund_id):
+    reference = Return.select(Return.reference).where(Return.id == Refund.rma)
+    return locked(
+        Refund.select(Refund, reference.alias("rma_reference"))
+        .where(Refund.id == refund_id)
+        .limit(1)
+    )
+
+
+def _lock(refund_id, reference=False):
+    """The refund, its row locked (PostgreSQL; SQLite's writers are serialised), or None;
+    `reference`: with its return's reference as `rma_reference` (for the log lines). Built
+    once per process: every refund is locked twice."""
+    if reference:
+        rows = prebuilt_rows("refund-locked-with-reference", _locked_refund_and_reference,
+                             refund_id=refund_id)  # fmt: skip
+    else:
+        rows = prebuilt_rows("refund-locked", _locked_refund, refund_id=refund_id)
+    return rows[0] if rows else None
+
+
+def _payment(payment_id):
+    return Payment.select().where(Payment.id == payment_id).limit(1)
+
+
+def _with_payment(refund):
+    """The refund with its payment loaded (what `refund.payment` would read), the statement
+    built once per process."""
+    if refund.payment_id is not None and "payment" not in refund.__rel__:
+        found = prebuilt_rows("refund-payment", _payment, payment_id=refund.payment_id)
+        if found:
+            refund.__rel__["payment"] = found[0]
+    return refund
+
+
+def _return_for_success(rma_id):
+    return Return.select(Return.id, Return.reference, Return.email, Return.order,
+                         Return.requested_by).where(Return.id == rma_id).limit(1)  # fmt: skip
 
 
 def dedupe_key(refund):
@@ -69,7 +112,7 @@ def start(refund_id, stale_after=STALE_AFTER, lease=LEASE):
     when there is nothing to do (missing, already succeeded, failed, awaiting approval). Raises
     RefundBusy while another worker's lease runs."""
     with db.atomic():
-        refund = _lock(refund_id)
+        refund = _lock(refund_id, reference=True)
         if refund is None:
             return None
         current = now()
@@ -89,12 +132,12 @@ def start(refund_id, stale_after=STALE_AFTER, lease=LEASE):
             event = "start"
         else:
             return None
+        # Plain values, from the row as locked above (no other writer until the commit), so
+        # that move() writes them in one prebuilt compare-and-set.
         move([refund], event, refund.rma_id, payload={"attempt": refund.attempts + 1},
-             attempts=Refund.attempts + 1, processing_started_at=current,
-             first_attempted_at=fn.COALESCE(Refund.first_attempted_at, current),
+             attempts=refund.attempts + 1, processing_started_at=current,
+             first_attempted_at=refund.first_attempted_at or current,
              lease_expires_at=refund_lease.expiry(lease, current))  # fmt: skip
-        refund.attempts += 1
-        refund.first_attempted_at = refund.first_attempted_at or current
         return refund
 
 
@@ -146,12 +189,18 @@ def succeed(refund_id, reference, adopted=False):
         refund = _lock(refund_id)
         if refund is None or not refund_states.can(refund.status, "succeed"):
             return False
-        rma = Return.get_by_id(refund.rma_id)
+        # What this step reads of the return (the timeline and webhooks take its id and read
+        # the whole row themselves when an endpoint wants it).
+        found = prebuilt_rows("return-for-refund-success", _return_for_success,
+                              rma_id=refund.rma_id)  # fmt: skip
+        if not found:
+            raise Return.DoesNotExist(f"no return {refund.rma_id}")
+        rma = found[0]
         details = {"currency": refund.currency, "method": refund.method,
                    "reference": str(reference), "attempts": refund.attempts}  # fmt: skip
         if adopted:
             details["adopted"] = True  # found at the gateway, made by an earlier attempt
-        move([refund], "succeed", rma, payload=details, gateway_reference=str(reference),
+        move([refund], "succeed", rma.id, payload=details, gateway_reference=str(reference),
              settled_at=now(), last_error="", gateway_status="succeeded",
              gateway_reason="")  # fmt: skip
         if (
@@ -216,6 +265,7 @@ def execute_refund(refund_id, config, stale_after=None):
     refund = start(refund_id, stale_after, lease)
     if refund is None:
         return "nothing to do"
+    _with_payment(refund)
     label = about(refund)
     log.info("%s: calling the %s gateway, attempt %s, key %s", label,
              payments.gateway_name(refund.payment, config), refund.attempts,

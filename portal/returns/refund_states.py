@@ -20,6 +20,7 @@ from peewee import Node
 
 from portal.db import db
 from portal.models import Refund
+from portal.prebuilt import prebuilt_set
 from portal.returns import timeline, webhook_events
 from portal.returns.errors import InvalidTransition
 
@@ -110,16 +111,25 @@ def move(group, event, rma, actor=None, only_if=None, payload=None, **changes):
     if not group:
         return False
     targets = [next_status(refund.status, event) for refund in group]
-    try:
-        with db.atomic():
-            for refund, target in zip(group, targets, strict=True):
-                condition = (Refund.id == refund.id) & (Refund.status == refund.status)
-                if only_if is not None:
-                    condition &= only_if
-                if Refund.update(status=target, **changes).where(condition).execute() != 1:
-                    raise _Moved
-    except _Moved:
-        return False
+    if len(group) == 1 and only_if is None and not _expressions(changes):
+        # One row, plain values: one compare-and-set, nothing to roll back when it finds the
+        # row moved on (it changed nothing), so no savepoint; its UPDATE built once.
+        refund = group[0]
+        changed = prebuilt_set(Refund, {"status": targets[0], **changes}, id=refund.id,
+                               status=refund.status)  # fmt: skip
+        if changed != 1:
+            return False
+    else:
+        try:
+            with db.atomic():
+                for refund, target in zip(group, targets, strict=True):
+                    condition = (Refund.id == refund.id) & (Refund.status == refund.status)
+                    if only_if is not None:
+                        condition &= only_if
+                    if Refund.update(status=target, **changes).where(condition).execute() != 1:
+                        raise _Moved
+        except _Moved:
+            return False
     for refund, target in zip(group, targets, strict=True):
         refund.status = target
         for name, value in changes.items():
@@ -139,11 +149,12 @@ def _webhooks(group, event, rma, recorded):
     event_type = WEBHOOKS.get(event)
     if event_type is None:
         return
+    endpoints = webhook_events.active_endpoints()  # read once for both events
     for refund in group:
         suffix = "" if len(group) == 1 else f"_{refund.id}"
-        webhook_events.emit(event_type, rma, recorded, suffix,
+        webhook_events.emit(event_type, rma, recorded, suffix, endpoints,
                             refund=webhook_events.refund_summary(refund))  # fmt: skip
-    if event == "succeed" and webhook_events.subscribed("return.refunded"):
+    if event == "succeed" and webhook_events.subscribed("return.refunded", endpoints):
         rma_id = getattr(rma, "id", rma)
         others = Refund.select().where(
             (Refund.rma == rma_id)
@@ -151,8 +162,12 @@ def _webhooks(group, event, rma, recorded):
             & Refund.id.not_in([r.id for r in group])
         )
         if not others.exists():
-            webhook_events.emit("return.refunded", rma, recorded, "_refunded",
+            webhook_events.emit("return.refunded", rma, recorded, "_refunded", endpoints,
                                 refunds=[webhook_events.refund_summary(r) for r in group])  # fmt: skip
+
+
+def _expressions(changes):
+    return any(isinstance(value, Node) for value in changes.values())
 
 
 class _Moved(Exception):

@@ -4,6 +4,7 @@ succeeds without one, the portal issues the next number of its own pattern."""
 
 from portal.db import db, is_postgres, locked
 from portal.models import Counter, Invoice, Return, now
+from portal.prebuilt import prebuilt_rows
 from portal.returns import timeline
 
 PATTERN = "CN-{year}-{seq:05d}"
@@ -76,6 +77,15 @@ def _next_number(at):
     raise RuntimeError("no free return invoice number is left")
 
 
+def _locked_return(rma_id):
+    """What issuing reads of the return (its row locked on PostgreSQL), built once per process."""
+    return locked(
+        Return.select(Return.id, Return.order, Return.return_invoice_number)
+        .where(Return.id == rma_id)
+        .limit(1)
+    )
+
+
 def issue(rma_id, at=None):
     """Give the return a return invoice number if it has none (its own transaction, after the
     refund's: no lock on the refund is held). A compare-and-set on the empty number: two workers
@@ -84,7 +94,10 @@ def issue(rma_id, at=None):
     with db.atomic():
         # The return's row first (PostgreSQL): a second worker issuing for the same return
         # waits here and then finds the number, instead of taking (and wasting) one.
-        rma = locked(Return.select().where(Return.id == rma_id)).get()
+        found = prebuilt_rows("return-locked-for-invoice", _locked_return, rma_id=rma_id)
+        if not found:
+            raise Return.DoesNotExist(f"no return {rma_id}")
+        rma = found[0]
         if rma.return_invoice_number:
             return rma.return_invoice_number
         if is_postgres():

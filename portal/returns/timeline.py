@@ -1,6 +1,7 @@
 """Timeline events: every state change writes one, in the same transaction as the change."""
 
 from portal.models import ReturnEvent
+from portal.prebuilt import prebuilt_create
 from portal.returns.marks import N_, Phrase
 
 # What a shopper reads on the tracking page, per event kind. Internal events are never shown.
@@ -37,7 +38,10 @@ SHOPPER_TEXT = {
 
 
 def record(rma, kind, actor=None, internal=False, **payload):
-    return ReturnEvent.create(rma=rma, kind=kind, actor=actor, internal=internal, payload=payload)
+    """The event, written in the caller's transaction (ReturnEvent.create's row and instance,
+    its INSERT built once per process: every change writes one)."""
+    return prebuilt_create(ReturnEvent, rma=rma, kind=kind, actor=actor, internal=internal,
+                           payload=payload)  # fmt: skip
 
 
 REPLACEMENT_TEXT = {

@@ -13,6 +13,7 @@ return)."""
 
 from portal.models import Order, Return, WebhookEndpoint
 from portal.outbox.messages import enqueue
+from portal.prebuilt import prebuilt_rows
 
 # Every event an endpoint can subscribe to, with the words the admin page shows.
 TYPES = {
@@ -41,15 +42,24 @@ RETURN_EVENTS = {
 }
 
 
-def subscribed(event_type):
-    """The active endpoints that asked for `event_type` (one query; the list is short)."""
-    return [
-        e
-        for e in WebhookEndpoint.select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(
-            WebhookEndpoint.active == True  # noqa: E712
-        )
-        if event_type in (e.event_types or [])
-    ]
+def _active():
+    return WebhookEndpoint.select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(
+        WebhookEndpoint.active == True  # noqa: E712
+    )
+
+
+def active_endpoints():
+    """The active endpoints with the events they asked for (one query, built once per
+    process: every change of a return or refund asks; the list is short)."""
+    return prebuilt_rows("webhook-endpoints-active", _active)
+
+
+def subscribed(event_type, endpoints=None):
+    """The active endpoints that asked for `event_type` (of `endpoints`, active_endpoints()
+    read once for several events of one change; else one query)."""
+    if endpoints is None:
+        endpoints = active_endpoints()
+    return [e for e in endpoints if event_type in (e.event_types or [])]
 
 
 def return_summary(rma):
@@ -83,11 +93,12 @@ def refund_summary(refund):
     }
 
 
-def emit(event_type, rma, source_event, suffix="", **data):
+def emit(event_type, rma, source_event, suffix="", endpoints=None, **data):
     """Write `event_type` for every subscribed endpoint (in the caller's transaction).
     `source_event` is the ReturnEvent the change wrote: it names the event. Returns the
-    messages written (none when no endpoint wants it: one query)."""
-    endpoints = subscribed(event_type)
+    messages written (none when no endpoint wants it: one query, none when `endpoints`, the
+    active ones, were read already)."""
+    endpoints = subscribed(event_type, endpoints)
     if not endpoints:
         return []
     if not isinstance(rma, Return):

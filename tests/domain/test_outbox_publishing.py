@@ -67,3 +67,39 @@ def test_publish_neither_blocks_nor_fails(ctx, broker):
     took = time.monotonic() - started
     assert took < 0.5, f"publishing took {took:.2f}s"
     assert broker() == [(DELIVER_TASK, [41]), (DELIVER_TASK, [42])]
+
+
+def test_a_refunds_email_is_delivered_by_the_worker_that_refunded_it(ctx, broker):
+    """delivery.deliver() carries out the refund's message, then the shopper's email its success
+    wrote (held from the broker meanwhile): sent once, after the refund's own message was
+    done, never published."""
+    from portal.models import OutboxMessage
+    from portal.outbox import delivery
+    from tests import factories
+
+    placed, payment = factories.paid_order(5000)
+    factories.one_refund(placed, payment, amount=1500)
+    refund_message = OutboxMessage.get(OutboxMessage.kind == "refund")
+    assert broker() == [(DELIVER_TASK, [refund_message.id])]  # published at commit
+    assert delivery.deliver(refund_message.id, ctx.config) == "sent"
+    email = OutboxMessage.get(OutboxMessage.kind == "email")
+    done = OutboxMessage.get_by_id(refund_message.id)
+    assert email.status == "sent" and email.attempts == 1
+    assert done.status == "sent" and done.sent_at <= email.sent_at
+    assert broker() == []  # nothing went through Celery
+    assert delivery.deliver(email.id, ctx.config) == "skipped"  # a copy of its task: nothing
+
+
+def test_held_kinds_are_collected_at_commit_the_rest_published(ctx, broker):
+    from portal.outbox.messages import enqueue, holding
+
+    broker()
+    with holding(["email"]) as held:
+        with db.atomic():
+            email = enqueue_email("refund_sent", "a@example.com", "held-email")
+            other = enqueue("label", {"rma_id": 1}, "not-held-label")
+        assert held == [email.id]
+    assert broker() == [(DELIVER_TASK, [other.id])]
+    with db.atomic():
+        after = enqueue_email("refund_sent", "b@example.com", "after-holding")
+    assert broker() == [(DELIVER_TASK, [after.id])]
