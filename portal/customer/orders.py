@@ -102,6 +102,7 @@ def order_detail(number):
         can_return=eligibility.anything_returnable(lines),
         images=catalogue.images_for([e.line for e in lines]),
         is_guest=guest_number() == order.number,
+        day_of=date_formatter(),  # the `date` filter with the language and zone looked up once
     )
 
 
