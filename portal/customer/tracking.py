@@ -4,6 +4,7 @@ portal.returns.tracking."""
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
+from markupsafe import Markup
 
 from portal.customer import bp
 from portal.customer.access import (
@@ -14,13 +15,16 @@ from portal.customer.access import (
     viewer_required,
 )
 from portal.customer.forms import TrackingForm
-from portal.i18n import error_text
+from portal.customer.words import moment_formatter
+from portal.i18n import error_text, reason_label
 from portal.models import Return, ReturnLine, ReturnPhoto
 from portal.pagination import page_number, paginate
+from portal.paths import path_for
 from portal.returns import requests, shopper_words
 from portal.returns.errors import DomainError
 from portal.returns.pickers import return_policy
 from portal.returns.tracking import tracking_page
+from portal.stencils import Stencil
 from portal.uploads import photo_path
 from portal.web import EmptyForm, cache_generation, is_htmx
 
@@ -44,7 +48,45 @@ def return_detail(reference):
     # The tracking number's form only where the page shows it (a form costs its CSRF token).
     form = TrackingForm() if page.can_add_tracking else None
     return render_template("customer/return.html", page=page, rma=page.rma, order=page.order,
-                           tracking_form=form)  # fmt: skip
+                           tracking_form=form, **page_values(page))  # fmt: skip
+
+
+def page_values(page):
+    """What customer/return.html fills in beside the page: its lines' rows and its times."""
+    return {"line_rows": line_rows(page), "moment_of": moment_formatter(page.timezone)}
+
+
+# One line of the page's table (its values in this order; its shape: what the line shows).
+LINE = Stencil("customer/_return_line.html", ("title", "bundle_title", "variant_text",
+               "swap_product", "swap_variant", "inspection_note", "note", "photos", "reason",
+               "quantity", "received", "refunded"))  # fmt: skip
+PHOTO = Stencil("customer/_return_photo.html", ("href", "number"))
+
+
+def line_rows(page):
+    """Each line of the tracking page's table (customer/_return_line.html), filled as a
+    stencil: what the page's loop over its lines rendered."""
+    rows, claim, reference = [], page.claim, page.rma.reference
+    for line in page.lines:
+        order_line, swap = line.order_line, line.swap
+        bundle = page.bundles.get(order_line.id)
+        variant_text = order_line.variant_text
+        photos = page.photos.get(line.id)
+        shape = {"bundle": bool(bundle), "variant": bool(variant_text), "swap": bool(swap),
+                 "claim": claim, "kept": bool(line.kept),
+                 "rejected": line.inspection == "rejected", "noted": bool(line.note),
+                 "photographed": bool(photos)}  # fmt: skip
+        links = ""
+        if photos:
+            links = Markup(", ").join(PHOTO.rows(
+                [((path_for("customer.return_photo", reference=reference, photo_id=photo.id),
+                   number), {}) for number, photo in enumerate(photos, 1)]))  # fmt: skip
+        rows.append(((order_line.title, bundle.title if bundle else "", variant_text,
+                      swap.variant.product.title if swap else "",
+                      swap.variant.title if swap else "", line.inspection_note, line.note,
+                      links, reason_label(line.reason), line.quantity, line.received_quantity,
+                      page.refunded.get(line.id, 0)), shape))  # fmt: skip
+    return LINE.rows(rows)
 
 
 @bp.route("/returns/<reference>/cancel", methods=["GET"])
