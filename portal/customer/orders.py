@@ -2,7 +2,7 @@
 
 from flask import current_app, render_template, request
 from flask_login import current_user, login_required
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from portal.customer import bp
 from portal.customer.access import guest_number, order_or_404, viewer_required
@@ -14,7 +14,7 @@ from portal.paths import PathFor
 from portal.returns import catalogue, eligibility, shopper_words
 from portal.returns.order_history import order_history
 from portal.returns.pickers import return_policy
-from portal.stencils import Stencil
+from portal.stencils import Stencil, html_text
 from portal.web import cache_generation
 
 SEARCH_MAX = 100
@@ -48,7 +48,7 @@ THUMB = '<img src="{}" alt="" width="40" height="40" loading="lazy" class="thumb
 def _thumbs(shown, more):
     """The card's line of pictures and titles (a Jinja loop with loop.last cost a LoopContext
     per card)."""
-    parts = [(THUMB.format(escape(picture)) if picture else "") + str(escape(title))
+    parts = [(THUMB.format(html_text(picture)) if picture else "") + html_text(title)
              for title, picture in shown]  # fmt: skip
     return Markup(", ".join(parts) + (", …" if more else ""))
 
