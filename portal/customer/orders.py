@@ -7,7 +7,7 @@ from markupsafe import Markup
 from portal.customer import bp
 from portal.customer.access import guest_number, order_or_404, viewer_required
 from portal.customer.plurals import PluralForms
-from portal.i18n import date_formatter, order_status
+from portal.i18n import date_formatter, money, order_status, translated
 from portal.models import ExchangeOrder, Payment, Refund, Return
 from portal.pagination import page_number
 from portal.paths import PathFor
@@ -91,19 +91,44 @@ def order_detail(number):
     policy, lines, (payments, returns, refunds, shipments) = eligibility.for_order_together(
         order, "shopper", _order_page_queries, policy=return_policy(cache_generation())
     )
+    day_of = date_formatter()  # the `date` filter with the language and zone looked up once
+    images = catalogue.images_for([e.line for e in lines])
     return render_template(
         "customer/order.html",
         order=order,
-        lines=lines,
+        line_rows=line_rows(lines, images, policy, order.currency, day_of),
         payments=payments,
         policy=policy,
         returns=returns,
         words=_status_words(returns, refunds, shipments),
         can_return=eligibility.anything_returnable(lines),
-        images=catalogue.images_for([e.line for e in lines]),
         is_guest=guest_number() == order.number,
-        day_of=date_formatter(),  # the `date` filter with the language and zone looked up once
+        day_of=day_of,
     )
+
+
+# One line of the order page's table (its values in this order; its shape: what it shows).
+LINE = Stencil("customer/_order_line.html", ("id", "image", "title", "variant_text", "reason",
+               "last_day", "zone", "price", "ordered", "taken", "returnable"))  # fmt: skip
+
+
+def line_rows(lines, images, policy, currency, day_of):
+    """Each line of the order page's table (customer/_order_line.html) filled as a stencil,
+    what the page's loop over its LineEligibility `lines` rendered: `images` {line id: picture},
+    `day_of` the page's date_formatter()."""
+    rows = []
+    for e in lines:
+        line, verdict = e.line, e.verdict
+        image, variant_text, reason = images.get(line.id), line.variant_text, verdict.reason
+        why = "reason" if reason else "until" if verdict.last_day else ""
+        shape = {"bundle": bool(line.bundle_id), "pictured": bool(image),
+                 "variant": bool(variant_text), "final_sale": bool(line.final_sale), "why": why}  # fmt: skip
+        rows.append(((line.id, image, line.title, variant_text,
+                      translated(reason) if why == "reason" else "",
+                      day_of(verdict.last_day) if why == "until" else "", policy.timezone,
+                      money(line.unit_total, currency), verdict.ordered, verdict.taken,
+                      e.returnable), shape))  # fmt: skip
+    return LINE.rows(rows)
 
 
 def _order_page_queries(order_id):
