@@ -7,6 +7,7 @@ from markupsafe import Markup
 from portal.customer import bp
 from portal.customer.access import guest_number, order_or_404, viewer_required
 from portal.customer.plurals import PluralForms
+from portal.customer.words import money_formatter, translated_formatter
 from portal.i18n import date_formatter, money, order_status, translated
 from portal.models import ExchangeOrder, Payment, Refund, Return
 from portal.pagination import page_number
@@ -91,12 +92,15 @@ def order_detail(number):
     policy, lines, (payments, returns, refunds, shipments) = eligibility.for_order_together(
         order, "shopper", _order_page_queries, policy=return_policy(cache_generation())
     )
-    day_of = date_formatter()  # the `date` filter with the language and zone looked up once
+    # The `date`, `money` and `translated` filters with the language looked up once.
+    day_of, money_of, tr = date_formatter(), money_formatter(), translated_formatter()
     images = catalogue.images_for([e.line for e in lines])
     return render_template(
         "customer/order.html",
         order=order,
-        line_rows=line_rows(lines, images, policy, order.currency, day_of),
+        line_rows=line_rows(lines, images, policy, order.currency, day_of, money_of, tr),
+        money_of=money_of,
+        tr=tr,
         payments=payments,
         policy=policy,
         returns=returns,
@@ -112,10 +116,11 @@ LINE = Stencil("customer/_order_line.html", ("id", "image", "title", "variant_te
                "last_day", "zone", "price", "ordered", "taken", "returnable"))  # fmt: skip
 
 
-def line_rows(lines, images, policy, currency, day_of):
+def line_rows(lines, images, policy, currency, day_of, money_of=money, tr=translated):
     """Each line of the order page's table (customer/_order_line.html) filled as a stencil,
     what the page's loop over its LineEligibility `lines` rendered: `images` {line id: picture},
-    `day_of` the page's date_formatter()."""
+    `day_of`, `money_of`, `tr`: the page's date_formatter(), money_formatter(),
+    translated_formatter()."""
     rows = []
     for e in lines:
         line, verdict = e.line, e.verdict
@@ -124,9 +129,9 @@ def line_rows(lines, images, policy, currency, day_of):
         shape = {"bundle": bool(line.bundle_id), "pictured": bool(image),
                  "variant": bool(variant_text), "final_sale": bool(line.final_sale), "why": why}  # fmt: skip
         rows.append(((line.id, image, line.title, variant_text,
-                      translated(reason) if why == "reason" else "",
+                      tr(reason) if why == "reason" else "",
                       day_of(verdict.last_day) if why == "until" else "", policy.timezone,
-                      money(line.unit_total, currency), verdict.ordered, verdict.taken,
+                      money_of(line.unit_total, currency), verdict.ordered, verdict.taken,
                       e.returnable), shape))  # fmt: skip
     return LINE.rows(rows)
 

@@ -15,7 +15,7 @@ from portal.customer.access import (
     viewer_required,
 )
 from portal.customer.forms import TrackingForm
-from portal.customer.words import moment_formatter
+from portal.customer.words import moment_formatter, money_formatter, translated_formatter
 from portal.i18n import error_text, reason_label
 from portal.models import Return, ReturnLine, ReturnPhoto
 from portal.pagination import page_number, paginate
@@ -52,8 +52,10 @@ def return_detail(reference):
 
 
 def page_values(page):
-    """What customer/return.html fills in beside the page: its lines' rows and its times."""
-    return {"line_rows": line_rows(page), "moment_of": moment_formatter(page.timezone)}
+    """What customer/return.html fills in beside the page: its lines' rows, and its times,
+    amounts and words formatted with the language looked up once."""
+    return {"line_rows": line_rows(page), "moment_of": moment_formatter(page.timezone),
+            "money_of": money_formatter(), "tr": translated_formatter()}  # fmt: skip
 
 
 # One line of the page's table (its values in this order; its shape: what the line shows).

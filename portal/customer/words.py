@@ -13,8 +13,17 @@ import datetime
 from flask_babel import get_locale
 from markupsafe import Markup
 
-from portal.i18n import moment, page_language, template_gettext
+from portal.i18n import (
+    moment,
+    money,
+    page_language,
+    page_translations,
+    template_gettext,
+    translated,
+)
 from portal.returns.eligibility import zone
+from portal.returns.marks import Phrase
+from portal.returns.money import format_money
 
 # (locale, message) -> its translation as Markup; and formatted with no values. Shared by the
 # process's threads.
@@ -78,3 +87,25 @@ def _english_moment(at, timezone):
     name = local.tzname() or offset
     text = f"{local.day} {_MONTHS[local.month]} {local.year}, {local.hour:02d}:{local.minute:02d} {name}"
     return text if name in (offset, "UTC") else f"{text} ({offset})"
+
+
+def money_formatter():
+    """portal.i18n.money for the amounts of one page, the language looked up once."""
+    if page_language() == "en":
+        return format_money  # what i18n.money says in English
+    return money
+
+
+def translated_formatter():
+    """portal.i18n.translated for the words of one page: the language and its catalogue
+    looked up once (a Phrase in another language goes through i18n.translated)."""
+    english, catalogue = page_language() == "en", page_translations()
+
+    def say(text):
+        if not text:
+            return ""
+        if isinstance(text, Phrase):
+            return str(text) if english else translated(text)
+        return catalogue.ugettext(str(text))
+
+    return say

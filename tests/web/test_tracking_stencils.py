@@ -1,10 +1,8 @@
 """The tracking page's lines filled from their stencil (portal/customer/tracking.py line_rows)
 are what the page's loop over its lines rendered before (kept here as the reference), for any
 line: bundle parts, variants, exchanges and claims, kept items, lines rejected at inspection,
-notes, photos, reasons in English and German, any text (hypothesis); and the page's times
-(portal/customer/words.py moment_formatter) are portal.i18n.moment's."""
+notes, photos, reasons in English and German, any text (hypothesis)."""
 
-import datetime
 from types import SimpleNamespace as NS
 
 from flask import render_template_string
@@ -12,9 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
 
-from portal import i18n
 from portal.customer.tracking import line_rows
-from portal.customer.words import moment_formatter
 
 # The loop of customer/return.html before its lines became a stencil, as it was.
 REFERENCE = """{% with _ = page_gettext() %}{% for line in page.lines %}
@@ -80,21 +76,3 @@ def test_the_lines_stencil_renders_what_the_pages_loop_did(app, page, lang):
         filled = line_rows(page)
         assert all(isinstance(row, Markup) for row in filled)
         assert "".join(filled) == expected
-
-
-MOMENTS = st.one_of(
-    st.none(),
-    st.datetimes(min_value=datetime.datetime(1, 1, 2), max_value=datetime.datetime(9999, 12, 30)),
-    st.datetimes(timezones=st.just(datetime.UTC)),
-)
-ZONES = st.sampled_from(["UTC", "", None, "Europe/Berlin", "America/St_Johns", "Asia/Kolkata",
-                         "Africa/Monrovia", "Pacific/Chatham", "America/Sao_Paulo"])  # fmt: skip
-
-
-@SETTINGS
-@given(times=st.lists(MOMENTS, max_size=4), timezone=ZONES, lang=st.sampled_from(["en", "de"]))
-def test_a_pages_moments_are_i18n_moment(app, times, timezone, lang):
-    with app.test_request_context("/", headers={"Accept-Language": lang}):
-        formatted = moment_formatter(timezone)
-        for at in times + times:
-            assert formatted(at) == i18n.moment(at, timezone)
