@@ -53,10 +53,12 @@ def _scope_values():
     """What order_scope() decides on, as parameters: {"customer_id": ..., "guest_number": ...}
     (either, both or none)."""
     values = {}
-    if is_shopper():
-        values["customer_id"] = current_user.id
-    if guest_number() is not None:
-        values["guest_number"] = guest_number()
+    user = current_user._get_current_object()  # is_shopper()'s, looked up once
+    if user.is_authenticated and not user.is_staff:
+        values["customer_id"] = user.id
+    guest = guest_number()
+    if guest is not None:
+        values["guest_number"] = guest
     return values
 
 
