@@ -54,8 +54,34 @@ def return_detail(reference):
 def page_values(page):
     """What customer/return.html fills in beside the page: its lines' rows, and its times,
     amounts and words formatted with the language looked up once."""
+    money_of = money_formatter()
     return {"line_rows": line_rows(page), "moment_of": moment_formatter(page.timezone),
-            "money_of": money_formatter(), "tr": translated_formatter()}  # fmt: skip
+            "money_of": money_of, "tr": translated_formatter(),
+            "estimate_html": estimate_html(page, money_of)}  # fmt: skip
+
+
+# The refund's estimate before any refund is prepared, and one extra line of it.
+ESTIMATE = Stencil("customer/_estimate.html", ("items", "restocking_fee", "return_shipping_fee",
+                   "shipping_refund", "exchange_refund", "extras", "total"))  # fmt: skip
+EXTRA = Stencil("customer/_extra_line.html", ("description", "sign", "amount"))
+
+
+def estimate_html(page, money_of):
+    """The page's estimate (customer/_estimate.html) filled as a stencil, where the page shows
+    it (an estimate and no refund yet), else ""."""
+    estimate = page.estimate
+    if page.breakdown or not estimate:
+        return ""
+    cur = page.rma.currency
+    extras = [((x.description, "+" if x.amount > 0 else "−", money_of(abs(x.amount), cur)), {})
+              for x in page.extra_lines if not x.refund_batch]  # fmt: skip
+    parts = {name: getattr(estimate, name)
+             for name in ("restocking", "return_shipping", "shipping", "exchange")}  # fmt: skip
+    shape = {name: bool(value) for name, value in parts.items()}
+    values = (money_of(estimate.items, cur),
+              *(money_of(value, cur) if value else "" for value in parts.values()),
+              Markup("").join(EXTRA.rows(extras)), money_of(estimate.total, cur))  # fmt: skip
+    return ESTIMATE.rows([(values, shape)])[0]
 
 
 # One line of the page's table (its values in this order; its shape: what the line shows).

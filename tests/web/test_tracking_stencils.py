@@ -1,7 +1,8 @@
 """The tracking page's lines filled from their stencil (portal/customer/tracking.py line_rows)
 are what the page's loop over its lines rendered before (kept here as the reference), for any
 line: bundle parts, variants, exchanges and claims, kept items, lines rejected at inspection,
-notes, photos, reasons in English and German, any text (hypothesis)."""
+notes, photos, reasons in English and German, any text (hypothesis); and so is the refund's
+estimate before any refund, with its extra lines."""
 
 from types import SimpleNamespace as NS
 
@@ -10,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
 
-from portal.customer.tracking import line_rows
+from portal.customer.tracking import estimate_html, line_rows
+from portal.customer.words import money_formatter
 
 # The loop of customer/return.html before its lines became a stencil, as it was.
 REFERENCE = """{% with _ = page_gettext() %}{% for line in page.lines %}
@@ -76,3 +78,47 @@ def test_the_lines_stencil_renders_what_the_pages_loop_did(app, page, lang):
         filled = line_rows(page)
         assert all(isinstance(row, Markup) for row in filled)
         assert "".join(filled) == expected
+
+
+# The estimate of customer/return.html before it became a stencil, as it was.
+ESTIMATE = """{% with _ = page_gettext() %}{% with cur = rma.currency %}{% with breakdown = page.breakdown, estimate = page.estimate %}{% if breakdown %}(a refund){% elif estimate %}
+<h2>{{ _("Estimated refund") }}</h2>
+<dl class="breakdown">
+  <div><dt>{{ _("Items") }}</dt><dd>{{ estimate.items|money(cur) }}</dd></div>
+  {% if estimate.restocking %}<div><dt>{{ _("Restocking fee") }}</dt><dd>−{{ estimate.restocking|money(cur) }}</dd></div>{% endif %}
+  {% if estimate.return_shipping %}<div><dt>{{ _("Return shipping fee") }}</dt><dd>−{{ estimate.return_shipping|money(cur) }}</dd></div>{% endif %}
+  {% if estimate.shipping %}<div><dt>{{ _("Original shipping refunded") }}</dt><dd>+{{ estimate.shipping|money(cur) }}</dd></div>{% endif %}
+  {% if estimate.exchange %}<div><dt>{{ _("Exchange difference refunded") }}</dt><dd>+{{ estimate.exchange|money(cur) }}</dd></div>{% endif %}
+  {% for extra in page.extra_lines if not extra.refund_batch %}<div><dt>{{ extra.description }}</dt><dd>{{ "+" if extra.amount > 0 else "−" }}{{ extra.amount|abs|money(cur) }}</dd></div>{% endfor %}
+  <div class="total"><dt>{{ _("Estimated refund") }}</dt><dd>{{ estimate.total|money(cur) }}</dd></div>
+</dl>
+<p class="muted small">{{ _("The final amount is confirmed once we have received and checked the items.") }}</p>
+{% endif %}{% endwith %}{% endwith %}{% endwith %}"""  # noqa: E501
+
+AMOUNT = st.one_of(st.just(0), st.integers(-(10**6), 10**7))
+
+
+@st.composite
+def estimates(draw):
+    extras = [NS(description=draw(TEXT), amount=draw(st.one_of(st.just(0), st.integers(-9, 9))),
+                 refund_batch=draw(st.sampled_from([None, "", "b1"])))
+              for _ in range(draw(st.integers(0, 3)))]  # fmt: skip
+    estimate = draw(st.one_of(st.none(), st.builds(
+        NS, items=AMOUNT, restocking=AMOUNT, return_shipping=AMOUNT, shipping=AMOUNT,
+        exchange=AMOUNT, total=AMOUNT)))  # fmt: skip
+    breakdown = draw(st.sampled_from([None, {}, {"items": 100}]))
+    currency = draw(st.sampled_from(["USD", "EUR", "JPY"]))
+    return NS(estimate=estimate, breakdown=breakdown, extra_lines=extras,
+              rma=NS(currency=currency))  # fmt: skip
+
+
+@SETTINGS
+@given(page=estimates(), lang=st.sampled_from(["en", "de"]))
+def test_the_estimate_stencil_renders_what_the_page_did(app, page, lang):
+    with app.test_request_context("/", headers={"Accept-Language": lang}):
+        expected = render_template_string(ESTIMATE, page=page, rma=page.rma)
+        shown = estimate_html(page, money_formatter())
+        if expected == "(a refund)":
+            assert shown == ""
+        else:
+            assert isinstance(shown, Markup | str) and shown == expected
