@@ -4,6 +4,7 @@ portal.returns.tracking."""
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
+from flask_login import current_user
 from markupsafe import Markup
 
 from portal.customer import bp
@@ -54,10 +55,39 @@ def return_detail(reference):
 def page_values(page):
     """What customer/return.html fills in beside the page: its lines' rows, and its times,
     amounts and words formatted with the language looked up once."""
-    money_of = money_formatter()
-    return {"line_rows": line_rows(page), "moment_of": moment_formatter(page.timezone),
-            "money_of": money_of, "tr": translated_formatter(),
-            "estimate_html": estimate_html(page, money_of)}  # fmt: skip
+    money_of, moment_of, tr = (
+        money_formatter(),
+        moment_formatter(page.timezone),
+        translated_formatter(),
+    )
+    return {"line_rows": line_rows(page), "moment_of": moment_of, "money_of": money_of, "tr": tr,
+            "estimate_html": estimate_html(page, money_of),
+            "head_html": head_html(page, current_user.is_authenticated, tr, moment_of)}  # fmt: skip
+
+
+# The top of the page (the way back, heading, facts, note, what happens next), and one step.
+HEAD = Stencil("customer/_return_head.html", ("returns_href", "what", "reference", "status",
+               "status_label", "order_href", "order_number", "created_iso", "created_text",
+               "resolution", "note", "steps", "cancel_href"))  # fmt: skip
+STEP = Stencil("customer/_return_step.html", ("text",))
+
+
+def head_html(page, signed_in, tr, moment_of):
+    """The page's top (customer/_return_head.html) filled as a stencil: `signed_in` whether
+    the visitor is signed in (a guest reads "Your returns"), `tr` and `moment_of` the page's
+    formatters."""
+    rma, order = page.rma, page.order
+    reference = rma.reference
+    shape = {"signed_in": bool(signed_in), "claim": page.claim, "noted": bool(rma.shopper_note),
+             "can_cancel": page.can_cancel}  # fmt: skip
+    steps = Markup("").join(STEP.rows([((tr(step),), {}) for step in page.steps]))
+    values = (path_for("customer.returns"), tr(page.what), reference, rma.status,
+              tr(page.status_label), path_for("customer.order_detail", number=order.number),
+              order.number, rma.created_at.isoformat(), moment_of(rma.created_at),
+              "" if page.claim else tr(page.resolution), rma.shopper_note, steps,
+              path_for("customer.confirm_cancel", reference=reference) if page.can_cancel
+              else "")  # fmt: skip
+    return HEAD.rows([(values, shape)])[0]
 
 
 # The refund's estimate before any refund is prepared, and one extra line of it.

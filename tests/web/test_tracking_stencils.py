@@ -2,8 +2,10 @@
 are what the page's loop over its lines rendered before (kept here as the reference), for any
 line: bundle parts, variants, exchanges and claims, kept items, lines rejected at inspection,
 notes, photos, reasons in English and German, any text (hypothesis); and so is the refund's
-estimate before any refund, with its extra lines."""
+estimate before any refund, with its extra lines, and the page's top (heading, facts, note, what
+happens next) for a shopper and a guest."""
 
+import datetime
 from types import SimpleNamespace as NS
 
 from flask import render_template_string
@@ -11,8 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
 
-from portal.customer.tracking import estimate_html, line_rows
-from portal.customer.words import money_formatter
+from portal.customer.tracking import estimate_html, head_html, line_rows
+from portal.customer.words import moment_formatter, money_formatter, translated_formatter
+from portal.returns.marks import N_, Money
 
 # The loop of customer/return.html before its lines became a stencil, as it was.
 REFERENCE = """{% with _ = page_gettext() %}{% for line in page.lines %}
@@ -122,3 +125,56 @@ def test_the_estimate_stencil_renders_what_the_page_did(app, page, lang):
             assert shown == ""
         else:
             assert isinstance(shown, Markup | str) and shown == expected
+
+
+# The top of customer/return.html before it became a stencil, as it was.
+HEAD = """{% with _ = page_gettext() %}<p><a href="{{ path_for('customer.returns') }}">← {{ _("My returns") if current_user.is_authenticated else _("Your returns") }}</a></p>
+<h1>{{ page.what|translated }} {{ rma.reference }}</h1>
+<dl class="facts">
+  <div><dt>{{ _("Status") }}</dt><dd><span class="badge status-{{ rma.status }}" id="return-status">{{ page.status_label|translated }}</span></dd></div>
+  <div><dt>{{ _("Order") }}</dt><dd><a href="{{ path_for('customer.order_detail', number=order.number) }}">#{{ order.number }}</a></dd></div>
+  <div><dt>{{ _("Requested") }}</dt><dd><time datetime="{{ rma.created_at.isoformat() }}Z">{{ rma.created_at|moment(page.timezone) }}</time></dd></div>
+  <div><dt>{{ _("Kind") if page.claim else _("Refund to") }}</dt><dd>{{ _("Claim (a problem on our side)") if page.claim else page.resolution|translated }}</dd></div>
+</dl>
+{% if rma.shopper_note %}<p class="shopper-note" id="shopper-note"><strong>{{ _("Your note:") }}</strong> “{{ rma.shopper_note }}”</p>{% endif %}
+
+<section class="card next-step" aria-labelledby="next-heading">
+  <h2 id="next-heading">{{ _("What happens next") }}</h2>
+  {% for step in page.steps %}<p>{{ step|translated }}</p>{% endfor %}
+  {% if page.can_cancel %}
+  <div id="cancel-step">
+    <a class="button danger" id="cancel-link" href="{{ path_for('customer.confirm_cancel', reference=rma.reference) }}"
+       hx-get="{{ path_for('customer.confirm_cancel', reference=rma.reference) }}" hx-target="#cancel-step" hx-swap="innerHTML">{{ _("Cancel this return…") }}</a>
+  </div>
+  {% endif %}
+</section>{% endwith %}"""  # noqa: E501
+
+WORDS = st.sampled_from([N_("Requested"), N_("Return"), N_("Claim"), N_("Store credit"),
+                         "not in the catalogue <&>", ""])  # fmt: skip
+STEPS = st.one_of(WORDS, st.builds(lambda due: N_("It costs %(due)s more than you paid; we'll "
+                                                   "contact you to pay it.", due=Money(due, "EUR")),
+                                    st.integers(0, 10**5)))  # fmt: skip
+
+
+@st.composite
+def heads(draw):
+    rma = NS(reference=draw(st.sampled_from(["RMA-2026-00001", "RMA 2026/1", "rma-ä"])),
+             status=draw(st.sampled_from(["requested", "received", "<x>"])),
+             created_at=draw(st.datetimes(min_value=datetime.datetime(2020, 1, 1),
+                                          max_value=datetime.datetime(2030, 1, 1))),
+             shopper_note=draw(MAYBE_TEXT))  # fmt: skip
+    order = NS(number=draw(st.sampled_from(["100098160", "R-1 2", "ä<1>"])))
+    return NS(rma=rma, order=order, what=draw(WORDS), status_label=draw(WORDS),
+              claim=draw(st.booleans()), resolution=draw(WORDS),
+              steps=draw(st.lists(STEPS, max_size=3)), can_cancel=draw(st.booleans()),
+              timezone=draw(st.sampled_from(["UTC", "Europe/Berlin"])))  # fmt: skip
+
+
+@SETTINGS
+@given(page=heads(), signed_in=st.booleans(), lang=st.sampled_from(["en", "de"]))
+def test_the_pages_top_stencil_renders_what_the_page_did(app, page, signed_in, lang):
+    with app.test_request_context("/", headers={"Accept-Language": lang}):
+        expected = render_template_string(HEAD, page=page, rma=page.rma, order=page.order,
+                                          current_user=NS(is_authenticated=signed_in))  # fmt: skip
+        shown = head_html(page, signed_in, translated_formatter(), moment_formatter(page.timezone))
+        assert isinstance(shown, Markup) and shown == expected
