@@ -158,6 +158,11 @@ def _page_translations():
     return catalogue
 
 
+def page_translations():
+    """This request's catalogue (flask-babel's Translations for the page's language)."""
+    return _page_translations()
+
+
 def template_gettext(message):
     return _page_translations().ugettext(message)
 

@@ -336,19 +336,17 @@ def prebuilt_models(name, build, **values):
 
 def _joined_plan(wrapper):
     """For ModelCursorWrapper.process_row's work without its per-column setattr: per column,
-    (index, key, converter, field name or None (an FK or extra: set by setattr)); False
-    when the rows are not all model instances."""
-    from peewee import ForeignKeyField
-
+    (index, key, converter, field name or None (an extra: set by setattr)); False when the
+    rows are not all model instances."""
     if not hasattr(wrapper, "_row_spec") or not all(m for _k, _c, m in wrapper._constructor_list):
         return False
     columns = []
     for idx, key, column, converter in wrapper._row_spec:
         model = wrapper.key_to_constructor.get(key, (wrapper.model,))[0]
         field = model._meta.fields.get(column)
-        plain = (
-            field is not None and not isinstance(field, ForeignKeyField) and field.name == column
-        )
+        # A foreign key's id too: on an instance just made, its accessor's __set__ only puts
+        # the id in the data (and marks it dirty, which _joined_row clears).
+        plain = field is not None and field.name == column
         typed = model._meta.columns.get(column) or field
         if typed is not None and _plain(typed):
             converter = None  # the driver gives ints and strings already (Peewee's would copy)
@@ -366,23 +364,38 @@ def _joined_row(wrapper, plan, row):
         objects[key] = instance
     default = objects[wrapper.model]
     set_keys = set()
-    for key, plain, others in _grouped(plan):
-        instance = objects.get(key, default)
-        data = instance.__data__
-        for idx, converter, name in plain:
-            value = row[idx]
-            if value is not None:
-                set_keys.add(key)
-                if converter is not None:
-                    value = converter(value)
-            data[name] = value
+    for key, plain, others, run in _grouped(plan):
+        instance = objects.get(key)
+        if run is not None and instance is not None:
+            # The model's plain columns side by side: its data in one go, then the values
+            # that need converting (a None is left as it is).
+            names, start, stop, converted = run
+            values = row[start:stop]
+            data = instance.__data__ = dict(zip(names, values, strict=True))
+            seen = values.count(None) != len(values)
+            for idx, converter, name in converted:
+                value = row[idx]
+                if value is not None:
+                    data[name] = converter(value)
+        else:
+            instance = instance or default
+            data, seen = instance.__data__, False
+            for idx, converter, name in plain:
+                value = row[idx]
+                if value is not None:
+                    seen = True
+                    if converter is not None:
+                        value = converter(value)
+                data[name] = value
         for idx, converter, column in others:
             value = row[idx]
             if value is not None:
-                set_keys.add(key)
+                seen = True
                 if converter is not None:
                     value = converter(value)
             setattr(instance, column, value)
+        if seen:  # a value of this model's: its row is there (not an outer join's missing one)
+            set_keys.add(key)
     for src, attr, dest, is_dict, is_outer, is_fk in wrapper.src_to_dest:
         instance = objects.get(src)
         joined = objects.get(dest)
@@ -413,8 +426,10 @@ _groups = {}
 
 
 def _grouped(plan):
-    """A plan's columns per joined model, plain fields apart: [(key, plain, others)] (kept per
-    plan, in the plan's column order within each group)."""
+    """A plan's columns per joined model, plain fields apart: [(key, plain, others, run)]
+    (kept per plan, in the plan's column order within each group); `run`: (names, start,
+    stop, [(index, converter, name)] of those converted) when the plain fields are the row's
+    columns start..stop in order, else None."""
     groups = _groups.get(id(plan))
     if groups is None or groups[0] is not plan:
         by_key = {}
@@ -424,8 +439,19 @@ def _grouped(plan):
                 plain.append((idx, converter, name))
             else:
                 others.append((idx, converter, column))
-        groups = _groups[id(plan)] = (plan, [(k, p, o) for k, (p, o) in by_key.items()])
+        groups = _groups[id(plan)] = (plan, [(k, p, o, _run(p)) for k, (p, o) in by_key.items()])
     return groups[1]
+
+
+def _run(plain):
+    indexes = [idx for idx, _converter, _name in plain]
+    if not plain or indexes != list(range(indexes[0], indexes[0] + len(indexes))):
+        return None
+    names = tuple(name for _idx, _converter, name in plain)
+    if len(set(names)) != len(names):
+        return None
+    converted = [(idx, converter, name) for idx, converter, name in plain if converter]
+    return names, indexes[0], indexes[-1] + 1, converted
 
 
 def _instance_plan(query):

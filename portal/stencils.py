@@ -16,14 +16,18 @@ from flask import current_app, render_template
 from markupsafe import Markup, escape
 
 _MARK = re.compile("\x00(\\d+)\x00")
-# markupsafe.escape's replacements, made by str.translate (both in C: no Markup per value)
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})
+try:  # markupsafe.escape's own escaping of a plain string (in C), without making a Markup
+    from markupsafe import _escape_inner as _escaped
+except ImportError:  # pragma: no cover - another markupsafe: the same through its escape()
+
+    def _escaped(text):
+        return str(escape(text))
 
 
 def html_text(value):
     """str(markupsafe.escape(value)), without making a Markup for a plain string."""
     if type(value) is str:
-        return value.translate(_ESCAPES)
+        return _escaped(value)
     if type(value) is int:
         return str(value)
     return str(escape(value))
@@ -63,7 +67,7 @@ class Stencil:
                 value = values[n]
                 kind = type(value)
                 if kind is str:
-                    html.append(value.translate(_ESCAPES))
+                    html.append(_escaped(value))
                 elif kind is Markup:
                     html.append(value)
                 else:

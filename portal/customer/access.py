@@ -8,7 +8,7 @@ from flask import abort, current_app, session
 from flask_login import current_user
 
 from portal.models import Order, Return
-from portal.prebuilt import prebuilt_models
+from portal.prebuilt import prebuilt_models, prebuilt_rows
 
 GUEST_KEY = "guest_order"
 
@@ -53,10 +53,12 @@ def _scope_values():
     """What order_scope() decides on, as parameters: {"customer_id": ..., "guest_number": ...}
     (either, both or none)."""
     values = {}
-    if is_shopper():
-        values["customer_id"] = current_user.id
-    if guest_number() is not None:
-        values["guest_number"] = guest_number()
+    user = current_user._get_current_object()  # is_shopper()'s, looked up once
+    if user.is_authenticated and not user.is_staff:
+        values["customer_id"] = user.id
+    guest = guest_number()
+    if guest is not None:
+        values["guest_number"] = guest
     return values
 
 
@@ -69,12 +71,13 @@ def _scoped(customer_id=None, guest_number=None):
     return reduce(operator.or_, conditions)
 
 
-def _one(kind, build, **values):
-    """The first row of a prebuilt statement per scope shape (its SQL built once each)."""
+def _one(kind, build, rows_of=prebuilt_models, **values):
+    """The first row of a prebuilt statement per scope shape (its SQL built once each);
+    `rows_of`: prebuilt_rows for a statement of one model's columns (no join)."""
     scope = _scope_values()
     if not scope:
         return None
-    rows = prebuilt_models(f"{kind}:{'+'.join(scope)}", build, **values, **scope)
+    rows = rows_of(f"{kind}:{'+'.join(scope)}", build, **values, **scope)
     return rows[0] if rows else None
 
 
@@ -92,7 +95,7 @@ def _return_query(reference, **scope):
 
 
 def order_or_404(number):
-    order = _one("shopper-order", _order_query, number=number)
+    order = _one("shopper-order", _order_query, rows_of=prebuilt_rows, number=number)
     if order is None:
         abort(404)
     return order

@@ -2,19 +2,20 @@
 
 from flask import current_app, render_template, request
 from flask_login import current_user, login_required
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from portal.customer import bp
 from portal.customer.access import guest_number, order_or_404, viewer_required
 from portal.customer.plurals import PluralForms
-from portal.i18n import date_formatter, order_status
+from portal.customer.words import money_formatter, translated_formatter
+from portal.i18n import date_formatter, money, order_status, translated
 from portal.models import ExchangeOrder, Payment, Refund, Return
 from portal.pagination import page_number
 from portal.paths import PathFor
 from portal.returns import catalogue, eligibility, shopper_words
 from portal.returns.order_history import order_history
 from portal.returns.pickers import return_policy
-from portal.stencils import Stencil
+from portal.stencils import Stencil, html_text
 from portal.web import cache_generation
 
 SEARCH_MAX = 100
@@ -48,7 +49,7 @@ THUMB = '<img src="{}" alt="" width="40" height="40" loading="lazy" class="thumb
 def _thumbs(shown, more):
     """The card's line of pictures and titles (a Jinja loop with loop.last cost a LoopContext
     per card)."""
-    parts = [(THUMB.format(escape(picture)) if picture else "") + str(escape(title))
+    parts = [(THUMB.format(html_text(picture)) if picture else "") + html_text(title)
              for title, picture in shown]  # fmt: skip
     return Markup(", ".join(parts) + (", …" if more else ""))
 
@@ -91,18 +92,48 @@ def order_detail(number):
     policy, lines, (payments, returns, refunds, shipments) = eligibility.for_order_together(
         order, "shopper", _order_page_queries, policy=return_policy(cache_generation())
     )
+    # The `date`, `money` and `translated` filters with the language looked up once.
+    day_of, money_of, tr = date_formatter(), money_formatter(), translated_formatter()
+    images = catalogue.images_for([e.line for e in lines])
     return render_template(
         "customer/order.html",
         order=order,
-        lines=lines,
+        line_rows=line_rows(lines, images, policy, order.currency, day_of, money_of, tr),
+        money_of=money_of,
+        tr=tr,
         payments=payments,
         policy=policy,
         returns=returns,
         words=_status_words(returns, refunds, shipments),
         can_return=eligibility.anything_returnable(lines),
-        images=catalogue.images_for([e.line for e in lines]),
         is_guest=guest_number() == order.number,
+        day_of=day_of,
     )
+
+
+# One line of the order page's table (its values in this order; its shape: what it shows).
+LINE = Stencil("customer/_order_line.html", ("id", "image", "title", "variant_text", "reason",
+               "last_day", "zone", "price", "ordered", "taken", "returnable"))  # fmt: skip
+
+
+def line_rows(lines, images, policy, currency, day_of, money_of=money, tr=translated):
+    """Each line of the order page's table (customer/_order_line.html) filled as a stencil,
+    what the page's loop over its LineEligibility `lines` rendered: `images` {line id: picture},
+    `day_of`, `money_of`, `tr`: the page's date_formatter(), money_formatter(),
+    translated_formatter()."""
+    rows = []
+    for e in lines:
+        line, verdict = e.line, e.verdict
+        image, variant_text, reason = images.get(line.id), line.variant_text, verdict.reason
+        why = "reason" if reason else "until" if verdict.last_day else ""
+        shape = {"bundle": bool(line.bundle_id), "pictured": bool(image),
+                 "variant": bool(variant_text), "final_sale": bool(line.final_sale), "why": why}  # fmt: skip
+        rows.append(((line.id, image, line.title, variant_text,
+                      tr(reason) if why == "reason" else "",
+                      day_of(verdict.last_day) if why == "until" else "", policy.timezone,
+                      money_of(line.unit_total, currency), verdict.ordered, verdict.taken,
+                      e.returnable), shape))  # fmt: skip
+    return LINE.rows(rows)
 
 
 def _order_page_queries(order_id):

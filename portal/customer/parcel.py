@@ -9,6 +9,7 @@ from portal import i18n
 from portal.customer import bp
 from portal.customer.access import requester, return_for_owner_or_staff, viewer_required
 from portal.customer.forms import TrackingForm
+from portal.customer.tracking import page_values
 from portal.documents import qr_svg, sheet_pdf
 from portal.returns import documents, shipping
 from portal.returns.errors import DomainError, NotFound
@@ -72,6 +73,6 @@ def add_tracking(reference):
         page = tracking_page(rma)
         flash(i18n.error_text(exc), "error")
         return render_template("customer/return.html", page=page, rma=page.rma, order=page.order,
-                               tracking_form=form), 422  # fmt: skip
+                               tracking_form=form, **page_values(page)), 422  # fmt: skip
     flash(gettext("Thanks: we'll follow the parcel with that tracking number."), "success")
     return redirect(url_for("customer.return_detail", reference=reference), code=303)

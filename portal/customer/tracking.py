@@ -4,6 +4,8 @@ portal.returns.tracking."""
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
+from flask_login import current_user
+from markupsafe import Markup
 
 from portal.customer import bp
 from portal.customer.access import (
@@ -14,13 +16,16 @@ from portal.customer.access import (
     viewer_required,
 )
 from portal.customer.forms import TrackingForm
-from portal.i18n import error_text
+from portal.customer.words import moment_formatter, money_formatter, translated_formatter
+from portal.i18n import error_text, reason_label
 from portal.models import Return, ReturnLine, ReturnPhoto
 from portal.pagination import page_number, paginate
+from portal.paths import path_for
 from portal.returns import requests, shopper_words
 from portal.returns.errors import DomainError
 from portal.returns.pickers import return_policy
 from portal.returns.tracking import tracking_page
+from portal.stencils import Stencil
 from portal.uploads import photo_path
 from portal.web import EmptyForm, cache_generation, is_htmx
 
@@ -44,7 +49,102 @@ def return_detail(reference):
     # The tracking number's form only where the page shows it (a form costs its CSRF token).
     form = TrackingForm() if page.can_add_tracking else None
     return render_template("customer/return.html", page=page, rma=page.rma, order=page.order,
-                           tracking_form=form)  # fmt: skip
+                           tracking_form=form, **page_values(page))  # fmt: skip
+
+
+def page_values(page):
+    """What customer/return.html fills in beside the page: its lines' rows, and its times,
+    amounts and words formatted with the language looked up once."""
+    money_of, moment_of, tr = (
+        money_formatter(),
+        moment_formatter(page.timezone),
+        translated_formatter(),
+    )
+    return {"line_rows": line_rows(page), "moment_of": moment_of, "money_of": money_of, "tr": tr,
+            "estimate_html": estimate_html(page, money_of),
+            "head_html": head_html(page, current_user.is_authenticated, tr, moment_of)}  # fmt: skip
+
+
+# The top of the page (the way back, heading, facts, note, what happens next), and one step.
+HEAD = Stencil("customer/_return_head.html", ("returns_href", "what", "reference", "status",
+               "status_label", "order_href", "order_number", "created_iso", "created_text",
+               "resolution", "note", "steps", "cancel_href"))  # fmt: skip
+STEP = Stencil("customer/_return_step.html", ("text",))
+
+
+def head_html(page, signed_in, tr, moment_of):
+    """The page's top (customer/_return_head.html) filled as a stencil: `signed_in` whether
+    the visitor is signed in (a guest reads "Your returns"), `tr` and `moment_of` the page's
+    formatters."""
+    rma, order = page.rma, page.order
+    reference = rma.reference
+    shape = {"signed_in": bool(signed_in), "claim": page.claim, "noted": bool(rma.shopper_note),
+             "can_cancel": page.can_cancel}  # fmt: skip
+    steps = Markup("").join(STEP.rows([((tr(step),), {}) for step in page.steps]))
+    values = (path_for("customer.returns"), tr(page.what), reference, rma.status,
+              tr(page.status_label), path_for("customer.order_detail", number=order.number),
+              order.number, rma.created_at.isoformat(), moment_of(rma.created_at),
+              "" if page.claim else tr(page.resolution), rma.shopper_note, steps,
+              path_for("customer.confirm_cancel", reference=reference) if page.can_cancel
+              else "")  # fmt: skip
+    return HEAD.rows([(values, shape)])[0]
+
+
+# The refund's estimate before any refund is prepared, and one extra line of it.
+ESTIMATE = Stencil("customer/_estimate.html", ("items", "restocking_fee", "return_shipping_fee",
+                   "shipping_refund", "exchange_refund", "extras", "total"))  # fmt: skip
+EXTRA = Stencil("customer/_extra_line.html", ("description", "sign", "amount"))
+
+
+def estimate_html(page, money_of):
+    """The page's estimate (customer/_estimate.html) filled as a stencil, where the page shows
+    it (an estimate and no refund yet), else ""."""
+    estimate = page.estimate
+    if page.breakdown or not estimate:
+        return ""
+    cur = page.rma.currency
+    extras = [((x.description, "+" if x.amount > 0 else "−", money_of(abs(x.amount), cur)), {})
+              for x in page.extra_lines if not x.refund_batch]  # fmt: skip
+    parts = {name: getattr(estimate, name)
+             for name in ("restocking", "return_shipping", "shipping", "exchange")}  # fmt: skip
+    shape = {name: bool(value) for name, value in parts.items()}
+    values = (money_of(estimate.items, cur),
+              *(money_of(value, cur) if value else "" for value in parts.values()),
+              Markup("").join(EXTRA.rows(extras)), money_of(estimate.total, cur))  # fmt: skip
+    return ESTIMATE.rows([(values, shape)])[0]
+
+
+# One line of the page's table (its values in this order; its shape: what the line shows).
+LINE = Stencil("customer/_return_line.html", ("title", "bundle_title", "variant_text",
+               "swap_product", "swap_variant", "inspection_note", "note", "photos", "reason",
+               "quantity", "received", "refunded"))  # fmt: skip
+PHOTO = Stencil("customer/_return_photo.html", ("href", "number"))
+
+
+def line_rows(page):
+    """Each line of the tracking page's table (customer/_return_line.html), filled as a
+    stencil: what the page's loop over its lines rendered."""
+    rows, claim, reference = [], page.claim, page.rma.reference
+    for line in page.lines:
+        order_line, swap = line.order_line, line.swap
+        bundle = page.bundles.get(order_line.id)
+        variant_text = order_line.variant_text
+        photos = page.photos.get(line.id)
+        shape = {"bundle": bool(bundle), "variant": bool(variant_text), "swap": bool(swap),
+                 "claim": claim, "kept": bool(line.kept),
+                 "rejected": line.inspection == "rejected", "noted": bool(line.note),
+                 "photographed": bool(photos)}  # fmt: skip
+        links = ""
+        if photos:
+            links = Markup(", ").join(PHOTO.rows(
+                [((path_for("customer.return_photo", reference=reference, photo_id=photo.id),
+                   number), {}) for number, photo in enumerate(photos, 1)]))  # fmt: skip
+        rows.append(((order_line.title, bundle.title if bundle else "", variant_text,
+                      swap.variant.product.title if swap else "",
+                      swap.variant.title if swap else "", line.inspection_note, line.note,
+                      links, reason_label(line.reason), line.quantity, line.received_quantity,
+                      page.refunded.get(line.id, 0)), shape))  # fmt: skip
+    return LINE.rows(rows)
 
 
 @bp.route("/returns/<reference>/cancel", methods=["GET"])

@@ -5,13 +5,14 @@ its SQL built once per process (portal.prebuilt.prebuilt_tuples), as plain value
 few columns of some sixty lines, and model objects cost far more than the rows."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from peewee import JOIN, fn
 
 from portal.models import Order, OrderLine, Product, Variant, now
 from portal.pagination import Page
 from portal.prebuilt import prebuilt_tuples
-from portal.returns.eligibility import order_summary, store_date, terms_of
+from portal.returns.eligibility import store_date, terms_of
 from portal.returns.quantities import taken_query
 
 SHOWN_LINES = 3  # the titles (and pictures) a card shows; more are an ellipsis
@@ -56,8 +57,7 @@ def _build(customer_id, limit, offset, number_like=None, title_like=None):
                          Product.image_url.alias("product_image"))
         .join(Variant, JOIN.LEFT_OUTER, on=OrderLine.product_variant == Variant.id)
         .join(Product, JOIN.LEFT_OUTER, on=Variant.product == Product.id)
-        .where(in_page)
-        .order_by(OrderLine.id),
+        .where(in_page),  # in id order once read (sorting them in SQL cost SQLite more)
         taken_query(OrderLine.select(OrderLine.id).where(in_page)),
     ], [Order.select(fn.COUNT(Order.id)).where(matching)]  # fmt: skip
 
@@ -75,21 +75,44 @@ def order_history(customer_id, search, number, per_page, policy, at=None):
     terms = terms_of(policy)
     today = store_date(at or now(), terms.timezone)
     taken = dict(taken_rows)
+    lines.sort()  # by id (unique): each order's lines in id order
     by_order = {}
     for line in lines:
         by_order.setdefault(line[1], []).append(line)
-    items = []
+    items, last_days = [], {}
     for order_id, order_number, placed_at, status, delivered_at in orders:
         own = by_order.get(order_id, ())
-        bundles = {line[8] for line in own if line[8]}
-        facts = [
-            (quantity, int(taken.get(line_id) or 0), final_sale, bool(invoice),
-             line_delivered if replaces else delivered_at, line_id in bundles)
-            for (line_id, _o, _t, quantity, final_sale, invoice, line_delivered, replaces, _b,
-                 *_pictures) in own
-        ]  # fmt: skip
-        summary = order_summary(facts, terms, today)
+        returnable, until = summary(own, delivered_at, taken, terms, today, last_days)
         shown = [(line[2], line[9] or line[10] or line[11] or None) for line in own[:SHOWN_LINES]]
         items.append(ListedOrder(order_id, order_number, placed_at, status, len(own), shown,
-                                 summary.returnable, summary.until))  # fmt: skip
+                                 returnable, until))  # fmt: skip
     return Page(items=items, number=number, per_page=per_page, total=total)
+
+
+def summary(lines, delivered_at, taken, terms, today, last_days):
+    """eligibility.order_summary() of one order's `lines` (the rows _build reads, `taken`:
+    {line id: units taken}, `delivered_at`: the order's) as (units, until), the last day of
+    each delivery worked out once per page and `terms` in `last_days`
+    (tests/unit/test_order_history_summary.py holds it equal to order_summary of the lines'
+    facts)."""
+    if not terms.returns_enabled:
+        return 0, None
+    bundles = {line[8] for line in lines if line[8]}
+    units, until = 0, None
+    for line_id, _o, _t, ordered, final_sale, invoice, line_delivered, replaces, *_rest in lines:
+        delivered = line_delivered if replaces else delivered_at
+        if delivered is None or final_sale or not invoice or line_id in bundles:
+            continue
+        held = int(taken.get(line_id) or 0)
+        if held >= ordered:
+            continue
+        day = last_days.get(delivered)
+        if day is None:
+            day = store_date(delivered, terms.timezone) + timedelta(days=terms.window_days)
+            last_days[delivered] = day
+        if today > day:
+            continue
+        units += ordered - held
+        if until is None or day > until:
+            until = day
+    return units, until

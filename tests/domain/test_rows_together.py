@@ -220,6 +220,13 @@ def test_prebuilt_models_equal_peewees_own_rows_with_joins(database):
                 (r.order_line.__data__, r.reason.__data__, r.swap) for r in expected
             ]
         assert reading.count == 0
+        for row, want in zip(rows, expected, strict=True):  # ids as Peewee sets them, clean
+            for ours, theirs in ((row, want), (row.order_line, want.order_line),
+                                 (row.reason, want.reason)):  # fmt: skip
+                assert ours.__rel__.keys() == theirs.__rel__.keys()
+                assert not ours.is_dirty() and not theirs.is_dirty()
+            assert (row.rma_id, row.order_line_id, row.reason_id) == (
+                want.rma_id, want.order_line_id, want.reason_id)  # fmt: skip
     assert prebuilt_models("test-models", lines_query, rma_id=-1) == []
 
 
