@@ -164,6 +164,8 @@ def portal_env(database_url, redis_url, instance):
         # wrk talks plain http on loopback, as a TLS-terminating proxy would to the portal;
         # production's redirect to https (issue 15) would answer every page with a 301.
         FORCE_HTTPS="0",
+        # The bench manager signs in with a password alone (production asks staff for a code).
+        REQUIRE_STAFF_TOTP="0",
         PORTAL_DOTENV=str(Path(instance) / "no.env"),
         # Only POST /login is limited; the bench signs in a handful of times per server.
         LOGIN_RATE_LIMIT="1000 per minute",
