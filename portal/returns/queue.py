@@ -418,8 +418,9 @@ def _anchor_query(shape, values):
 
 def _anchorable(filters, status, sort):
     """Whether a list's anchors stay exact under the returns' write counter: its rows and
-    their order depend on the return table alone (no search, no reason, no refund status, no
-    order number) and its sort runs one way (a row value compares it)."""
+    their order depend on the return table alone (no search, so never a subquery of matches;
+    no reason, no refund status, no order number) and its sort runs one way (a row value
+    compares it)."""
     q, reasons, _, _, _ = filters
     orderings = SORTS[sort][1]()
     return (
@@ -503,9 +504,7 @@ def page_of(f, per_page, total=None):
     number = min(f.page, pages)
     filters, values = _filter_shape(f)
     backwards, limit, offset = _page_window(number, per_page, total)
-    anchor, offset = {}, offset
-    if prebuildable(filters):
-        anchor, offset = _anchored(filters, values, f.status, f.sort, backwards, f.writes, offset)
+    anchor, offset = _anchored(filters, values, f.status, f.sort, backwards, f.writes, offset)
     shape = (filters, f.status, f.sort, backwards, bool(anchor))
     values = {**values, **anchor, "limit": limit, "offset": offset}
     found = _rows("queue-page", shape, values, _page_query, prebuildable(filters))
